@@ -1,0 +1,104 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) shared by every Ariane event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SPECVERSION = "1.0"
+TYPE_PREFIX = "fr.ariane."
+SCHEMA_VERSION = 1
+
+
+def new_event_id() -> str:
+    """A fresh, globally unique event id (the idempotency key)."""
+    return str(uuid.uuid4())
+
+
+class Payload(BaseModel):
+    """Base of every event's `data`: frozen, and strict about unknown fields so typos are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes common to every event; subclasses pin `type` and `data`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    # Short name of the event type without the prefix, e.g. "referral.issued"; set by each subclass.
+    short_type: ClassVar[str] = ""
+
+    specversion: str = Field(default=SPECVERSION, description="CloudEvents version, always 1.0.", pattern=r"^1\.0$")
+    id: str = Field(
+        default_factory=new_event_id,
+        min_length=1,
+        max_length=128,
+        description="Unique id of this event; the idempotency key. Resending the same id is a no-op.",
+        examples=["3f0c1d5e-8b1a-4d3e-9a51-0d2b1f7c9e42"],
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=128,
+        description="The structure or service that emitted the event (a structure id of the territory file, "
+        "or 'ariane/<service>').",
+        examples=["mission_locale_angers"],
+    )
+    type: str = Field(description="Event type, fr.ariane.<domain>.<fact>.")
+    subject: str = Field(
+        min_length=1,
+        max_length=128,
+        description="The pseudonymous person_id the event is about (the Kafka key). Partners posting to intake "
+        "may send their own person reference here; intake replaces it by the person_id.",
+    )
+    time: datetime = Field(description="When the fact happened (occurred_at), RFC 3339 with offset.")
+    datacontenttype: str = Field(default="application/json", description="Always application/json.")
+    dataschema: str = Field(default="", description="URI of the JSON Schema of `data` (contract and version).")
+    correlationid: str | None = Field(
+        default=None, max_length=128, description="Id shared by every event of one business flow."
+    )
+    causationid: str | None = Field(default=None, max_length=128, description="Id of the event that caused this one.")
+    recordedtime: datetime | None = Field(
+        default=None,
+        description="When Ariane recorded the event (set by intake or the emitting service); "
+        "replays 'as of' a date ignore events recorded after it.",
+    )
+    data: Any
+
+    @property
+    def event_id(self) -> str:
+        return self.id
+
+    @property
+    def person_id(self) -> str:
+        return self.subject
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.time
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode("utf-8")
+
+    def caused(self, event_cls: type["Envelope"], *, source: str, data: Any, event_id: str,
+               time: datetime | None = None, subject: str | None = None, recordedtime: datetime | None = None
+               ) -> "Envelope":
+        """A new event caused by this one: same subject and correlation, causation = this id."""
+        return event_cls(
+            id=event_id,
+            source=source,
+            subject=subject or self.subject,
+            time=time or self.time,
+            correlationid=self.correlationid or self.id,
+            causationid=self.id,
+            recordedtime=recordedtime,
+            data=data,
+        )
+
+
+def utc(dt: datetime) -> datetime:
+    """Aware UTC datetime (naive values are taken as UTC)."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)

@@ -1,0 +1,1 @@
+"""Subcommands of the `ariane` command, one module per concern."""
