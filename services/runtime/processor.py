@@ -1,0 +1,169 @@
+"""Apply consumed records through a handler, effectively once.
+
+One database transaction per batch holds the handler's state changes, the inbox marks and the outbox rows;
+each record runs inside a SAVEPOINT so a poison record is rolled back alone and dead-lettered while its
+neighbours commit. Transient failures retry the batch with back-off, then record by record, and a record
+that still fails alone is dead-lettered with the reason: bounded, so a partition never stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from contracts.envelope import Envelope
+from services.runtime.deadletter import DeadLetter
+from services.runtime.errors import backoff_delay, is_transient
+from services.runtime.metrics import RuntimeMetrics
+from services.runtime.records import Record
+from services.runtime.settings import RuntimeSettings
+from services.runtime.tables import RuntimeTables
+from services.runtime.unit_of_work import UnitOfWork
+
+Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+Parser = Callable[[bytes], Envelope]
+
+log = structlog.get_logger("ariane.processor")
+
+
+class _Transient(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
+def default_parser(raw: bytes) -> Envelope:
+    from contracts.events import parse_event
+
+    return parse_event(raw)
+
+
+def _contract_errors(exc: BaseException) -> tuple[dict, ...]:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        errors = errors()
+    return tuple(dict(e) if isinstance(e, dict) else {"msg": str(e)} for e in (errors or ()))
+
+
+@dataclass
+class _Outcome:
+    processed: Tally = field(default_factory=Tally)
+    duplicates: Tally = field(default_factory=Tally)
+    dead: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class EventProcessor:
+    service: str
+    session_factory: async_sessionmaker
+    tables: RuntimeTables
+    handle: Handler
+    metrics: RuntimeMetrics
+    settings: RuntimeSettings
+    parse: Parser = default_parser
+    on_committed: Callable[[], None] = lambda: None
+
+    async def process_batch(self, records: Sequence[Record]) -> None:
+        started = time.perf_counter()
+        for attempt in range(1, self.settings.handler_max_attempts + 1):
+            try:
+                await self._apply(records)
+                break
+            except _Transient as exc:
+                await self._pause(attempt, exc, batch=len(records))
+        else:
+            # The batch keeps failing: isolate the record that does, so the others are not held hostage.
+            for record in records:
+                await self._process_alone(record)
+        self.metrics.batch_seconds.labels(self.service).observe(time.perf_counter() - started)
+
+    async def _process_alone(self, record: Record) -> None:
+        last: _Transient | None = None
+        for attempt in range(1, self.settings.handler_max_attempts + 1):
+            try:
+                await self._apply([record])
+                return
+            except _Transient as exc:
+                last = exc
+                await self._pause(attempt, exc, batch=1)
+        reason = f"transient failure persisted after {self.settings.handler_max_attempts} attempts: {last}"
+        # If even this write fails, the database is gone: raise, commit no offset, lose nothing.
+        await self._apply([record], forced_reason=reason)
+
+    async def _pause(self, attempt: int, exc: _Transient, *, batch: int) -> None:
+        self.metrics.handler_retries.labels(self.service).inc()
+        delay = backoff_delay(attempt, self.settings.retry_base_delay_s, self.settings.retry_max_delay_s)
+        log.warning("transient_failure", attempt=attempt, retry_in_s=delay, batch=batch, error=str(exc))
+        await asyncio.sleep(delay)
+
+    async def _apply(self, records: Sequence[Record], forced_reason: str | None = None) -> None:
+        outcome = _Outcome()
+        async with self.session_factory() as session:
+            async with session.begin():
+                uow = UnitOfWork(session=session, tables=self.tables, service=self.service)
+                for record in records:
+                    with structlog.contextvars.bound_contextvars(
+                        topic=record.topic, partition=record.partition, offset=record.offset
+                    ):
+                        await self._apply_one(uow, record, outcome, forced_reason)
+        self._count(outcome)
+        self.on_committed()
+
+    async def _apply_one(self, uow: UnitOfWork, record: Record, outcome: _Outcome, forced_reason: str | None) -> None:
+        try:
+            event = self.parse(record.value)
+        except Exception as exc:  # noqa: BLE001 - anything unparseable is poison by definition
+            await self._dead_letter(uow, record, f"unparseable or invalid event: {exc}"[:2000], outcome,
+                                    errors=_contract_errors(exc))
+            return
+        with structlog.contextvars.bound_contextvars(
+            event_id=event.id, event_type=event.type, correlation_id=event.correlationid or event.id
+        ):
+            if await uow.already_processed(event.id):
+                outcome.duplicates[record.topic] += 1
+                return
+            if forced_reason is not None:
+                await self._dead_letter(uow, record, forced_reason, outcome, event_id=event.id)
+                return
+            started = time.perf_counter()
+            try:
+                async with uow.session.begin_nested():
+                    await self.handle(event, uow)
+            except Exception as exc:  # noqa: BLE001 - classified just below
+                if is_transient(exc):
+                    raise _Transient(exc) from exc
+                log.error("handler_rejected_event", error=f"{type(exc).__name__}: {exc}")
+                await self._dead_letter(uow, record, f"{type(exc).__name__}: {exc}"[:2000], outcome,
+                                        event_id=event.id)
+                return
+            finally:
+                self.metrics.handler_seconds.labels(self.service).observe(time.perf_counter() - started)
+            await uow.mark_processed(event.id, record.topic, record.partition, record.offset)
+            outcome.processed[(record.topic, event.type)] += 1
+
+    async def _dead_letter(self, uow: UnitOfWork, record: Record, reason: str, outcome: _Outcome, *,
+                           errors: tuple[dict, ...] = (), event_id: str | None = None) -> None:
+        letter = DeadLetter(self.service, reason, record.topic, record.partition, record.offset,
+                            record.key_text, record.value, errors)
+        inbox_key = event_id or letter.letter_id
+        if await uow.already_processed(inbox_key):
+            outcome.duplicates[record.topic] += 1
+            return
+        await uow.dead_letter(letter)
+        await uow.mark_processed(inbox_key, record.topic, record.partition, record.offset)
+        outcome.dead[(record.topic, reason.split(":", 1)[0][:60])] += 1
+        log.warning("dead_lettered", reason=reason[:300])
+
+    def _count(self, outcome: _Outcome) -> None:
+        for (topic, event_type), n in outcome.processed.items():
+            self.metrics.events_processed.labels(self.service, topic, event_type).inc(n)
+        for topic, n in outcome.duplicates.items():
+            self.metrics.events_duplicate.labels(self.service, topic).inc(n)
+        for (topic, reason), n in outcome.dead.items():
+            self.metrics.events_dead_lettered.labels(self.service, topic, reason).inc(n)

@@ -1,0 +1,144 @@
+"""Publish the outbox to Kafka exactly once.
+
+Each batch of outbox rows is sent inside one Kafka transaction, and the same transaction commits, as the
+offset of a private consumer group (`ariane-relay-<service>`), the id just past the last row sent. That
+offset is the relay's high-water mark, written atomically with the messages themselves. After a crash, rows
+below the mark are known to be on Kafka even if the database never heard so, and are marked published
+without being sent again; rows above it are sent again, and since their earlier transaction never committed,
+read_committed consumers never saw them. The transactional id fences a zombie relay of the same service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from contracts.topics import DEADLETTER
+from services.runtime.metrics import RuntimeMetrics
+from services.runtime.settings import RuntimeSettings
+from services.runtime.tables import RuntimeTables
+
+log = structlog.get_logger("ariane.relay")
+
+# Where the relay's high-water mark is kept: a partition that always exists, under a group of its own.
+MARKER_PARTITION = TopicPartition(DEADLETTER, 0)
+
+
+def relay_group(service: str) -> str:
+    return f"ariane-relay-{service}"
+
+
+class OutboxRelay:
+    def __init__(self, *, service: str, session_factory: async_sessionmaker, tables: RuntimeTables,
+                 bootstrap: str, metrics: RuntimeMetrics, settings: RuntimeSettings) -> None:
+        self.service = service
+        self.session_factory = session_factory
+        self.outbox = tables.outbox
+        self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.settings = settings
+        self.wakeup = asyncio.Event()
+        self.producer: AIOKafkaProducer | None = None
+
+    def notify(self) -> None:
+        """Called after a handler's transaction commits: there may be rows to send."""
+        self.wakeup.set()
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=relay_group(self.service),
+            transactional_id=relay_group(self.service),
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+        await self.producer.start()  # also fences any earlier producer with the same transactional id
+        await self._reconcile()
+
+    async def stop(self) -> None:
+        if self.producer is not None:
+            await self.producer.stop()
+            self.producer = None
+
+    async def committed_mark(self) -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=relay_group(self.service),
+                                    enable_auto_commit=False)
+        await consumer.start()
+        try:
+            return await consumer.committed(MARKER_PARTITION) or 0
+        finally:
+            await consumer.stop()
+
+    async def _reconcile(self) -> None:
+        mark = await self.committed_mark()
+        async with self.session_factory() as session, session.begin():
+            result = await session.execute(
+                update(self.outbox)
+                .where(self.outbox.c.id < mark, self.outbox.c.published_at.is_(None))
+                .values(published_at=datetime.now(timezone.utc))
+            )
+        if result.rowcount:
+            log.info("relay_reconciled", already_on_kafka=result.rowcount, mark=mark)
+
+    async def publish_pending(self) -> int:
+        """Send one batch of unpublished rows; returns how many were sent."""
+        assert self.producer is not None, "start() the relay first"
+        async with self.session_factory() as session:
+            rows = (await session.execute(
+                select(self.outbox.c.id, self.outbox.c.topic, self.outbox.c.key, self.outbox.c.payload,
+                       self.outbox.c.headers)
+                .where(self.outbox.c.published_at.is_(None))
+                .order_by(self.outbox.c.id)
+                .limit(self.settings.relay_batch_max)
+            )).all()
+        if not rows:
+            return 0
+        last_id = rows[-1].id
+        async with self.producer.transaction():
+            futures = []
+            for row in rows:
+                headers = [(k, str(v).encode()) for k, v in json.loads(row.headers or "{}").items()]
+                headers.append(("ariane-outbox-id", str(row.id).encode()))
+                futures.append(await self.producer.send(row.topic, row.payload, key=row.key.encode(),
+                                                        headers=headers))
+            await asyncio.gather(*futures)
+            await self.producer.send_offsets_to_transaction(
+                {MARKER_PARTITION: OffsetAndMetadata(last_id + 1, "")}, relay_group(self.service)
+            )
+        async with self.session_factory() as session, session.begin():
+            await session.execute(
+                update(self.outbox)
+                .where(self.outbox.c.id <= last_id, self.outbox.c.published_at.is_(None))
+                .values(published_at=datetime.now(timezone.utc))
+            )
+        for row in rows:
+            self.metrics.outbox_published.labels(self.service, row.topic).inc()
+        return len(rows)
+
+    async def pending_count(self) -> int:
+        async with self.session_factory() as session:
+            return (await session.execute(
+                select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
+            )).scalar_one()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            sent = await self.publish_pending()
+            if sent:
+                continue
+            self.metrics.outbox_pending.labels(self.service).set(await self.pending_count())
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.settings.relay_idle_s * 20)
+            except asyncio.TimeoutError:
+                pass
+        # Drain what is committed before leaving, so a graceful stop leaves nothing behind.
+        while await self.publish_pending():
+            pass

@@ -1,0 +1,170 @@
+"""Host one service: its store and migrations, the consumer, the outbox relay, and /health + /metrics.
+
+A service describes itself with a ServiceDefinition; `create_app` turns it into an ASGI app whose lifespan
+runs everything, and `serve` runs that app under uvicorn, which turns SIGTERM into a graceful shutdown:
+the consumer finishes its batch and commits, the relay drains what is committed, then the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from services.runtime.consumer import make_consumer, run_consumer
+from services.runtime.db import make_engine, make_session_factory
+from services.runtime.logs import configure_logging
+from services.runtime.metrics import RuntimeMetrics
+from services.runtime.migrate import upgrade_to_head
+from services.runtime.processor import EventProcessor, Handler, Parser, default_parser
+from services.runtime.relay import OutboxRelay
+from services.runtime.settings import RuntimeSettings
+from services.runtime.tables import RuntimeTables
+
+log = structlog.get_logger("ariane.service")
+
+
+@dataclass
+class ServiceContext:
+    """Everything a service's bootstrap and routes may use; built once per process."""
+
+    name: str
+    settings: RuntimeSettings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker
+    tables: RuntimeTables
+    metrics: RuntimeMetrics
+    bootstrap_servers: str
+    relay: OutboxRelay
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    consumer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def registry(self):  # noqa: ANN201
+        return self.metrics.registry
+
+
+Bootstrap = Callable[[ServiceContext], Awaitable[Handler | None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    metadata: MetaData
+    tables: RuntimeTables
+    versions_dir: Path
+    bootstrap: Bootstrap
+    consumes: tuple[str, ...] = ()
+    routers: Sequence[APIRouter] = ()
+    parse: Parser = default_parser
+    default_port: int = 8000
+
+    @property
+    def group_id(self) -> str:
+        return f"ariane-{self.name}"
+
+
+async def _supervised(ctx: ServiceContext, name: str, coro: Awaitable[None]) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a dead core task must not leave a zombie service up
+        ctx.failures.append(f"{name}: {type(exc).__name__}: {exc}")
+        ctx.metrics.errors.labels(ctx.name, f"{name}_crashed").inc()
+        log.exception("core_task_crashed", task=name)
+        # Offsets were not committed past what the database holds: exiting loses nothing.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None) -> FastAPI:
+    settings = settings or RuntimeSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        configure_logging(defn.name, json=settings.log_json, level=settings.log_level)
+        engine = make_engine(settings.database_url_for(defn.name))
+        await upgrade_to_head(engine, defn.name, defn.metadata, defn.versions_dir)
+        metrics = RuntimeMetrics.create(defn.name)
+        session_factory = make_session_factory(engine)
+        bootstrap_servers = settings.bootstrap()
+        relay = OutboxRelay(service=defn.name, session_factory=session_factory, tables=defn.tables,
+                            bootstrap=bootstrap_servers, metrics=metrics, settings=settings)
+        ctx = ServiceContext(defn.name, settings, engine, session_factory, defn.tables, metrics,
+                             bootstrap_servers, relay)
+        app.state.ctx = ctx
+        await relay.start()
+        handler = await defn.bootstrap(ctx)
+        tasks = [asyncio.create_task(_supervised(ctx, "relay", relay.run(ctx.stop)))]
+        if handler is not None and defn.consumes:
+            processor = EventProcessor(defn.name, session_factory, defn.tables, handler, metrics, settings,
+                                       parse=defn.parse, on_committed=relay.notify)
+            consumer = make_consumer(bootstrap_servers, defn.group_id, defn.consumes, settings)
+            ctx.extra["consumer"] = consumer
+            tasks.append(asyncio.create_task(_supervised(
+                ctx, "consumer",
+                run_consumer(consumer=consumer, processor=processor, metrics=metrics, settings=settings,
+                             stop=ctx.stop, ready=ctx.consumer_ready))))
+        else:
+            ctx.consumer_ready.set()
+        log.info("service_started", consumes=list(defn.consumes))
+        try:
+            yield
+        finally:
+            ctx.stop.set()
+            relay.notify()
+            done, pending = await asyncio.wait(tasks, timeout=30)
+            for task in pending:
+                task.cancel()
+            await relay.stop()
+            await engine.dispose()
+            log.info("service_stopped", clean=not pending and not ctx.failures)
+
+    app = FastAPI(title=f"Ariane {defn.name}", lifespan=lifespan)
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> JSONResponse:
+        ctx: ServiceContext = request.app.state.ctx
+        checks: dict[str, str] = {}
+        try:
+            async with ctx.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["database"] = f"failing: {type(exc).__name__}"
+        checks["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
+        for failure in ctx.failures:
+            checks[failure.split(":", 1)[0]] = "crashed"
+        healthy = all(v == "ok" for v in checks.values())
+        return JSONResponse({"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks},
+                            status_code=200 if healthy else 503)
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.ctx.registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in defn.routers:
+        app.include_router(router)
+    return app
+
+
+def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:
+    settings = settings or RuntimeSettings()
+    app = create_app(defn, settings)
+    config = uvicorn.Config(app, host=settings.http_host, port=port or defn.default_port, log_config=None,
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=30)
+    uvicorn.Server(config).run()

@@ -1,0 +1,51 @@
+"""Runtime settings from the environment (ARIANE_ prefix), shared by every service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARIANE_", extra="ignore")
+
+    var_dir: Path = Field(default=Path(".var"), description="Where SQLite files, Kafka data and pid files live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL. Unset: one SQLite file per service under var_dir. "
+        "postgresql+asyncpg://... to use PostgreSQL (every service in one database, tables prefixed by service).",
+    )
+    kafka_bootstrap: str | None = Field(default=None, description="host:port of the broker; KAFKA_BOOTSTRAP also works.")
+    log_json: bool = True
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+
+    consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")
+    consumer_poll_ms: int = Field(default=200, ge=1)
+    handler_max_attempts: int = Field(default=5, ge=1, description="Tries of a transient failure before dead-lettering.")
+    retry_base_delay_s: float = Field(default=0.1, gt=0)
+    retry_max_delay_s: float = Field(default=5.0, gt=0)
+    relay_batch_max: int = Field(default=500, ge=1)
+    relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+    def bootstrap(self) -> str:
+        """The broker to talk to: explicit setting, KAFKA_BOOTSTRAP, else the local broker started by `ariane kafka`."""
+        if self.kafka_bootstrap:
+            return self.kafka_bootstrap
+        if os.environ.get("KAFKA_BOOTSTRAP"):
+            return os.environ["KAFKA_BOOTSTRAP"]
+        from services.runtime.kafka_local import resolve_bootstrap
+
+        found = resolve_bootstrap(self.var_dir / "kafka")
+        if not found:
+            raise RuntimeError("no Kafka broker: run `ariane kafka start` or set KAFKA_BOOTSTRAP")
+        return found

@@ -1,0 +1,63 @@
+"""One database transaction per consumed batch: state changes, inbox marks and outbox rows commit together."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.envelope import Envelope
+from contracts.topics import DEADLETTER
+from services.runtime.deadletter import DeadLetter
+from services.runtime.tables import RuntimeTables
+
+
+@dataclass
+class UnitOfWork:
+    """What a handler may touch: its session for state, `emit` for events, nothing else."""
+
+    session: AsyncSession
+    tables: RuntimeTables
+    service: str
+    emitted: list[Envelope] = field(default_factory=list)
+
+    async def already_processed(self, event_id: str) -> bool:
+        row = await self.session.execute(
+            select(self.tables.inbox.c.event_id).where(self.tables.inbox.c.event_id == event_id)
+        )
+        return row.first() is not None
+
+    async def mark_processed(self, event_id: str, topic: str, partition: int, offset: int) -> None:
+        await self.session.execute(
+            insert(self.tables.inbox).values(event_id=event_id, topic=topic, partition=partition, offset=offset)
+        )
+
+    async def emit(self, event: Envelope, topic: str) -> None:
+        """Queue an event for publication; the relay sends it once this transaction commits."""
+        await self.session.execute(
+            insert(self.tables.outbox).values(
+                topic=topic,
+                key=event.subject,
+                event_id=event.id,
+                event_type=event.type,
+                payload=event.to_json_bytes(),
+                headers=json.dumps({"ariane-service": self.service, "ce_type": event.type}),
+            )
+        )
+        self.emitted.append(event)
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        """Queue a poison record for the dead-letter topic, atomically with the inbox mark that skips it."""
+        await self.session.execute(
+            insert(self.tables.outbox).values(
+                topic=DEADLETTER,
+                key=letter.key or f"{letter.topic}:{letter.partition}",
+                event_id=letter.letter_id,
+                event_type="deadletter",
+                payload=letter.to_json_bytes(),
+                headers=json.dumps({"ariane-service": self.service, "reason": letter.reason[:200]}),
+            )
+        )
+
