@@ -106,7 +106,8 @@ class EventProcessor:
         outcome = _Outcome()
         async with self.session_factory() as session:
             async with session.begin():
-                uow = UnitOfWork(session=session, tables=self.tables, service=self.service)
+                uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
+                                 topic_prefix=self.settings.topic_prefix)
                 for record in records:
                     with structlog.contextvars.bound_contextvars(
                         topic=record.topic, partition=record.partition, offset=record.offset

@@ -27,12 +27,8 @@ from services.runtime.tables import RuntimeTables
 
 log = structlog.get_logger("ariane.relay")
 
-# Where the relay's high-water mark is kept: a partition that always exists, under a group of its own.
-MARKER_PARTITION = TopicPartition(DEADLETTER, 0)
-
-
-def relay_group(service: str) -> str:
-    return f"ariane-relay-{service}"
+def relay_group(service: str, prefix: str = "") -> str:
+    return f"{prefix}ariane-relay-{service}"
 
 
 class OutboxRelay:
@@ -45,6 +41,9 @@ class OutboxRelay:
         self.metrics = metrics
         self.settings = settings
         self.wakeup = asyncio.Event()
+        # Where the high-water mark is kept: a partition that always exists, under a group of the relay's own.
+        self.marker = TopicPartition(settings.topic(DEADLETTER), 0)
+        self.group = relay_group(service, settings.topic_prefix)
         self.producer: AIOKafkaProducer | None = None
 
     def notify(self) -> None:
@@ -54,8 +53,8 @@ class OutboxRelay:
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
-            client_id=relay_group(self.service),
-            transactional_id=relay_group(self.service),
+            client_id=self.group,
+            transactional_id=self.group,
             enable_idempotence=True,
             linger_ms=5,
         )
@@ -68,11 +67,11 @@ class OutboxRelay:
             self.producer = None
 
     async def committed_mark(self) -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=relay_group(self.service),
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group,
                                     enable_auto_commit=False)
         await consumer.start()
         try:
-            return await consumer.committed(MARKER_PARTITION) or 0
+            return await consumer.committed(self.marker) or 0
         finally:
             await consumer.stop()
 
@@ -110,7 +109,7 @@ class OutboxRelay:
                                                         headers=headers))
             await asyncio.gather(*futures)
             await self.producer.send_offsets_to_transaction(
-                {MARKER_PARTITION: OffsetAndMetadata(last_id + 1, "")}, relay_group(self.service)
+                {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group
             )
         async with self.session_factory() as session, session.begin():
             await session.execute(

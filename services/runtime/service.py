@@ -113,7 +113,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         if handler is not None and defn.consumes:
             processor = EventProcessor(defn.name, session_factory, defn.tables, handler, metrics, settings,
                                        parse=defn.parse, on_committed=relay.notify)
-            consumer = make_consumer(bootstrap_servers, defn.group_id, defn.consumes, settings)
+            consumer = make_consumer(bootstrap_servers, settings.topic_prefix + defn.group_id,
+                                     [settings.topic(t) for t in defn.consumes], settings)
             ctx.extra["consumer"] = consumer
             tasks.append(asyncio.create_task(_supervised(
                 ctx, "consumer",

@@ -22,6 +22,7 @@ class RuntimeSettings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
+    topic_prefix: str = Field(default="", description="Prepended to every topic name; lets tests share one broker.")
 
     consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")
     consumer_poll_ms: int = Field(default=200, ge=1)
@@ -30,6 +31,10 @@ class RuntimeSettings(BaseSettings):
     retry_max_delay_s: float = Field(default=5.0, gt=0)
     relay_batch_max: int = Field(default=500, ge=1)
     relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
+
+    def topic(self, name: str) -> str:
+        """The physical topic name of a logical one from contracts.topics."""
+        return f"{self.topic_prefix}{name}"
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

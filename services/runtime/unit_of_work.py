@@ -21,6 +21,7 @@ class UnitOfWork:
     session: AsyncSession
     tables: RuntimeTables
     service: str
+    topic_prefix: str = ""
     emitted: list[Envelope] = field(default_factory=list)
 
     async def already_processed(self, event_id: str) -> bool:
@@ -35,10 +36,10 @@ class UnitOfWork:
         )
 
     async def emit(self, event: Envelope, topic: str) -> None:
-        """Queue an event for publication; the relay sends it once this transaction commits."""
+        """Queue an event for publication on a topic of contracts.topics; sent once this transaction commits."""
         await self.session.execute(
             insert(self.tables.outbox).values(
-                topic=topic,
+                topic=self.topic_prefix + topic,
                 key=event.subject,
                 event_id=event.id,
                 event_type=event.type,
@@ -52,7 +53,7 @@ class UnitOfWork:
         """Queue a poison record for the dead-letter topic, atomically with the inbox mark that skips it."""
         await self.session.execute(
             insert(self.tables.outbox).values(
-                topic=DEADLETTER,
+                topic=self.topic_prefix + DEADLETTER,
                 key=letter.key or f"{letter.topic}:{letter.partition}",
                 event_id=letter.letter_id,
                 event_type="deadletter",

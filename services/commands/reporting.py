@@ -1,0 +1,7 @@
+"""`ariane reporting ...`: command-line work of the reporting service."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""Shared test support: real databases, topic namespaces, in-process services."""
