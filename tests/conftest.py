@@ -1,0 +1,88 @@
+"""Repo-wide fixtures. Import-cheap: nothing here starts a broker unless a test asks for one.
+
+``kafka_bootstrap`` (session) is a real Apache Kafka broker: the one at
+``KAFKA_BOOTSTRAP`` when set, else a local KRaft node started from Kafka's jars
+in a session temp dir on free loopback ports, and stopped at the end. Tests
+using it are marked ``kafka`` automatically (``-m "not kafka"`` skips them).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
+
+from services.runtime import kafka_local
+
+_BROKER_LINE = pytest.StashKey[str]()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    external = os.environ.get("KAFKA_BOOTSTRAP", "").strip()
+    if external:
+        return f"kafka: KAFKA_BOOTSTRAP={external}"
+    try:
+        pinned = kafka_local.runtime_version()
+    except kafka_local.KafkaRuntimeError as exc:
+        pinned = f"unknown ({exc})"
+    return f"kafka: local Apache Kafka {pinned}, started only if a test needs it"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if {"kafka_bootstrap", "local_kafka"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kafka)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    line = config.stash.get(_BROKER_LINE, None)
+    if line:
+        terminalreporter.write_sep("-", "kafka")
+        terminalreporter.write_line(f"kafka broker: {line}")
+
+
+@pytest.fixture(scope="session")
+def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_local.LocalKafka | None]:
+    """The LocalKafka this session started, or None when KAFKA_BOOTSTRAP names a broker."""
+    if os.environ.get("KAFKA_BOOTSTRAP", "").strip():
+        yield None
+        return
+    broker = kafka_local.LocalKafka(tmp_path_factory.mktemp("kafka"))
+    atexit.register(broker.stop)  # even if the session dies before fixture teardown
+    try:
+        broker.start(timeout=90)
+    except kafka_local.KafkaRuntimeError as exc:
+        pytest.fail(f"could not start the local Kafka broker: {exc}", pytrace=False)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(local_kafka: kafka_local.LocalKafka | None, pytestconfig: pytest.Config) -> str:
+    """Bootstrap address of a real broker that has every topic of the system."""
+    bootstrap = local_kafka.bootstrap if local_kafka else os.environ["KAFKA_BOOTSTRAP"].strip()
+    try:
+        kafka_local.ensure_topics(bootstrap)
+        info = kafka_local.describe(bootstrap, local_kafka.data_dir if local_kafka else None)
+    except kafka_local.KafkaRuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    how = f"local, started in {local_kafka.start_seconds:.1f} s" if local_kafka else "from KAFKA_BOOTSTRAP"
+    pytestconfig.stash[_BROKER_LINE] = f"{info.version} at {bootstrap} ({how})"
+    return bootstrap
+
+
+@pytest.fixture
+def unique_topic(kafka_bootstrap: str) -> Callable[..., Awaitable[str]]:
+    """Factory: ``await unique_topic(partitions=3)`` creates a fresh topic and returns its name."""
+
+    async def make(partitions: int = 1, prefix: str = "test") -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:12]}"
+        await kafka_local.create_topics_async(kafka_bootstrap, {name: partitions})
+        return name
+
+    return make
