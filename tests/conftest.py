@@ -67,8 +67,8 @@ def kafka_bootstrap(local_kafka: kafka_local.LocalKafka | None, pytestconfig: py
     """Bootstrap address of a real broker that has every topic of the system."""
     bootstrap = local_kafka.bootstrap if local_kafka else os.environ["KAFKA_BOOTSTRAP"].strip()
     try:
-        kafka_local.ensure_topics(bootstrap)
-        info = kafka_local.describe(bootstrap, local_kafka.data_dir if local_kafka else None)
+        kafka_local.ensure_topics_sync(bootstrap)
+        info = kafka_local.describe_sync(bootstrap, local_kafka.data_dir if local_kafka else None)
     except kafka_local.KafkaRuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
     how = f"local, started in {local_kafka.start_seconds:.1f} s" if local_kafka else "from KAFKA_BOOTSTRAP"
@@ -82,7 +82,7 @@ def unique_topic(kafka_bootstrap: str) -> Callable[..., Awaitable[str]]:
 
     async def make(partitions: int = 1, prefix: str = "test") -> str:
         name = f"{prefix}.{uuid.uuid4().hex[:12]}"
-        await kafka_local.create_topics_async(kafka_bootstrap, {name: partitions})
+        await kafka_local.create_topics(kafka_bootstrap, {name: partitions})
         return name
 
     return make

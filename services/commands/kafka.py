@@ -51,7 +51,7 @@ def start(
             bootstrap = broker.start(timeout=timeout)
             verb = "already running" if reused else f"started in {broker.start_seconds:.1f} s"
             out.print(f"Apache Kafka {broker.version} {verb} at {bootstrap} (pid {broker.pid}, files in {broker.data_dir})")
-        created = kafka_local.ensure_topics(bootstrap, partitions=partitions)
+        created = kafka_local.ensure_topics_sync(bootstrap, partitions=partitions)
         out.print(f"topics: {len(created)} created, {len(kafka_local.topic_plan(partitions)) - len(created)} already there")
     except KafkaRuntimeError as exc:
         _fail(str(exc))
@@ -86,7 +86,7 @@ def status(data_dir: DataDir = None) -> None:
     if bootstrap is None:
         _fail(f"no Kafka broker: KAFKA_BOOTSTRAP is not set and none runs from {directory} (try `ariane kafka start`)")
     try:
-        info = kafka_local.describe(bootstrap, directory)
+        info = kafka_local.describe_sync(bootstrap, directory)
     except KafkaRuntimeError as exc:
         _fail(str(exc))
     out.print(f"[bold]{info.version}[/] at [bold]{info.bootstrap}[/] ({'local' if info.local else 'external'})")

@@ -668,8 +668,15 @@ def _topic_partitions(metadata_topics: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-async def create_topics_async(bootstrap: str, wanted: Mapping[str, int], timeout: float = 30) -> list[str]:
-    """Create each ``name -> partitions`` topic that does not exist yet; return the ones created."""
+async def create_topics(bootstrap: str, wanted: Mapping[str, int], timeout: float = 30) -> list[str]:
+    """Create each ``name -> partitions`` topic that does not exist yet (waiting for their leaders).
+
+    Idempotent; returns the names it created. Client failures raise KafkaRuntimeError.
+    """
+    return await _human_errors(bootstrap, _create_topics(bootstrap, wanted, timeout))
+
+
+async def _create_topics(bootstrap: str, wanted: Mapping[str, int], timeout: float) -> list[str]:
     from aiokafka.admin import NewTopic
 
     admin = _admin(bootstrap, request_timeout_ms=int(timeout * 1000))
@@ -719,18 +726,22 @@ def _parts(topic: Mapping[str, Any]) -> list[tuple[int, int, int]]:
     return out
 
 
-def topic_plan(partitions: int = 6) -> dict[str, int]:
-    """Every topic of the system with its partition count (single-partition topics get 1)."""
-    return {name: (1 if name in SINGLE_PARTITION_TOPICS else partitions) for name in ALL_TOPICS}
+def topic_plan(partitions: int = 6, prefix: str = "") -> dict[str, int]:
+    """Every topic of the system (names prefixed by ``prefix``) with its partition count; the clock gets 1."""
+    return {prefix + name: (1 if name in SINGLE_PARTITION_TOPICS else partitions) for name in ALL_TOPICS}
 
 
-async def ensure_topics_async(bootstrap: str, partitions: int = 6, timeout: float = 30) -> list[str]:
-    return await create_topics_async(bootstrap, topic_plan(partitions), timeout=timeout)
+async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:
+    """Create ALL_TOPICS that are absent (the clock with one partition); idempotent. Returns those created.
+
+    ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker).
+    """
+    return await create_topics(bootstrap, topic_plan(partitions, prefix), timeout=timeout)
 
 
-def ensure_topics(bootstrap: str, partitions: int = 6, timeout: float = 30) -> list[str]:
-    """Create ALL_TOPICS that are absent (the clock with one partition); idempotent. Returns those created."""
-    return _run(_human_errors(bootstrap, ensure_topics_async(bootstrap, partitions, timeout=timeout)))
+def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:
+    """:func:`ensure_topics` for synchronous callers (the CLI, session fixtures)."""
+    return _run(ensure_topics(bootstrap, partitions, prefix, timeout))
 
 
 @dataclass(frozen=True)
@@ -763,7 +774,16 @@ async def _version_from_api(bootstrap: str) -> str:
     return "Apache Kafka (version unknown)"
 
 
-async def describe_async(bootstrap: str, data_dir: Path | None = None) -> BrokerDescription:
+async def describe(bootstrap: str, data_dir: Path | None = None) -> BrokerDescription:
+    """Broker version and every (non-internal) topic with its partition count.
+
+    The version comes from ``data_dir/broker.json`` when ``bootstrap`` is that local
+    broker, else a lower bound is inferred from the API versions the broker offers.
+    """
+    return await _human_errors(bootstrap, _describe(bootstrap, data_dir))
+
+
+async def _describe(bootstrap: str, data_dir: Path | None) -> BrokerDescription:
     state = LocalKafka(data_dir or default_data_dir())._live_state()
     local = state is not None and state.get("bootstrap") == bootstrap
     admin = _admin(bootstrap)
@@ -782,9 +802,9 @@ async def describe_async(bootstrap: str, data_dir: Path | None = None) -> Broker
     return BrokerDescription(bootstrap=bootstrap, version=version, topics=dict(sorted(topics.items())), local=local)
 
 
-def describe(bootstrap: str, data_dir: Path | None = None) -> BrokerDescription:
-    """Broker version and every (non-internal) topic with its partition count."""
-    return _run(_human_errors(bootstrap, describe_async(bootstrap, data_dir)))
+def describe_sync(bootstrap: str, data_dir: Path | None = None) -> BrokerDescription:
+    """:func:`describe` for synchronous callers."""
+    return _run(describe(bootstrap, data_dir))
 
 
 def resolve_bootstrap(data_dir: Path | None = None) -> str | None:
@@ -801,11 +821,12 @@ __all__ = [
     "KafkaRuntimeError",
     "LocalKafka",
     "default_data_dir",
+    "create_topics",
     "describe",
-    "describe_async",
+    "describe_sync",
     "ensure_jars",
     "ensure_topics",
-    "ensure_topics_async",
+    "ensure_topics_sync",
     "free_port",
     "jars_dir",
     "kafka_version",

@@ -123,8 +123,8 @@ async def test_transactions_commit_is_visible_and_abort_is_not_to_read_committed
     assert [v for v in raw if v.startswith("aborted-")] == ["aborted-0", "aborted-1", "aborted-2"]
 
 
-def test_describe_lists_every_topic_with_its_partition_count(kafka_bootstrap, local_kafka):
-    info = kafka_local.describe(kafka_bootstrap, local_kafka.data_dir if local_kafka else None)
+async def test_describe_lists_every_topic_with_its_partition_count(kafka_bootstrap, local_kafka):
+    info = await kafka_local.describe(kafka_bootstrap, local_kafka.data_dir if local_kafka else None)
     assert info.version.startswith("Apache Kafka")
     if local_kafka is not None:
         assert info.version == f"Apache Kafka {kafka_local.runtime_version()}"
@@ -132,7 +132,14 @@ def test_describe_lists_every_topic_with_its_partition_count(kafka_bootstrap, lo
     for topic in ALL_TOPICS:
         expected = 1 if topic in SINGLE_PARTITION_TOPICS else 6
         assert info.topics.get(topic) == expected, topic
-    assert kafka_local.ensure_topics(kafka_bootstrap) == []  # idempotent: nothing left to create
+    assert await kafka_local.ensure_topics(kafka_bootstrap) == []  # idempotent: nothing left to create
+    # a prefixed namespace gets the same layout, once
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    assert len(await kafka_local.ensure_topics(kafka_bootstrap, partitions=2, prefix=prefix)) == len(ALL_TOPICS)
+    assert await kafka_local.ensure_topics(kafka_bootstrap, partitions=2, prefix=prefix) == []
+    prefixed = (await kafka_local.describe(kafka_bootstrap)).topics
+    for topic in ALL_TOPICS:
+        assert prefixed.get(prefix + topic) == (1 if topic in SINGLE_PARTITION_TOPICS else 2), topic
 
 
 def test_starting_again_reuses_the_running_broker(local_kafka):
