@@ -158,3 +158,34 @@ def test_topic_plan_gives_the_clock_one_partition():
     assert set(plan) == set(kafka_local.ALL_TOPICS)
     for name, count in plan.items():
         assert count == (1 if name in kafka_local.SINGLE_PARTITION_TOPICS else 4)
+
+
+def test_stop_signals_only_the_recorded_pid_and_kills_after_the_timeout(tmp_path: Path):
+    """A stand-in process that ignores SIGTERM, with the broker's command line shape: stop() must SIGKILL it."""
+    import subprocess
+    import sys
+    import time
+
+    broker = LocalKafka(tmp_path)
+    stubborn = subprocess.Popen(
+        [sys.executable, "-c",
+         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)",
+         "kafka.Kafka", str(broker.config_path)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert stubborn.stdout.readline() == b"up\n"
+        broker.state_path.write_text(json.dumps(
+            {"pid": stubborn.pid, "bootstrap": "127.0.0.1:1", "port": 1, "controller_port": 2, "version": "x"}
+        ))
+        assert broker.is_running()
+        began = time.monotonic()
+        assert broker.stop(timeout=0.5) is True
+        assert stubborn.wait(timeout=5) == -9  # SIGTERM was ignored, so SIGKILL ended it
+        assert time.monotonic() - began >= 0.5
+        assert not broker.state_path.exists() and not broker.is_running()
+        assert broker.stop() is False  # nothing left to stop
+    finally:
+        if stubborn.poll() is None:
+            stubborn.kill()
+        stubborn.wait()
