@@ -11,11 +11,37 @@ from pydantic import BaseModel, ConfigDict, Field
 SPECVERSION = "1.0"
 TYPE_PREFIX = "fr.ariane."
 SCHEMA_VERSION = 1
+SCHEMA_URI_PREFIX = "ariane:contracts/schemas/"
 
 
 def new_event_id() -> str:
     """A fresh, globally unique event id (the idempotency key)."""
     return str(uuid.uuid4())
+
+
+def full_type(short_type: str) -> str:
+    """The CloudEvents `type` of a short type: "referral.issued" -> "fr.ariane.referral.issued"."""
+    return TYPE_PREFIX + short_type
+
+
+def schema_uri(short_type: str, version: int = SCHEMA_VERSION) -> str:
+    """The `dataschema` of an event type: the path of its committed JSON Schema, with its version."""
+    return f"{SCHEMA_URI_PREFIX}{short_type}.v{version}.json"
+
+
+def type_field(short_type: str) -> Any:
+    """The `type` field of an event subclass, defaulting to its full type."""
+    return Field(default=full_type(short_type), description=f"Event type, always {full_type(short_type)}.")
+
+
+def schema_field(short_type: str) -> Any:
+    """The `dataschema` field of an event subclass, defaulting to its v1 schema path."""
+    return Field(
+        default=schema_uri(short_type),
+        max_length=256,
+        description="URI of the JSON Schema of this event (contract and version).",
+        examples=[schema_uri(short_type)],
+    )
 
 
 class Payload(BaseModel):
