@@ -1,0 +1,133 @@
+"""The projection's store: one row per document, written once per consumed batch.
+
+Handlers fold events into a per-transaction cache of documents (`BatchCache`, kept in the session's `info`);
+the cache is written with one multi-row upsert when the batch's transaction commits (never at a savepoint),
+so a batch of 500 events touching 300 documents costs one statement, not 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import Column, String, Text, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session, registry
+from sqlmodel import Field, SQLModel
+
+from services.runtime.tables import runtime_tables
+from services.reporting.projections import Doc, State, join
+
+SERVICE = "reporting"
+CACHE_KEY = "ariane_reporting_cache"
+WRITE_CHUNK = 500
+
+
+class Base(SQLModel, registry=registry()):
+    pass
+
+
+class DocumentRow(Base, table=True):
+    """One projection document: a person, a referral, a barrier, a stay in a dispositif, a job..."""
+
+    __tablename__ = "reporting_document"
+    key: str = Field(sa_column=Column(String(300), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    doc: str = Field(sa_column=Column(Text, nullable=False))
+
+
+metadata = Base.metadata
+tables = runtime_tables(metadata, SERVICE)
+document_table = DocumentRow.__table__
+
+
+def encode(doc: Doc) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _upsert(dialect: str, rows: list[dict]):  # noqa: ANN202
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(document_table).values(rows)
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={"doc": stmt.excluded.doc,
+                                                                    "kind": stmt.excluded.kind})
+
+
+class BatchCache:
+    """The documents touched by the current transaction, loaded once, written once at commit."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Doc] = {}
+        self.dirty: set[str] = set()
+
+    def flush(self, session: Session) -> None:
+        if not self.dirty:
+            return
+        rows = [{"key": k, "kind": self.docs[k]["kind"], "doc": encode(self.docs[k])} for k in sorted(self.dirty)]
+        dialect = session.get_bind().dialect.name
+        for start in range(0, len(rows), WRITE_CHUNK):
+            session.execute(_upsert(dialect, rows[start:start + WRITE_CHUNK]))
+        self.dirty.clear()
+
+
+def _flush_at_outer_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the batch is not over yet
+    cache: BatchCache | None = session.info.get(CACHE_KEY)
+    if cache is not None:
+        cache.flush(session)
+
+
+def batch_cache(async_session) -> BatchCache:  # noqa: ANN001 - sqlmodel AsyncSession
+    """The cache of the session's current transaction (created, and its commit hook set, on first use)."""
+    sync = async_session.sync_session
+    cache = sync.info.get(CACHE_KEY)
+    if cache is None:
+        cache = sync.info[CACHE_KEY] = BatchCache()
+        if not event.contains(sync, "before_commit", _flush_at_outer_commit):
+            event.listen(sync, "before_commit", _flush_at_outer_commit)
+        event.listen(sync, "after_commit", _drop_cache, once=True)
+        event.listen(sync, "after_rollback", _drop_cache_on_outer_rollback)
+    return cache
+
+
+def _drop_cache(session: Session) -> None:
+    session.info.pop(CACHE_KEY, None)
+
+
+def _drop_cache_on_outer_rollback(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(CACHE_KEY, None)
+
+
+async def apply_patches(async_session, patches: Iterable[tuple[str, Doc]]) -> None:  # noqa: ANN001
+    """Join patches into the cached documents; the new values replace the old ones only once all are made,
+    so a failing handler leaves the cache as it was (its savepoint is rolled back alone)."""
+    cache = batch_cache(async_session)
+    updated: dict[str, Doc] = {}
+    for key, patch in patches:
+        current = updated.get(key)
+        if current is None:
+            current = cache.docs.get(key)
+        if current is None and key not in cache.docs:
+            row = (await async_session.execute(select(document_table.c.doc).where(document_table.c.key == key))).first()
+            current = json.loads(row[0]) if row else None
+        updated[key] = join(current, patch)
+    cache.docs.update(updated)
+    cache.dirty.update(updated)
+
+
+async def load_state(engine: AsyncEngine) -> State:
+    """Every document of the store, as the projection's state."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(document_table.c.key, document_table.c.doc))
+        return {key: json.loads(doc) for key, doc in rows}
+
+
+async def write_state(engine: AsyncEngine, state: State) -> None:
+    """Write a whole projection into an empty store in chunks (the replay's fast path)."""
+    rows = [{"key": k, "kind": d["kind"], "doc": encode(d)} for k, d in sorted(state.items())]
+    async with engine.begin() as conn:
+        for start in range(0, len(rows), WRITE_CHUNK):
+            await conn.execute(_upsert(conn.dialect.name, rows[start:start + WRITE_CHUNK]))
