@@ -1,0 +1,328 @@
+"""The followup decisions, pure: a person's state on a day, and what to emit when it changes.
+
+Nothing here reads a clock, a database or a broker: `decide(file, today, cause, rules)` takes the person's
+facts, what was already emitted for them, the current day and the thresholds, and returns the new file and
+the events to emit. The handlers persist the file and put the events in the outbox.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from contracts.envelope import Envelope
+from contracts.followup import (
+    CaseClosed, CaseClosedData, CheckinDue, CheckinDueData, PersonAtRisk, PersonAtRiskData, PersonLost,
+    PersonLostData, PersonReengaged, PersonReengagedData,
+)
+from contracts.territory import FollowupThresholds, Territory
+from services.followup.facts import PARIS, Fact
+from services.followup.parcours import ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Gap, Parcours, fold
+
+SOURCE = "ariane/followup"
+
+
+class State(StrEnum):
+    """Exactly one per known person: the conservation ledger counts these."""
+
+    AWAITING_ORIENTATION = "awaiting_orientation"
+    REFERRED = "referred"
+    ACCOMPANIED = "accompanied"
+    IN_DISPOSITIF = "in_dispositif"
+    IN_TRAINING = "in_training"
+    IN_EMPLOYMENT = "in_employment"
+    BETWEEN_STEPS = "between_steps"
+    AT_RISK = "at_risk"
+    LOST = "lost"
+    CLOSED = "closed"
+
+
+HELD_STATES = {EMPLOYMENT: State.IN_EMPLOYMENT, TRAINING: State.IN_TRAINING, DISPOSITIF: State.IN_DISPOSITIF,
+               ACCOMPANIED: State.ACCOMPANIED}
+
+
+@dataclass(frozen=True)
+class Rules:
+    thresholds: FollowupThresholds = FollowupThresholds()
+    coordinator: str = "coordinator"
+    follow_months: dict[str, int] = field(default_factory=dict)  # dispositif -> months of post-exit follow-up
+    remind_days: int = 3  # a pending referral this close to its due date shows on the worklist
+
+    @classmethod
+    def of(cls, territory: Territory) -> Rules:
+        return cls(territory.followup, territory.coordinator,
+                   {d.id: d.follow_months_after_exit for d in territory.dispositifs},
+                   territory.referral_sla.remind_days_before)
+
+
+@dataclass(frozen=True)
+class Checkin:
+    id: str
+    structure: str
+    due_on: date
+    months: int
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Status:
+    state: State
+    reason: str | None = None
+    since: date | None = None
+    structure_to_act: str | None = None
+    risk_key: str | None = None  # identifies the episode, so at_risk and lost are emitted once per episode
+    at_risk_on: date | None = None
+    lost_on: date | None = None
+    close_reason: str | None = None
+    closed_by_followup: bool = False
+    checkins_due: tuple[Checkin, ...] = ()
+    checkins_missed: tuple[Checkin, ...] = ()
+    wake_on: date | None = None
+    holders: tuple[str, ...] = ()
+    referrals_pending: tuple[tuple[str, str, date | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """What was already emitted for a person, so each decision is emitted once."""
+
+    at_risk: frozenset[str] = frozenset()
+    lost: dict[str, str] = field(default_factory=dict)  # risk key -> reason
+    reengaged: frozenset[str] = frozenset()
+    checkins: frozenset[str] = frozenset()
+    closed: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonFile:
+    person_id: str
+    facts: tuple[Fact, ...] = ()
+    emitted: Emitted = Emitted()
+
+    def with_fact(self, fact: Fact) -> PersonFile:
+        if any(f.id == fact.id for f in self.facts):
+            return self
+        return replace(self, facts=self.facts + (fact,))
+
+
+@dataclass(frozen=True)
+class Decision:
+    file: PersonFile
+    status: Status
+    events: tuple[Envelope, ...] = ()
+    reengaged_after_days: tuple[tuple[str, str, int], ...] = ()  # (reason, by, days lost) for metrics
+
+
+def add_months(day: date, months: int) -> date:
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def short_hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def derived_id(cause_id: str, *parts: str) -> str:
+    """A deterministic id for an event caused by `cause_id`, at most 128 characters."""
+    raw = ":".join((cause_id, *parts))
+    return raw if len(raw) <= 128 else f"{cause_id[:80]}:{short_hash(raw)}"
+
+
+# ---- rules, one named predicate or computation each -------------------------------------------------------
+
+def checkins_of(p: Parcours, person_id: str, rules: Rules) -> list[Checkin]:
+    """Post-exit and post-job check-ins: at the configured months after each exit and each job start.
+
+    A dispositif with follow_months_after_exit = N is followed only up to N months (0: no post-exit check-in)."""
+    out = []
+    for a in p.anchors:
+        limit = rules.follow_months.get(a.ref, max(rules.thresholds.checkin_months, default=0)) \
+            if a.kind == "exit" else max(rules.thresholds.checkin_months, default=0)
+        who = a.structure or p.last_holder or p.referent or rules.coordinator
+        for months in rules.thresholds.checkin_months:
+            if months <= limit:
+                cid = f"chk-{short_hash(person_id, a.kind, a.ref, a.day.isoformat())}-{a.kind}-{months}m"
+                out.append(Checkin(cid, who, add_months(a.day, months), months, a.kind))
+    return out
+
+
+def structure_to_act(gap_holder: str | None, p: Parcours, rules: Rules) -> str:
+    """The last holder, else the organisme référent, else the territory coordinator."""
+    return gap_holder or p.referent or rules.coordinator
+
+
+def closure(p: Parcours, today: date, rules: Rules) -> tuple[str, bool, date | None] | None:
+    """(reason, decided by followup, next day a closure could fall) when the case is closed on `today`."""
+    th = rules.thresholds
+    if p.closed is not None:
+        return p.closed[0], False, None
+    if p.situation_moved_away:
+        return "moved_away", True, None
+    if p.lasting_jobs:
+        ends = min(add_months(d, th.close_after_lasting_months) for d in p.lasting_jobs.values())
+        if today >= ends:
+            return "lasting_employment", True, None
+    if p.last_fact_day is not None and today >= p.last_fact_day + timedelta(days=th.close_after_inactive_days):
+        return "inactivity", True, None
+    return None
+
+
+def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> Status:
+    """The person's state on `today` (None: before the first tick, when no deadline can be decided)."""
+    th = rules.thresholds
+    pending = tuple((r, to, due) for r, (to, due) in sorted(p.pending.items()))
+    holders = tuple(sorted({h.structure for h in p.holds.values() if h.structure}))
+    if today is None:
+        state = (max((HELD_STATES[h.kind] for h in p.holds.values()), key=_held_rank) if p.holds else
+                 State.REFERRED if pending else State.BETWEEN_STEPS if p.gap else State.AWAITING_ORIENTATION)
+        first = min((a.day for a in p.anchors), default=p.last_fact_day)
+        return Status(state, holders=holders, referrals_pending=pending, wake_on=first)
+    wake: list[date] = []
+    if p.lasting_jobs:
+        wake.append(min(add_months(d, th.close_after_lasting_months) for d in p.lasting_jobs.values()))
+    if p.last_fact_day is not None:
+        wake.append(p.last_fact_day + timedelta(days=th.close_after_inactive_days))
+    closed = closure(p, today, rules)
+    if closed:
+        return Status(State.CLOSED, close_reason=closed[0], closed_by_followup=closed[1])
+
+    gap: Gap | None = p.gap
+    if p.holds and {h.kind for h in p.holds.values()} == {ACCOMPANIED}:
+        # Accompanied but never heard of: the hold goes stale after no_contact_days without a contact.
+        last = p.last_contact or min(h.since for h in p.holds.values())
+        stale_on = last + timedelta(days=th.no_contact_days)
+        if today >= stale_on:
+            gap = Gap(last, "no_contact", p.last_holder)
+        else:
+            wake.append(stale_on)
+    status: Status
+    if gap is not None and (gap.reason == "no_contact" or not p.holds) and not pending:
+        grace = th.no_contact_days - th.at_risk_after_days if gap.reason == "no_contact" else 0
+        at_risk_on = gap.since + timedelta(days=th.at_risk_after_days + grace)
+        lost_on = gap.since + timedelta(days=th.lost_after_days + grace)
+        state = State.LOST if today >= lost_on else State.AT_RISK if today >= at_risk_on else State.BETWEEN_STEPS
+        wake += [d for d in (at_risk_on, lost_on) if d > today]
+        status = Status(state, gap.reason, gap.since, structure_to_act(gap.last_holder, p, rules), gap.key,
+                        at_risk_on, lost_on)
+    elif p.holds:
+        status = Status(max((HELD_STATES[h.kind] for h in p.holds.values()), key=_held_rank))
+    elif pending:
+        status = Status(State.REFERRED)
+    else:
+        status = Status(State.AWAITING_ORIENTATION)
+
+    checkins = checkins_of(p, person_id, rules)
+    due = tuple(c for c in checkins if c.due_on <= today and c.id not in p.checkins_done)
+    missed_on = {c.id: c.due_on + timedelta(days=th.checkin_grace_days) for c in checkins}
+    missed = tuple(c for c in checkins if today >= missed_on[c.id] and not p.checkins_done.get(c.id, False)
+                   and not (p.last_contact and p.last_contact > c.due_on))
+    wake += [d for c in checkins for d in (c.due_on, missed_on[c.id]) if d > today]
+    if missed and status.state not in (State.LOST, State.AT_RISK):
+        first = min(missed, key=lambda c: (c.due_on, c.id))
+        status = Status(State.AT_RISK, "checkin_missed", first.due_on, first.structure, f"checkin_missed:{first.id}")
+    return replace(status, checkins_due=due, checkins_missed=missed, wake_on=min(wake, default=None),
+                   holders=holders, referrals_pending=pending)
+
+
+def _held_rank(state: State) -> int:
+    return [State.ACCOMPANIED, State.IN_DISPOSITIF, State.IN_TRAINING, State.IN_EMPLOYMENT].index(state)
+
+
+def status_of(file: PersonFile, today: date | None, rules: Rules) -> Status:
+    return evaluate(fold(file.facts, until=today), today, file.person_id, rules)
+
+
+# ---- decisions -------------------------------------------------------------------------------------------
+
+def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) -> Decision:
+    """What to emit for a person on `today`, after `cause` (a new fact or a clock tick).
+
+    Each episode (risk key) gets person.at_risk before person.lost, once; a lost episode that no longer
+    stands (someone holds the person, or a late fact shows they were held) gets person.reengaged, never a
+    rewrite of the person.lost already emitted. Check-ins are emitted once when due; case.closed once."""
+    p = fold(file.facts, until=today)
+    status = evaluate(p, today, file.person_id, rules)
+    if today is None:
+        return Decision(file, status)
+    em = file.emitted
+    when = cause.time if cause.short_type != "clock.day_started" else datetime.combine(today, time(0), PARIS)
+    out: list[Envelope] = []
+    subject = file.person_id
+
+    def make(cls: type[Envelope], data: object, *parts: str) -> Envelope:
+        return cls(id=derived_id(cause.id, *parts, short_hash(subject)), source=SOURCE, subject=subject,
+                   time=when, correlationid=cause.correlationid or cause.id, causationid=cause.id, data=data)
+
+    reengaged = set(em.reengaged)
+    metrics = []
+    for key, reason in sorted(em.lost.items()):
+        if key in reengaged or key == status.risk_key or status.state == State.CLOSED:
+            continue
+        by, on = p.closures.get(key, (None, None))
+        by = by or (status.holders[0] if status.holders else p.last_contact_by or status.structure_to_act)
+        on = on or p.last_contact or today
+        lost_since = date.fromisoformat(key.rsplit(":", 1)[1])
+        if by is None:
+            continue
+        out.append(make(PersonReengaged, PersonReengagedData(by_structure=by, lost_since=lost_since,
+                                                             reengaged_on=max(on, lost_since)), "reengaged", key))
+        reengaged.add(key)
+        metrics.append((reason, by, (max(on, lost_since) - lost_since).days))
+
+    at_risk, lost = set(em.at_risk), dict(em.lost)
+    if status.state in (State.AT_RISK, State.LOST) and status.risk_key:
+        key = status.risk_key
+        if key not in at_risk:
+            out.append(make(PersonAtRisk, PersonAtRiskData(reason=status.reason, since=status.since,
+                                                           structure_to_act=status.structure_to_act),
+                            "at_risk", key))
+            at_risk.add(key)
+        if status.state == State.LOST and key not in lost:
+            out.append(make(PersonLost, PersonLostData(reason=status.reason, since=status.since,
+                                                       structure_to_act=status.structure_to_act,
+                                                       detected_on=today), "lost", key))
+            lost[key] = status.reason
+
+    checkins = set(em.checkins)
+    for c in status.checkins_due:
+        if c.id not in checkins and status.state != State.CLOSED:
+            out.append(make(CheckinDue, CheckinDueData(checkin_id=c.id, structure_id=c.structure, due_on=c.due_on,
+                                                       months_after=c.months, anchor=c.anchor), "checkin", c.id))
+            checkins.add(c.id)
+
+    closed = em.closed
+    if status.state == State.CLOSED and status.closed_by_followup and em.closed != status.close_reason:
+        out.append(make(CaseClosed, CaseClosedData(reason=status.close_reason), "closed", status.close_reason))
+        closed = status.close_reason
+    emitted = Emitted(frozenset(at_risk), lost, frozenset(reengaged), frozenset(checkins), closed)
+    return Decision(replace(file, emitted=emitted), status, tuple(out), tuple(metrics))
+
+
+def merge(kept: PersonFile, merged: PersonFile) -> PersonFile:
+    """Every fact about the merged id now belongs to the kept one; what was emitted for either stays emitted."""
+    facts = {f.id: f for f in (*kept.facts, *merged.facts)}
+    a, b = kept.emitted, merged.emitted
+    emitted = Emitted(a.at_risk | b.at_risk, {**b.lost, **a.lost}, a.reengaged | b.reengaged,
+                      a.checkins | b.checkins, a.closed or b.closed)
+    return PersonFile(kept.person_id, tuple(sorted(facts.values(), key=lambda f: f.order)), emitted)
+
+
+# ---- the conservation ledger ------------------------------------------------------------------------------
+
+def ledger_move(counts: dict[str, int], old: str | None, new: str | None) -> dict[str, int]:
+    """Counts per state after one person moves from `old` to `new` (None: not counted, e.g. unknown or merged)."""
+    out = dict(counts)
+    if old is not None:
+        out[old] = out.get(old, 0) - 1
+    if new is not None:
+        out[new] = out.get(new, 0) + 1
+    return out
+
+
+def ledger_balanced(counts: dict[str, int], known: int, merged: int) -> bool:
+    """Each known person is in exactly one state: the counts sum to the known persons minus merged ids."""
+    return all(v >= 0 for v in counts.values()) and sum(counts.values()) == known - merged

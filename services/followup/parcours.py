@@ -1,0 +1,181 @@
+"""The parcours as a pure fold over a person's facts: who holds them, since when, and any open gap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from services.followup.facts import Fact
+
+# A hold is one reason a structure holds the person; its key says which (and what ends it).
+ACCOMPANIED, DISPOSITIF, TRAINING, EMPLOYMENT = "accompanied", "dispositif", "training", "employment"
+
+
+@dataclass(frozen=True)
+class Hold:
+    structure: str | None
+    kind: str
+    since: date
+    origin: str | None = None  # the referral that created an accompaniment, so its expiry can undo it
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Nobody holds the person since `since`, because of `reason`; `last_holder` was the last one who did."""
+
+    since: date
+    reason: str
+    last_holder: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.reason}:{self.since.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What post-exit check-ins count their months from."""
+
+    kind: str  # "exit" or "job"
+    ref: str
+    day: date
+    structure: str | None
+
+
+@dataclass
+class Parcours:
+    registered: bool = False
+    holds: dict[str, Hold] = field(default_factory=dict)
+    pending: dict[str, tuple[str, date | None]] = field(default_factory=dict)  # referral -> (to, due)
+    issuers: dict[str, str] = field(default_factory=dict)  # referral -> from_structure
+    referent: str | None = None
+    last_holder: str | None = None
+    gap: Gap | None = None
+    closures: dict[str, tuple[str | None, date]] = field(default_factory=dict)  # gap key -> (by, on)
+    last_contact: date | None = None
+    last_contact_by: str | None = None
+    last_fact_day: date | None = None
+    lasting_jobs: dict[str, date] = field(default_factory=dict)
+    anchors: list[Anchor] = field(default_factory=list)
+    checkins_done: dict[str, bool] = field(default_factory=dict)
+    situation_moved_away: bool = False
+    closed: tuple[str, date] | None = None
+    structures: set[str] = field(default_factory=set)
+    barriers: dict[str, str] = field(default_factory=dict)  # open barrier id -> kind
+
+
+def _gap_reason(kind: str) -> str:
+    return {"job_ended": "job_ended_unheld", "referral_expired": "referral_expired",
+            "referral_refused": "referral_expired"}.get(kind, "exit_without_next_step")
+
+
+def _touch(p: Parcours, fact: Fact) -> None:
+    if p.last_contact is None or fact.day >= p.last_contact:
+        p.last_contact, p.last_contact_by = fact.day, fact.structure or p.last_contact_by
+
+
+def _hold(p: Parcours, key: str, hold: Hold, fact: Fact) -> None:
+    if p.gap is not None:
+        p.closures[p.gap.key] = (hold.structure, fact.day)
+        p.gap = None
+    if p.closed is not None and p.closed[1] < fact.day:
+        p.closed = None  # a structure takes the person up again after a closure: the thread resumes
+    p.holds[key] = hold
+    if hold.structure:
+        p.last_holder = hold.structure
+        p.structures.add(hold.structure)
+
+
+def _release(p: Parcours, keys: Iterable[str], fact: Fact) -> None:
+    released = [p.holds.pop(k) for k in list(keys) if k in p.holds]
+    for hold in released:
+        p.last_holder = hold.structure or p.last_holder
+    if released and not p.holds and p.gap is None:
+        p.gap = Gap(fact.day, _gap_reason(fact.kind), p.last_holder)
+
+
+def apply(p: Parcours, fact: Fact) -> None:
+    """Move the parcours by one fact; facts must come in `Fact.order`."""
+    k, s, ref = fact.kind, fact.structure, fact.ref
+    p.last_fact_day = max(p.last_fact_day or fact.day, fact.day)
+    if s:
+        p.structures.add(s)
+    if k == "registered":
+        p.registered = True
+    elif k == "contact":
+        if fact.info.get("reached"):
+            _touch(p, fact)
+            _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, fact.day), fact)
+    elif k == "barrier":
+        _touch(p, fact)
+        if fact.info.get("lifted"):
+            p.barriers.pop(ref or "", None)
+        else:
+            p.barriers[ref or ""] = fact.info.get("kind", "")
+    elif k == "referral_issued":
+        due = date.fromisoformat(fact.info["due"]) if fact.info.get("due") else None
+        p.pending[ref or ""] = (s or "", due)
+        if fact.info.get("from"):
+            p.issuers[ref or ""] = fact.info["from"]
+        if fact.info.get("kind") == "orientation":
+            p.referent = s
+    elif k in ("referral_accepted", "referral_appointment"):
+        p.pending.pop(ref or "", None)
+        _touch(p, fact)
+        _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, fact.day, origin=ref), fact)
+    elif k == "referral_refused":
+        p.pending.pop(ref or "", None)
+        # The contract: on a refusal the issuer still holds the person and must find another way.
+        issuer = p.issuers.get(ref or "")
+        if issuer:
+            _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, fact.day), fact)
+    elif k == "referral_expired":
+        p.pending.pop(ref or "", None)
+        acc = p.holds.get(f"acc:{s}")
+        if acc is not None and acc.origin == ref:
+            _release(p, [f"acc:{s}"], fact)
+        elif not p.holds and p.gap is None:
+            due = date.fromisoformat(fact.info["due"]) if fact.info.get("due") else fact.day
+            p.gap = Gap(min(due, fact.day), "referral_expired", p.last_holder)
+    elif k == "dispositif_entered":
+        _touch(p, fact)
+        _hold(p, f"disp:{ref}", Hold(s, DISPOSITIF, fact.day), fact)
+    elif k == "dispositif_exited":
+        _touch(p, fact)
+        p.anchors.append(Anchor("exit", ref or "", fact.day, s))
+        # Leaving a dispositif ends everything its operator did for the person; a next step counts once it
+        # is observed as its own fact (job, training, entry, acceptance), not when it is only announced.
+        _release(p, [f"disp:{ref}", f"acc:{s}"], fact)
+    elif k == "job_started":
+        _touch(p, fact)
+        if fact.info.get("lasting"):
+            p.lasting_jobs[ref or ""] = fact.day
+        p.anchors.append(Anchor("job", ref or "", fact.day, s))
+        _hold(p, f"job:{ref}", Hold(s, EMPLOYMENT, fact.day), fact)
+    elif k == "job_ended":
+        p.lasting_jobs.pop(ref or "", None)
+        _release(p, [f"job:{ref}"], fact)
+    elif k == "training_started":
+        _touch(p, fact)
+        _hold(p, f"trn:{ref}", Hold(s, TRAINING, fact.day), fact)
+    elif k == "training_ended":
+        _release(p, [f"trn:{ref}"], fact)
+    elif k == "checkin_done":
+        p.checkins_done[ref or ""] = bool(fact.info.get("reached")) or p.checkins_done.get(ref or "", False)
+        if fact.info.get("reached"):
+            _touch(p, fact)
+            if fact.info.get("situation") == "moved_away":
+                p.situation_moved_away = True
+    elif k == "case_closed":
+        p.closed = (fact.info.get("reason", "other"), fact.day)
+
+
+def fold(facts: Iterable[Fact], *, until: date | None = None) -> Parcours:
+    """The parcours from a set of facts (duplicates by id count once), using only facts of days <= `until`."""
+    unique = {f.id: f for f in facts}
+    p = Parcours()
+    for fact in sorted(unique.values(), key=lambda f: f.order):
+        if until is None or fact.day <= until:
+            apply(p, fact)
+    return p
