@@ -68,6 +68,8 @@ class EventProcessor:
     settings: RuntimeSettings
     parse: Parser = default_parser
     on_committed: Callable[[], None] = lambda: None
+    # Optional: what of a poison record's bytes the dead-letter topic may keep (e.g. intake strips identities).
+    redact: Callable[[bytes], bytes] | None = None
 
     async def process_batch(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
@@ -150,8 +152,9 @@ class EventProcessor:
 
     async def _dead_letter(self, uow: UnitOfWork, record: Record, reason: str, outcome: _Outcome, *,
                            errors: tuple[dict, ...] = (), event_id: str | None = None) -> None:
+        original = self.redact(record.value) if self.redact is not None else record.value
         letter = DeadLetter(self.service, reason, record.topic, record.partition, record.offset,
-                            record.key_text, record.value, errors)
+                            record.key_text, original, errors)
         inbox_key = event_id or letter.letter_id
         if await uow.already_processed(inbox_key):
             outcome.duplicates[record.topic] += 1

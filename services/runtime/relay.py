@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.topics import DEADLETTER
+from services.runtime.errors import backoff_delay
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
@@ -45,6 +48,8 @@ class OutboxRelay:
         self.marker = TopicPartition(settings.topic(DEADLETTER), 0)
         self.group = relay_group(service, settings.topic_prefix)
         self.producer: AIOKafkaProducer | None = None
+        # Set (then replaced) each time rows are marked published: wakes up wait_published().
+        self._published = asyncio.Event()
 
     def notify(self) -> None:
         """Called after a handler's transaction commits: there may be rows to send."""
@@ -57,6 +62,7 @@ class OutboxRelay:
             transactional_id=self.group,
             enable_idempotence=True,
             linger_ms=5,
+            request_timeout_ms=15000,  # a broker outage surfaces as an error in bounded time, then run() recovers
         )
         await self.producer.start()  # also fences any earlier producer with the same transactional id
         await self._reconcile()
@@ -119,7 +125,38 @@ class OutboxRelay:
             )
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
+        self._signal_published()
         return len(rows)
+
+    def _signal_published(self) -> None:
+        self._published.set()
+        self._published = asyncio.Event()
+
+    async def wait_published(self, outbox_ids: Sequence[int], timeout: float) -> bool:
+        """Wait until every given outbox row is on Kafka (published_at set); False if `timeout` passes first.
+
+        For callers that must not answer before their events are durable on the broker (an HTTP ingress)."""
+        if not outbox_ids:
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self.notify()
+        while True:
+            signal = self._published
+            async with self.session_factory() as session:
+                left = (await session.execute(
+                    select(func.count()).select_from(self.outbox)
+                    .where(self.outbox.c.id.in_(list(outbox_ids)), self.outbox.c.published_at.is_(None))
+                )).scalar_one()
+            if left == 0:
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(signal.wait(), timeout=min(remaining, 0.25))
+            except asyncio.TimeoutError:
+                pass
 
     async def pending_count(self) -> int:
         async with self.session_factory() as session:
@@ -127,9 +164,38 @@ class OutboxRelay:
                 select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
             )).scalar_one()
 
+    async def _recover(self, exc: BaseException, attempt: int, stop: asyncio.Event) -> None:
+        """The broker is unreachable or the transaction failed: nothing committed on Kafka past the mark, the rows
+        stay unpublished in the outbox. Back off, then start a fresh producer (which reconciles with the mark)."""
+        self.metrics.errors.labels(self.service, "relay_publish_failed").inc()
+        delay = backoff_delay(attempt, self.settings.retry_base_delay_s, self.settings.retry_max_delay_s)
+        log.warning("relay_publish_failed", error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=delay)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        except asyncio.TimeoutError:
+            pass
+        try:
+            await asyncio.wait_for(self.stop(), timeout=5)
+        except Exception:  # noqa: BLE001 - a producer that cannot even stop cleanly is dropped anyway
+            self.producer = None
+        try:
+            await asyncio.wait_for(self.start(), timeout=30)
+        except Exception as restart_exc:  # noqa: BLE001 - still down: the next round tries again
+            self.producer = None
+            log.warning("relay_restart_failed", error=f"{type(restart_exc).__name__}: {restart_exc}"[:300])
+
     async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
         while not stop.is_set():
-            sent = await self.publish_pending()
+            try:
+                if self.producer is None:
+                    await self.start()
+                sent = await asyncio.wait_for(self.publish_pending(), timeout=60)
+                failures = 0
+            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                failures += 1
+                await self._recover(exc, failures, stop)
+                continue
             if sent:
                 continue
             self.metrics.outbox_pending.labels(self.service).set(await self.pending_count())
@@ -138,6 +204,10 @@ class OutboxRelay:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.settings.relay_idle_s * 20)
             except asyncio.TimeoutError:
                 pass
-        # Drain what is committed before leaving, so a graceful stop leaves nothing behind.
-        while await self.publish_pending():
-            pass
+        # Drain what is committed before leaving, so a graceful stop leaves nothing behind (if the broker lets us:
+        # otherwise the rows wait in the outbox for the next start).
+        try:
+            while self.producer is not None and await self.publish_pending():
+                pass
+        except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("relay_drain_failed", error=f"{type(exc).__name__}: {exc}"[:300])

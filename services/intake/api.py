@@ -1,0 +1,220 @@
+"""POST /v1/events: partner events over HTTP, answered per event, 202 only once accepted events are on Kafka.
+
+Order of work, so that refused requests leave no trace: size limits (413), authentication (401), JSON (400),
+the `source` of every event against the authenticated structure (403), contracts (per event), then ONE database
+transaction holding the vault, inbox and outbox rows of every acceptable event. After the commit the request
+waits until the relay has published those outbox rows (and those of duplicates first stored by an earlier
+attempt). If the broker is down that wait times out: 503 + Retry-After. The rows stay in the outbox and reach
+Kafka when the broker is back; retrying the same batch then answers `duplicate` for them, once they are on Kafka.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+
+from contracts.envelope import Envelope
+from contracts.events import PARTNER_TYPES, ContractError, parse_event
+from services.intake import credentials
+from services.intake.handlers import Refused
+from services.runtime.service import ServiceContext
+from services.runtime.unit_of_work import UnitOfWork
+
+router = APIRouter(tags=["ingress"])
+
+HTTP_TOPIC = "http"  # inbox rows of events received over HTTP: topic "http:<structure>", no partition or offset
+
+
+class FieldProblem(BaseModel):
+    loc: str = Field(description="Path of the problem in the event, e.g. data.birth_year.")
+    msg: str
+    type: str
+
+
+class EventAnswer(BaseModel):
+    index: int = Field(description="Position of the event in the request (0 for a single event).")
+    id: str | None = Field(default=None, description="The event id, when it could be read.")
+    status: Literal["accepted", "duplicate", "rejected"] = Field(
+        description="accepted: on Kafka now; duplicate: this id was accepted before (and is on Kafka); "
+        "rejected: see reason and errors, nothing was written for it.")
+    person_id: str | None = Field(default=None, description="The pseudonymous person_id the event is about; keep "
+                                  "it to use as the subject of later events.")
+    reason: str | None = Field(default=None, description="Why it was rejected (a stable code).")
+    detail: str | None = None
+    errors: list[FieldProblem] = Field(default_factory=list, description="Field-level contract errors.")
+
+
+class IngressAnswer(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[EventAnswer]
+
+
+class ErrorAnswer(BaseModel):
+    error: str
+    detail: str
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {
+        "description": "One CloudEvents 1.0 event of the Ariane contracts (see contracts/schemas), or a JSON array "
+                       "of them. Events may carry data.identity (registrations and profile updates): intake keeps "
+                       "it in its vault and never publishes it.",
+        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}},
+}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": IngressAnswer, "description": "Every accepted event is durably on Kafka; one answer per event."},
+    400: {"model": ErrorAnswer, "description": "The body is not JSON, or neither an object nor an array."},
+    401: {"model": ErrorAnswer, "description": "No valid API key or signature."},
+    403: {"model": ErrorAnswer, "description": "An event's source is not the authenticated structure."},
+    413: {"model": ErrorAnswer, "description": "Body or batch too large."},
+    422: {"model": IngressAnswer, "description": "No event could be accepted; errors per event with their path."},
+    503: {"model": ErrorAnswer, "description": "Kafka did not confirm in time. Retry the same request after "
+          "Retry-After seconds: events already stored answer `duplicate` once they are on Kafka."},
+}
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _authenticate(request: Request, ctx: ServiceContext, body: bytes) -> str | None:
+    intake = ctx.extra["intake_settings"]
+    vault = ctx.extra["vault"]
+    auth = request.headers.get("authorization", "")
+    async with ctx.session_factory() as session:
+        if auth.lower().startswith("bearer "):
+            return await credentials.structure_for_bearer(session, auth[7:].strip())
+        key_id = request.headers.get(credentials.KEY_ID_HEADER)
+        ts = request.headers.get(credentials.TIMESTAMP_HEADER)
+        sig = request.headers.get(credentials.SIGNATURE_HEADER)
+        if key_id and ts and sig:
+            return await credentials.structure_for_signature(
+                session, vault, key_id=key_id, timestamp=ts, signature=sig, body=body,
+                now=datetime.now(timezone.utc), window_s=intake.signature_window_s)
+    return None
+
+
+async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[tuple[int, str]]:
+    """Outbox rows an accepted event produced: its canonical copy and the merges it caused (ids derived from it)."""
+    outbox = uow.tables.outbox
+    rows = await uow.session.execute(
+        select(outbox.c.id, outbox.c.key).where(
+            or_(outbox.c.event_id == event_id, outbox.c.event_id.startswith(event_id + ":", autoescape=True)),
+            outbox.c.event_type != "deadletter"))
+    return [(r.id, r.key) for r in rows]
+
+
+@router.post("/v1/events", status_code=202, response_model=IngressAnswer, responses=_RESPONSES,
+             openapi_extra={"requestBody": _REQUEST_BODY}, summary="Send one partner event or a batch")
+async def post_events(request: Request) -> JSONResponse:
+    started = time.perf_counter()
+    response = await _handle(request)
+    ctx: ServiceContext = request.app.state.ctx
+    ctx.extra["intake_metrics"].request_seconds.labels(str(response.status_code)).observe(
+        time.perf_counter() - started)
+    return response
+
+
+async def _handle(request: Request) -> JSONResponse:  # noqa: C901 - one linear pipeline, kept in one place
+    ctx: ServiceContext = request.app.state.ctx
+    settings = ctx.extra["intake_settings"]
+    intake = ctx.extra["intake"]
+    metrics = ctx.extra["intake_metrics"]
+
+    body = await _read_body(request, settings.max_body_bytes)
+    if body is None:
+        return _error(413, "too_large", f"request body above {settings.max_body_bytes} bytes")
+    structure = await _authenticate(request, ctx, body)
+    if structure is None:
+        return _error(401, "unauthenticated", "send Authorization: Bearer <api key>, or a signed request",
+                      {"WWW-Authenticate": "Bearer"})
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "malformed_json", "the body is not valid JSON")
+    items = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else None
+    if items is None or not items:
+        return _error(400, "malformed_request", "send one event (a JSON object) or a non-empty array of events")
+    if len(items) > settings.max_batch_events:
+        return _error(413, "batch_too_large", f"at most {settings.max_batch_events} events per request")
+    foreign = [i for i, item in enumerate(items) if not isinstance(item, dict) or item.get("source") != structure]
+    if foreign:
+        return _error(403, "forbidden_source",
+                      f"events {foreign[:20]} do not have source {structure!r}, the structure of this key")
+
+    answers: dict[int, EventAnswer] = {}
+    valid: list[tuple[int, Envelope]] = []
+    for index, item in enumerate(items):
+        raw_id = item.get("id") if isinstance(item.get("id"), str) else None
+        try:
+            event = parse_event(item)
+        except ContractError as exc:
+            answers[index] = EventAnswer(index=index, id=raw_id, status="rejected", reason="invalid_event",
+                                         errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type) for e in exc.errors])
+            metrics.count("rejected", "http", structure, str(item.get("type"))[:80], "invalid_event")
+            continue
+        if event.type not in PARTNER_TYPES:
+            answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason="not_a_partner_event",
+                                         detail=f"{event.type} is emitted by Ariane's services, not by partners")
+            metrics.count("rejected", "http", structure, event.type, "not_a_partner_event")
+            continue
+        valid.append((index, event))
+
+    waiting: list[int] = []
+    if valid:
+        async with ctx.session_factory() as session, session.begin():
+            uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
+                             topic_prefix=ctx.settings.topic_prefix)
+            for index, event in valid:
+                if await uow.already_processed(event.id):
+                    rows = await _outbox_ids_for(uow, event.id)
+                    waiting += [r[0] for r in rows]
+                    answers[index] = EventAnswer(index=index, id=event.id, status="duplicate",
+                                                 person_id=rows[0][1] if rows else None)
+                    metrics.count("duplicate", "http", structure, event.type)
+                    continue
+                try:
+                    async with session.begin_nested():
+                        accepted = await intake.accept(event, uow)
+                except Refused as exc:
+                    answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason=exc.reason,
+                                                 detail=exc.detail)
+                    metrics.count("rejected", "http", structure, event.type, exc.reason)
+                    continue
+                await uow.mark_processed(event.id, f"{HTTP_TOPIC}:{structure}", -1, -1)
+                waiting += [r[0] for r in await _outbox_ids_for(uow, event.id)]
+                answers[index] = EventAnswer(index=index, id=event.id, status="accepted",
+                                             person_id=accepted.person_id)
+                intake.count_accepted(accepted, "http", event)
+    results = [answers[i] for i in range(len(items))]
+    tally = {s: sum(1 for a in results if a.status == s) for s in ("accepted", "duplicate", "rejected")}
+    if waiting and not await ctx.relay.wait_published(waiting, settings.publish_timeout_s):
+        return _error(503, "broker_unavailable",
+                      "the events are stored but Kafka has not confirmed them yet; retry the same request later",
+                      {"Retry-After": str(settings.retry_after_s)})
+    answer = IngressAnswer(results=results, **tally)
+    status = 422 if tally["rejected"] == len(results) else 202
+    return JSONResponse(answer.model_dump(mode="json"), status_code=status)

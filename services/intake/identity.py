@@ -1,0 +1,176 @@
+"""Identity resolution against the vault: who an identity or a partner's reference is, as a person_id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.people import Identity
+from services.intake import domain
+from services.intake.domain import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
+from services.intake.store import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
+from services.intake.vault import Vault
+
+_RULE_OF_KEY = {KeyKind.NIR: MatchRule.NIR, KeyKind.NAME_BIRTH: MatchRule.NAME_BIRTH,
+                KeyKind.EMAIL_FIRST: MatchRule.EMAIL_FIRST, KeyKind.PHONE_FIRST: MatchRule.PHONE_FIRST}
+
+
+def facts_of(identity: Identity) -> IdentityFacts:
+    return IdentityFacts(nir=identity.nir, last_name=identity.last_name, first_names=identity.first_names,
+                         birth_date=identity.birth_date, email=identity.email, phone=identity.phone)
+
+
+@dataclass
+class Outcome:
+    person_id: str
+    is_new: bool
+    merged: tuple[tuple[str, MatchRule], ...] = ()
+    flagged_for_review: int = 0
+
+
+class IdentityResolver:
+    def __init__(self, secret: bytes, vault: Vault) -> None:
+        self.secret = secret
+        self.vault = vault
+
+    async def canonical(self, session: AsyncSession, person_id: str) -> str | None:
+        """The surviving person_id (following merges), or None if the vault does not know it."""
+        for _ in range(16):  # merges chain at most a few times; bounded against a corrupt cycle
+            row = await session.get(PersonRow, person_id)
+            if row is None:
+                return None
+            if row.merged_into is None:
+                return person_id
+            person_id = row.merged_into
+        return person_id
+
+    async def person_for_subject(self, session: AsyncSession, subject: str, source: str) -> str | None:
+        """A subject is a person_id handed back by intake, or the source structure's own reference."""
+        if domain.is_person_id(subject):
+            return await self.canonical(session, subject)
+        ref = await session.get(PartnerRefRow, (source, domain.partner_ref_of(subject, source)))
+        return await self.canonical(session, ref.person_id) if ref else None
+
+    async def _known(self, session: AsyncSession, person_id: str) -> KnownPerson | None:
+        canonical = await self.canonical(session, person_id)
+        if canonical is None:
+            return None
+        row = await session.get(PersonRow, canonical)
+        assert row is not None
+        birth = None
+        if row.wrapped_key is not None:
+            birth = self._open(row).birth_date
+        return KnownPerson(canonical, row.nir_key, birth)
+
+    def _open(self, row: PersonRow) -> IdentityFacts:
+        assert row.wrapped_key is not None
+        key = self.vault.unwrap(row.person_id, row.wrapped_key)
+        return self.vault.open_identity(row.person_id, key, row.identity)
+
+    async def resolve(self, session: AsyncSession, facts: IdentityFacts, *, source: str,
+                      partner_refs: tuple[str, ...], known_subject: str | None, cause_event_id: str) -> Outcome:
+        """Tie the identity to a person (new or known), update the vault, merge what it proves to be one person."""
+        keys = domain.match_keys(facts, self.secret)
+        matches: list[tuple[MatchRule, KnownPerson]] = []
+        if known_subject:
+            known = await self._known(session, known_subject)
+            if known:
+                matches.append((MatchRule.PARTNER_REF, known))
+        for ref in partner_refs:
+            row = await session.get(PartnerRefRow, (source, ref))
+            if row and (known := await self._known(session, row.person_id)):
+                matches.append((MatchRule.PARTNER_REF, known))
+        for kind, rule in _RULE_OF_KEY.items():
+            if kind not in keys:
+                continue
+            found = (await session.exec(select(MatchKeyRow.person_id).where(
+                MatchKeyRow.kind == kind.value, MatchKeyRow.digest == keys[kind]))).all()
+            for pid in found:
+                if known := await self._known(session, pid):
+                    matches.append((rule, known))
+        new_id = domain.person_id_for(facts, self.secret) if facts.can_pseudonymise else ""
+        resolution = domain.resolve(facts, keys, new_id, matches)
+        if resolution.is_new and not new_id:
+            raise LookupError("identity cannot be pseudonymised and matches nobody")
+        await self._store(session, resolution, facts, keys)
+        for merged_id, _rule in resolution.merge:
+            await self._fold(session, merged_id, resolution.person_id)
+        for ref in partner_refs:
+            await self._link_ref(session, source, ref, resolution.person_id)
+        flagged = 0
+        if resolution.is_new:
+            flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, keys, cause_event_id)
+        return Outcome(resolution.person_id, resolution.is_new, resolution.merge, flagged)
+
+    async def _store(self, session: AsyncSession, resolution: Resolution, facts: IdentityFacts,
+                     keys: dict[KeyKind, str]) -> None:
+        pid = resolution.person_id
+        row = await session.get(PersonRow, pid)
+        if row is None:
+            existing = None
+            key, wrapped = self.vault.new_person_key(pid)
+            row = PersonRow(person_id=pid, wrapped_key=wrapped, identity=b"")
+        else:
+            existing = self._open(row) if row.wrapped_key is not None else None
+            if row.wrapped_key is None:
+                key, row.wrapped_key = self.vault.new_person_key(pid)
+            else:
+                key = self.vault.unwrap(pid, row.wrapped_key)
+        merged = existing.merged_with(facts) if existing else facts
+        row.identity = self.vault.seal_identity(pid, key, merged)
+        row.nir_key = row.nir_key or keys.get(KeyKind.NIR)
+        session.add(row)
+        await session.flush()
+        for kind, digest in domain.match_keys(merged, self.secret).items():
+            if await session.get(MatchKeyRow, (kind.value, digest, pid)) is None:
+                session.add(MatchKeyRow(kind=kind.value, digest=digest, person_id=pid))
+        await session.flush()
+
+    async def _fold(self, session: AsyncSession, merged_id: str, kept_id: str) -> None:
+        """Everything known of the merged person now points at the kept one; its vault row is kept, marked."""
+        await session.execute(update(PersonRow).where(PersonRow.person_id == merged_id).values(merged_into=kept_id))
+        await session.execute(update(PartnerRefRow).where(PartnerRefRow.person_id == merged_id)
+                           .values(person_id=kept_id))
+
+    async def _link_ref(self, session: AsyncSession, source: str, ref: str, person_id: str) -> None:
+        row = await session.get(PartnerRefRow, (source, ref))
+        if row is None:
+            session.add(PartnerRefRow(structure_id=source, partner_ref=ref, person_id=person_id))
+        elif row.person_id != person_id:
+            row.person_id = person_id
+            session.add(row)
+        await session.flush()
+
+    async def _flag_near_duplicates(self, session: AsyncSession, person_id: str, facts: IdentityFacts,
+                                    keys: dict[KeyKind, str], cause_event_id: str) -> int:
+        if KeyKind.BIRTH not in keys:
+            return 0
+        same_birth = (await session.exec(select(MatchKeyRow.person_id).where(
+            MatchKeyRow.kind == KeyKind.BIRTH.value, MatchKeyRow.digest == keys[KeyKind.BIRTH],
+            MatchKeyRow.person_id != person_id))).all()
+        flagged = 0
+        for other in same_birth:
+            row = await session.get(PersonRow, other)
+            if row is None or row.wrapped_key is None or row.merged_into is not None:
+                continue
+            if domain.is_near_duplicate(facts, self._open(row)):
+                a, b = sorted((person_id, other))
+                if await session.get(ReviewRow, (a, b)) is None:
+                    session.add(ReviewRow(person_a=a, person_b=b, reason="close_names_same_birth_date",
+                                          cause_event_id=cause_event_id))
+                    flagged += 1
+        await session.flush()
+        return flagged
+
+    async def update_identity(self, session: AsyncSession, person_id: str, facts: IdentityFacts) -> None:
+        """A profile update changed identity or contact details: re-seal and re-index them."""
+        keys = domain.match_keys(facts, self.secret)
+        await self._store(session, Resolution(person_id, False, None), facts, keys)
+
+
+async def vault_size(session: AsyncSession) -> int:
+    return (await session.exec(select(func.count()).select_from(PersonRow).where(
+        PersonRow.merged_into.is_(None), PersonRow.wrapped_key.is_not(None)))).one()

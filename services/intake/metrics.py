@@ -1,0 +1,36 @@
+"""Intake's business metrics, on the service's registry: bounded labels only (never a person)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass(frozen=True)
+class IntakeMetrics:
+    events: Counter
+    request_seconds: Histogram
+    vault_size: Gauge
+    merges: Counter
+    reviews: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> IntakeMetrics:
+        return cls(
+            events=Counter("ariane_intake_events_total", "Partner events by outcome (accepted, duplicate, "
+                           "rejected), ingress, source structure, type and refusal reason",
+                           ["outcome", "ingress", "source", "type", "reason"], registry=registry),
+            request_seconds=Histogram("ariane_intake_request_seconds", "POST /v1/events latency, until the "
+                                      "accepted events are on Kafka", ["status"], registry=registry,
+                                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)),
+            vault_size=Gauge("ariane_intake_vault_people", "People in the identity vault (merged and erased "
+                             "excluded)", registry=registry),
+            merges=Counter("ariane_intake_identities_merged_total", "Person ids folded into another", ["rule"],
+                           registry=registry),
+            reviews=Counter("ariane_intake_near_duplicates_flagged_total", "Pairs of people flagged for review",
+                            registry=registry),
+        )
+
+    def count(self, outcome: str, ingress: str, source: str, event_type: str, reason: str = "") -> None:
+        self.events.labels(outcome, ingress, source[:64], event_type[:80], reason[:40]).inc()

@@ -1,0 +1,73 @@
+"""Intake's own tables: the identity vault, its blind indexes, partner references, reviews, API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, LargeBinary, func
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from services.runtime.tables import runtime_tables
+
+
+class Base(SQLModel, registry=registry()):
+    pass
+
+
+class PersonRow(Base, table=True):
+    """One person of the vault. `wrapped_key` NULL means erased: `identity` can no longer be opened."""
+
+    __tablename__ = "intake_person"
+    person_id: str = Field(primary_key=True, max_length=64)
+    wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    identity: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    nir_key: str | None = Field(default=None, max_length=64, description="NIR digest, to refuse merging two NIRs.")
+    merged_into: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True),
+                                                                     server_default=func.now()))
+
+
+class MatchKeyRow(Base, table=True):
+    """Blind index: a keyed digest of part of an identity (NIR, names + birth date, ...) -> the person."""
+
+    __tablename__ = "intake_match_key"
+    kind: str = Field(primary_key=True, max_length=16)
+    digest: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(primary_key=True, max_length=64, index=True)
+
+
+class PartnerRefRow(Base, table=True):
+    """A structure's own file number for a person."""
+
+    __tablename__ = "intake_partner_ref"
+    structure_id: str = Field(primary_key=True, max_length=64)
+    partner_ref: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64, index=True)
+
+
+class ReviewRow(Base, table=True):
+    """Two people who look alike (same birth date, close names) but nothing proves they are one: a human decides."""
+
+    __tablename__ = "intake_review"
+    person_a: str = Field(primary_key=True, max_length=64)
+    person_b: str = Field(primary_key=True, max_length=64)
+    reason: str = Field(max_length=64)
+    cause_event_id: str = Field(max_length=160)
+
+
+class ApiKeyRow(Base, table=True):
+    """A structure's API key: only the SHA-256 of the secret, and the signing key sealed by the master key."""
+
+    __tablename__ = "intake_api_key"
+    key_id: str = Field(primary_key=True, max_length=32)
+    structure_id: str = Field(max_length=64, index=True)
+    secret_sha256: str = Field(max_length=64)
+    signing_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True),
+                                                                     server_default=func.now()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+metadata = Base.metadata
+tables = runtime_tables(metadata, "intake")
