@@ -72,6 +72,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     parse: Parser = default_parser
     default_port: int = 8000
+    # Optional: applied to a poison record's bytes before they are dead-lettered (see EventProcessor.redact).
+    redact: Callable[[bytes], bytes] | None = None
 
     @property
     def group_id(self) -> str:
@@ -112,7 +114,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         tasks = [asyncio.create_task(_supervised(ctx, "relay", relay.run(ctx.stop)))]
         if handler is not None and defn.consumes:
             processor = EventProcessor(defn.name, session_factory, defn.tables, handler, metrics, settings,
-                                       parse=defn.parse, on_committed=relay.notify)
+                                       parse=defn.parse, on_committed=relay.notify, redact=defn.redact)
             consumer = make_consumer(bootstrap_servers, settings.topic_prefix + defn.group_id,
                                      [settings.topic(t) for t in defn.consumes], settings)
             ctx.extra["consumer"] = consumer
