@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 from datetime import date
-from pathlib import Path
 
 import structlog
 from fastapi import APIRouter, HTTPException, Request
@@ -18,12 +17,11 @@ from services.reporting.handlers import on_event
 from services.reporting.metrics import ReportCollector
 from services.reporting.report import Period, compute, digest
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import SERVICE, load_state, metadata, tables
+from services.reporting.store import SERVICE, VERSIONS_DIR, load_state, metadata, tables
 from services.reporting.tables import report_tables
 from services.runtime.service import ServiceContext, ServiceDefinition
 
 CONSUMES = (topics.INTAKE, topics.REFERRAL, topics.FOLLOWUP, topics.CLOCK)
-VERSIONS_DIR = Path(__file__).with_name("migrations") / "versions"
 log = structlog.get_logger("ariane.reporting")
 router = APIRouter(prefix="/v1/report", tags=["report"])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Column, String, Text, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +24,7 @@ from services.reporting.projections import Doc, State, join
 SERVICE = "reporting"
 CACHE_KEY = "ariane_reporting_cache"
 WRITE_CHUNK = 500
+VERSIONS_DIR = Path(__file__).with_name("migrations") / "versions"
 
 
 class Base(SQLModel, registry=registry()):
@@ -74,31 +76,22 @@ class BatchCache:
 def _flush_at_outer_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the batch is not over yet
-    cache: BatchCache | None = session.info.get(CACHE_KEY)
-    if cache is not None:
-        cache.flush(session)
+    entry = session.info.get(CACHE_KEY)
+    if entry is not None and entry[0] is session.get_transaction():
+        entry[1].flush(session)
 
 
 def batch_cache(async_session) -> BatchCache:  # noqa: ANN001 - sqlmodel AsyncSession
-    """The cache of the session's current transaction (created, and its commit hook set, on first use)."""
+    """The cache of the session's current (outermost) transaction; a new transaction gets a new cache, so a
+    rolled-back batch leaves nothing behind. The commit hook is set once per session."""
     sync = async_session.sync_session
-    cache = sync.info.get(CACHE_KEY)
-    if cache is None:
-        cache = sync.info[CACHE_KEY] = BatchCache()
-        if not event.contains(sync, "before_commit", _flush_at_outer_commit):
-            event.listen(sync, "before_commit", _flush_at_outer_commit)
-        event.listen(sync, "after_commit", _drop_cache, once=True)
-        event.listen(sync, "after_rollback", _drop_cache_on_outer_rollback)
-    return cache
-
-
-def _drop_cache(session: Session) -> None:
-    session.info.pop(CACHE_KEY, None)
-
-
-def _drop_cache_on_outer_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(CACHE_KEY, None)
+    root = sync.get_transaction()
+    entry = sync.info.get(CACHE_KEY)
+    if entry is None or entry[0] is not root:
+        entry = sync.info[CACHE_KEY] = (root, BatchCache())
+    if not event.contains(sync, "before_commit", _flush_at_outer_commit):
+        event.listen(sync, "before_commit", _flush_at_outer_commit)
+    return entry[1]
 
 
 async def apply_patches(async_session, patches: Iterable[tuple[str, Doc]]) -> None:  # noqa: ANN001
