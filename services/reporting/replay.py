@@ -6,6 +6,7 @@ replay starts, so the replay is a closed, repeatable read of the log as it stood
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from services.runtime.records import Record
 
 Progress = Callable[[int, int], None]  # (records read so far, records to read)
 FETCH_MAX = 5000
+STALL_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -46,7 +48,7 @@ async def _partitions(consumer: AIOKafkaConsumer, physical_topics: Iterable[str]
     for topic in physical_topics:
         parts = consumer.partitions_for_topic(topic)
         if parts is None:
-            await consumer.client.force_metadata_update()
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - first look at a topic
             parts = consumer.partitions_for_topic(topic) or set()
         out.extend(TopicPartition(topic, p) for p in sorted(parts))
     return out
@@ -71,8 +73,14 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
         done = 0
         if progress:
             progress(0, total)
+        loop = asyncio.get_running_loop()
+        stalled_since = loop.time()
         while remaining:
+            if loop.time() - stalled_since > STALL_TIMEOUT_S:
+                raise TimeoutError(f"replay made no progress for {STALL_TIMEOUT_S}s on {sorted(map(str, remaining))}")
             batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=FETCH_MAX)
+            if batches:
+                stalled_since = loop.time()
             records: list[Record] = []
             for tp, recs in batches.items():
                 for rec in recs:
