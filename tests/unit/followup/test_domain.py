@@ -91,6 +91,7 @@ class TestDecisions:
         back = decide(again.file.with_fact(fact_of(event)), day(45), event, RULES)
         assert [e.short_type for e in back.events] == ["person.reengaged"]
         assert back.events[0].data.by_structure == "plie_angers" and back.events[0].data.lost_since == day(10)
+        assert back.reengaged_after_days == (("exit_without_next_step", "plie_angers", 35),)
 
     def test_emitted_ids_are_deterministic(self):
         f = file_of("p", exited("p", 10, "iae_regie", "siae_regie_quartiers"))
