@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import typer
 
 app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("token-entry")
+def token_entry(token: str = typer.Argument(..., help="The bearer token a structure will present."),
+                structure: str = typer.Argument(..., help="The structure id it authenticates.")) -> None:
+    """Print the ARIANE_REFERRAL_TOKENS entry for a token (only its sha256 is stored)."""
+    typer.echo(json.dumps({hashlib.sha256(token.encode()).hexdigest(): structure}))
+
+
+@app.command("rules")
+def rules(territory_file: str = typer.Option(None, help="Territory file (default: the bundled one).")) -> None:
+    """List the orientation rules of the territory, in the order they are tried."""
+    from contracts.territory import load_territory
+
+    territory = load_territory(territory_file)
+    for rule in territory.orientation:
+        kind = "primary" if rule.primary else "additional"
+        typer.echo(f"{rule.id:28} {kind:10} -> {rule.to:30} {rule.reason}")
