@@ -8,6 +8,8 @@ using it are marked ``kafka`` automatically (``-m "not kafka"`` skips them).
 
 from __future__ import annotations
 
+pytest_plugins = ["tests.support.databases", "tests.support.topics"]
+
 import atexit
 import os
 import uuid

@@ -32,7 +32,7 @@ def make_consumer(bootstrap: str, group_id: str, topics: Sequence[str], settings
         auto_offset_reset="earliest",
         isolation_level="read_committed",  # the relays publish in transactions: never see an aborted batch
         max_poll_records=settings.consumer_batch_max,
-        session_timeout_ms=30000,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=3000,
         max_poll_interval_ms=600000,
     )

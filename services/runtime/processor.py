@@ -45,9 +45,8 @@ def default_parser(raw: bytes) -> Envelope:
 
 
 def _contract_errors(exc: BaseException) -> tuple[dict, ...]:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        errors = errors()
+    as_dicts = getattr(exc, "as_dicts", None)  # contracts.ContractError: field-level errors, values never echoed
+    errors = as_dicts() if callable(as_dicts) else None
     return tuple(dict(e) if isinstance(e, dict) else {"msg": str(e)} for e in (errors or ()))
 
 

@@ -84,7 +84,7 @@ class OutboxRelay:
     async def _reconcile(self) -> None:
         mark = await self.committed_mark()
         async with self.session_factory() as session, session.begin():
-            result = await session.execute(
+            result = await session.exec(
                 update(self.outbox)
                 .where(self.outbox.c.id < mark, self.outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(timezone.utc))
@@ -96,7 +96,7 @@ class OutboxRelay:
         """Send one batch of unpublished rows; returns how many were sent."""
         assert self.producer is not None, "start() the relay first"
         async with self.session_factory() as session:
-            rows = (await session.execute(
+            rows = (await session.exec(
                 select(self.outbox.c.id, self.outbox.c.topic, self.outbox.c.key, self.outbox.c.payload,
                        self.outbox.c.headers)
                 .where(self.outbox.c.published_at.is_(None))
@@ -118,7 +118,7 @@ class OutboxRelay:
                 {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group
             )
         async with self.session_factory() as session, session.begin():
-            await session.execute(
+            await session.exec(
                 update(self.outbox)
                 .where(self.outbox.c.id <= last_id, self.outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(timezone.utc))
@@ -144,7 +144,7 @@ class OutboxRelay:
         while True:
             signal = self._published
             async with self.session_factory() as session:
-                left = (await session.execute(
+                left = (await session.exec(
                     select(func.count()).select_from(self.outbox)
                     .where(self.outbox.c.id.in_(list(outbox_ids)), self.outbox.c.published_at.is_(None))
                 )).scalar_one()
@@ -160,7 +160,7 @@ class OutboxRelay:
 
     async def pending_count(self) -> int:
         async with self.session_factory() as session:
-            return (await session.execute(
+            return (await session.exec(
                 select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
             )).scalar_one()
 

@@ -66,7 +66,7 @@ class ServiceDefinition:
     name: str
     metadata: MetaData
     tables: RuntimeTables
-    versions_dir: Path
+    versions_dir: Path | None  # None: create the tables directly (test doubles and tools only, never a service)
     bootstrap: Bootstrap
     consumes: tuple[str, ...] = ()
     routers: Sequence[APIRouter] = ()
@@ -100,7 +100,11 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     async def lifespan(app: FastAPI):  # noqa: ANN202
         configure_logging(defn.name, json=settings.log_json, level=settings.log_level)
         engine = make_engine(settings.database_url_for(defn.name))
-        await upgrade_to_head(engine, defn.name, defn.metadata, defn.versions_dir)
+        if defn.versions_dir is None:
+            async with engine.begin() as conn:
+                await conn.run_sync(defn.metadata.create_all)
+        else:
+            await upgrade_to_head(engine, defn.name, defn.metadata, defn.versions_dir)
         metrics = RuntimeMetrics.create(defn.name)
         session_factory = make_session_factory(engine)
         bootstrap_servers = settings.bootstrap()
@@ -170,4 +174,10 @@ def serve(defn: ServiceDefinition, *, port: int | None = None, settings: Runtime
     app = create_app(defn, settings)
     config = uvicorn.Config(app, host=settings.http_host, port=port or defn.default_port, log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=30)
+    # uvicorn re-raises SIGTERM/SIGINT once its graceful shutdown is done; with a handler of ours in place
+    # that re-raise is absorbed, so a clean stop exits 0 and a crashed core task exits 70.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.Server(config).run()
+    ctx = getattr(app.state, "ctx", None)
+    raise SystemExit(70 if ctx is None or ctx.failures else 0)

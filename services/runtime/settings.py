@@ -26,6 +26,8 @@ class RuntimeSettings(BaseSettings):
 
     consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")
     consumer_poll_ms: int = Field(default=200, ge=1)
+    consumer_session_timeout_ms: int = Field(
+        default=10000, ge=6000, description="How long a dead consumer holds its partitions before a rebalance.")
     handler_max_attempts: int = Field(default=5, ge=1, description="Tries of a transient failure before dead-lettering.")
     retry_base_delay_s: float = Field(default=0.1, gt=0)
     retry_max_delay_s: float = Field(default=5.0, gt=0)

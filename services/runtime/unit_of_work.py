@@ -25,19 +25,19 @@ class UnitOfWork:
     emitted: list[Envelope] = field(default_factory=list)
 
     async def already_processed(self, event_id: str) -> bool:
-        row = await self.session.execute(
+        row = await self.session.exec(
             select(self.tables.inbox.c.event_id).where(self.tables.inbox.c.event_id == event_id)
         )
         return row.first() is not None
 
     async def mark_processed(self, event_id: str, topic: str, partition: int, offset: int) -> None:
-        await self.session.execute(
+        await self.session.exec(
             insert(self.tables.inbox).values(event_id=event_id, topic=topic, partition=partition, offset=offset)
         )
 
     async def emit(self, event: Envelope, topic: str) -> None:
         """Queue an event for publication on a topic of contracts.topics; sent once this transaction commits."""
-        await self.session.execute(
+        await self.session.exec(
             insert(self.tables.outbox).values(
                 topic=self.topic_prefix + topic,
                 key=event.subject,
@@ -51,7 +51,7 @@ class UnitOfWork:
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         """Queue a poison record for the dead-letter topic, atomically with the inbox mark that skips it."""
-        await self.session.execute(
+        await self.session.exec(
             insert(self.tables.outbox).values(
                 topic=self.topic_prefix + DEADLETTER,
                 key=letter.key or f"{letter.topic}:{letter.partition}",

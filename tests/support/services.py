@@ -13,6 +13,7 @@ from services.runtime.service import ServiceDefinition, create_app
 from services.runtime.settings import RuntimeSettings
 
 
+# Not a test, despite its name.
 def test_settings(*, kafka_bootstrap: str, database_url: str, topic_prefix: str, **overrides) -> RuntimeSettings:
     return RuntimeSettings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix,
                            log_json=True, consumer_poll_ms=50, relay_idle_s=0.01, retry_base_delay_s=0.01,
@@ -29,3 +30,6 @@ async def running_service(defn: ServiceDefinition, settings: RuntimeSettings,
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
             yield app, client
+
+
+test_settings.__test__ = False  # a settings factory, not a test, whatever pytest thinks of its name
