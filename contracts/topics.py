@@ -27,7 +27,7 @@ READERS: dict[str, tuple[str, ...]] = {
     INBOUND: ("intake",),
     INTAKE: ("referral", "followup", "reporting"),
     REFERRAL: ("followup", "reporting"),
-    FOLLOWUP: ("referral", "reporting"),
+    FOLLOWUP: ("reporting",),
     CLOCK: ("referral", "followup", "reporting"),
     DEADLETTER: ("operators",),
 }

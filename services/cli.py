@@ -2,14 +2,89 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import typer
 
 from services.commands import contracts as contracts_commands
+from services.commands import followup as followup_commands
+from services.commands import intake as intake_commands
 from services.commands import kafka as kafka_commands
+from services.commands import referral as referral_commands
+from services.commands import reporting as reporting_commands
 
 app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
 app.add_typer(kafka_commands.app, name="kafka", help="Run a real local Apache Kafka broker.")
+app.add_typer(intake_commands.app, name="intake", help="Intake: partner ingress, identity vault, API keys.")
+app.add_typer(referral_commands.app, name="referral", help="Referral: orientation and the referral lifecycle.")
+app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
+app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
+
+# The auditor's and coordinator's everyday commands, at the top level.
+app.command("report")(reporting_commands.report)
+app.command("replay")(reporting_commands.replay)
+app.command("export-log")(reporting_commands.export_log)
+app.command("verify-log")(reporting_commands.verify_log)
+
+run_app = typer.Typer(no_args_is_help=True, help="Run a service (or all of them) in the foreground.")
+app.add_typer(run_app, name="run")
+
+
+def _run_service(name: str, port: int | None) -> None:
+    import importlib
+
+    from services.runtime.service import serve
+    from services.supervisor import SERVICES
+
+    module = importlib.import_module(f"services.{name}.app")
+    serve(module.DEFINITION, port=port or SERVICES[name])
+
+
+for _name in ("intake", "referral", "followup", "reporting"):
+    def _command(port: int = typer.Option(None, help="HTTP port (default: the service's own)."),
+                 _service: str = typer.Option(_name, hidden=True)) -> None:
+        _run_service(_service, port)
+
+    _command.__doc__ = f"Run the {_name} service: its consumer, outbox relay, HTTP API, /health and /metrics."
+    run_app.command(_name)(_command)
+
+run_app.command("clock")(followup_commands.clock)
+
+
+@run_app.command("all")
+def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (Europe/Paris midnight).")) -> None:
+    """Run the four services (and the clock) as supervised processes until Ctrl-C."""
+    from services.runtime.settings import RuntimeSettings
+    from services.supervisor import SERVICES, Supervisor
+
+    settings = RuntimeSettings()
+    env = dict(os.environ, ARIANE_KAFKA_BOOTSTRAP=settings.bootstrap())
+    names = [*SERVICES, *(["clock"] if with_clock else [])]
+    supervisor = Supervisor(names, settings.var_dir / "logs", env)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    supervisor.start()
+    for child in supervisor.children:
+        port = SERVICES.get(child.name)
+        where = f" http://127.0.0.1:{port}/health /metrics" if port else ""
+        typer.echo(f"{child.name:<10} pid {child.pid}{where}  log {child.log_path}")
+    typer.echo("Ctrl-C stops everything.")
+    while not stopping:
+        for note in supervisor.poll():
+            typer.echo(note)
+        time.sleep(0.5)
+    typer.echo("stopping…")
+    supervisor.stop()
+
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,49 @@
+# Ariane: the two commands a newcomer needs are `make demo` and `make test`; both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-unit test-postgres setup kafka-jars prometheus lint contracts-check clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) kafka-jars
+
+kafka-jars: $(STAMP)
+	@$(BIN)/python -c 'from services.runtime.kafka_local import ensure_jars, KafkaRuntimeError; import sys;\
+	exec("try:\n print(\"kafka jars:\", ensure_jars())\nexcept KafkaRuntimeError as e:\n sys.exit(str(e))")'
+
+prometheus:
+	@bash deploy/prometheus/install.sh
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+contracts-check: $(STAMP)
+	$(BIN)/ariane contracts export --check
+
+## The demo: a territory year through all four services on a real local Kafka (SQLite stores).
+demo: setup
+	$(BIN)/ariane demo
+
+## Every suite: unit, integration (real Kafka, real database) and end-to-end. PostgreSQL when
+## ARIANE_DATABASE_URL is a postgresql+asyncpg URL, SQLite files otherwise.
+test: setup prometheus lint contracts-check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+## The same suites on a private local PostgreSQL (installed and started when absent).
+test-postgres:
+	ARIANE_DATABASE_URL="$$(bash deploy/postgres/ensure-postgres.sh)" $(MAKE) test
+
+clean:
+	rm -rf .var .pytest_cache .hypothesis

@@ -1,0 +1,86 @@
+"""Run Ariane's services as separate processes, restart the ones that die, stop them all together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES: dict[str, int] = {"intake": 8101, "referral": 8102, "followup": 8103, "reporting": 8104}
+MAX_RESTARTS = 5
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+    def start(self, env: dict[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.started_at = time.monotonic()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+def service_argv(name: str) -> list[str]:
+    if name == "clock":
+        return [sys.executable, "-m", "services.cli", "run", "clock"]
+    return [sys.executable, "-m", f"services.{name}"]
+
+
+@dataclass
+class Supervisor:
+    names: list[str]
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    children: list[Child] = field(default_factory=list)
+
+    def start(self) -> None:
+        for name in self.names:
+            child = Child(name, service_argv(name), self.log_dir / f"{name}.log")
+            child.start(self.env)
+            self.children.append(child)
+
+    def poll(self) -> list[str]:
+        """Restart children that died (bounded); returns what happened, for the caller to print."""
+        notes = []
+        for child in self.children:
+            code = child.process.poll() if child.process else None
+            if code is None:
+                continue
+            if child.restarts >= MAX_RESTARTS:
+                notes.append(f"{child.name} exited with {code} and has been restarted too often: left down")
+                continue
+            child.restarts += 1
+            time.sleep(min(10, 0.5 * 2 ** child.restarts))
+            child.start(self.env)
+            notes.append(f"{child.name} exited with {code}; restarted (pid {child.pid}), see {child.log_path}")
+        return notes
+
+    def stop(self, timeout: float = 40) -> None:
+        # SIGTERM to the processes we started, by pid; each drains and commits before leaving.
+        for child in self.children:
+            if child.process and child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in self.children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
