@@ -1,0 +1,94 @@
+"""Presets: how many people a simulated year has, what they are like, and what becomes of them.
+
+The shares come from the seeds: the Cité de l'emploi of Angers follows about 90 residents of the quartiers
+prioritaires a year, a full year even once employed; Par'Emploi accompanied 63 families, 76% of them single
+parents, all with a childcare barrier, for 17 returns to a job or a training. The `territory` preset is a
+realistic mix at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# What becomes of a person once their route is set (see scenario.py for each plot's events).
+PLOTS: tuple[str, ...] = (
+    "job_lasting",  # lasting job (CDI, CDD or interim >= 6 months, creation, alternance): held by the job
+    "job_short_held",  # short job; when it ends the structure takes the person up again at once
+    "job_short_lost",  # short job; when it ends nobody takes them up: lost, reason job_ended_unheld
+    "training",  # qualifying training, then a lasting job
+    "stays",  # stays accompanied all year, contacted regularly
+    "exit_none",  # leaves the dispositif with no next step: lost, reason exit_without_next_step
+    "silent",  # stops answering; no contact any more: lost, reason no_contact
+    "moved_away",  # moves away: case closed
+    "refused_support",  # refuses support: case closed
+)
+LOST_PLOTS = frozenset({"job_short_lost", "exit_none", "silent"})
+
+# How a structure answers a referral: in time, after the accept deadline, refusing, or never.
+ANSWERS: tuple[str, ...] = ("on_time", "late", "refused", "never")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    default_people: int
+    description: str
+    share_under_26: float
+    share_rqth: float
+    share_rsa: float
+    share_qpv: float
+    share_single_parent: float
+    share_childcare_barrier: float = 0.08  # besides single parents routed to childcare
+    registration_window_days: int = 150  # registrations are spread over the first days of the year
+    plots: dict[str, float] = field(default_factory=dict)
+    answers: dict[str, float] = field(default_factory=dict)
+    reengage_share: float = 0.4  # lost people found again by the structure that had to act
+    prescription_share: float = 0.35  # people without an orientation route prescribed a dispositif by their referent
+    # Which dispositif every person is routed to regardless of their profile (None: by profile).
+    forced_route: str | None = None
+
+
+CITE_EMPLOI = Preset(
+    name="cite-emploi-angers",
+    default_people=90,
+    description="90 residents of the quartiers prioritaires followed by the Cité de l'emploi for a year",
+    share_under_26=0.25, share_rqth=0.06, share_rsa=0.3, share_qpv=1.0, share_single_parent=0.15,
+    share_childcare_barrier=0.0,
+    registration_window_days=60,
+    plots={"job_lasting": 0.3, "job_short_held": 0.15, "job_short_lost": 0.04, "training": 0.14, "stays": 0.22,
+           "exit_none": 0.06, "silent": 0.04, "moved_away": 0.03, "refused_support": 0.02},
+    answers={"on_time": 0.85, "late": 0.1, "refused": 0.0, "never": 0.05},
+    forced_route="cite_emploi_angers",
+)
+
+PAR_EMPLOI = Preset(
+    name="par-emploi",
+    default_people=63,
+    description="63 families accompanied by Par'Emploi for childcare, 76% single parents, ~17 returns to work",
+    share_under_26=0.15, share_rqth=0.03, share_rsa=0.45, share_qpv=0.0, share_single_parent=0.76,
+    share_childcare_barrier=1.0,
+    registration_window_days=90,
+    plots={"job_lasting": 0.14, "job_short_held": 0.06, "job_short_lost": 0.02, "training": 0.07, "stays": 0.55,
+           "exit_none": 0.08, "silent": 0.05, "moved_away": 0.02, "refused_support": 0.01},
+    answers={"on_time": 0.8, "late": 0.15, "refused": 0.0, "never": 0.05},
+    forced_route="par_emploi_garde",
+)
+
+TERRITORY = Preset(
+    name="territory",
+    default_people=1000,
+    description="a realistic mix of jobseekers across every structure of the territory",
+    share_under_26=0.2, share_rqth=0.08, share_rsa=0.15, share_qpv=0.25, share_single_parent=0.1,
+    plots={"job_lasting": 0.22, "job_short_held": 0.12, "job_short_lost": 0.05, "training": 0.1, "stays": 0.3,
+           "exit_none": 0.07, "silent": 0.06, "moved_away": 0.05, "refused_support": 0.03},
+    answers={"on_time": 0.7, "late": 0.12, "refused": 0.08, "never": 0.1},
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (CITE_EMPLOI, PAR_EMPLOI, TERRITORY)}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

@@ -1,0 +1,215 @@
+"""Sending the year the way partners do: HTTP to intake with each structure's API key, or Kafka inbound.
+
+Kept thin on purpose: a transport only moves bytes. Placeholders are swapped in by directory.Rewriter, which
+waits (with a deadline) until Ariane has published what a partner would have been told. The clock ticks go on
+ariane.clock.v1 whatever the transport: the simulator plays the territory's clock too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from contracts import topics
+from contracts.clock import DayStarted
+from contracts.envelope import Envelope
+from contracts.events import parse_event
+
+from simulator.directory import Directory, Rewriter, Unresolved
+
+
+class DirectoryReader:
+    """Reads ariane.intake.v1, ariane.referral.v1 and ariane.followup.v1 (committed records only) from the
+    beginning and feeds the directory: what partners are told by notices and answers."""
+
+    LEARNED = (topics.INTAKE, topics.REFERRAL, topics.FOLLOWUP)
+
+    def __init__(self, bootstrap: str, prefix: str, directory: Directory):
+        self.bootstrap, self.prefix, self.directory = bootstrap, prefix, directory
+        self.consumer: AIOKafkaConsumer | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                                         isolation_level="read_committed", auto_offset_reset="earliest")
+        await self.consumer.start()
+        parts = []
+        for name in self.LEARNED:
+            for p in self.consumer.partitions_for_topic(self.prefix + name) or await self._partitions(name):
+                parts.append(TopicPartition(self.prefix + name, p))
+        self.consumer.assign(parts)
+        await self.consumer.seek_to_beginning(*parts)
+        self.task = asyncio.create_task(self._run())
+
+    async def _partitions(self, name: str) -> set[int]:
+        assert self.consumer is not None
+        await self.consumer._client.force_metadata_update()  # noqa: SLF001 - topics created before the start
+        return self.consumer.partitions_for_topic(self.prefix + name) or set()
+
+    async def _run(self) -> None:
+        assert self.consumer is not None
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=100, max_records=2000)
+            for records in batches.values():
+                for record in records:
+                    try:
+                        self.directory.learn(parse_event(record.value))
+                    except Exception:  # noqa: BLE001 - a record we cannot read teaches us nothing
+                        continue
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        if self.consumer:
+            await self.consumer.stop()
+
+
+class Sender:
+    """Base: rewrite placeholders (waiting for Ariane to publish them), then transmit; ticks over Kafka."""
+
+    def __init__(self, bootstrap: str, prefix: str = "", *, directory: Directory | None = None,
+                 resolve_timeout_s: float = 60.0, learn_from_topics: bool = True, resolve: bool = True):
+        self.bootstrap, self.prefix = bootstrap, prefix
+        self.directory = directory or Directory()
+        self.rewriter = Rewriter(self.directory)
+        self.resolve_timeout_s = resolve_timeout_s
+        self.resolve = resolve  # False: send the events as generated, placeholders included (for tests)
+        self.reader = DirectoryReader(bootstrap, prefix, self.directory) if learn_from_topics and resolve else None
+        self.producer: AIOKafkaProducer | None = None
+        self.pending: list[asyncio.Future] = []
+        self.sent = 0
+        self.unresolved = 0
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all",
+                                         linger_ms=5)
+        await self.producer.start()
+        if self.reader:
+            await self.reader.start()
+
+    async def stop(self) -> None:
+        await self.flush()
+        if self.reader:
+            await self.reader.stop()
+        if self.producer:
+            await self.producer.stop()
+
+    async def _prepared(self, event: Envelope) -> Envelope | None:
+        if not self.resolve:
+            return event
+        deadline = time.monotonic() + self.resolve_timeout_s
+        while True:
+            try:
+                return self.rewriter.prepare(event)
+            except Unresolved:
+                if time.monotonic() > deadline:
+                    self.unresolved += 1
+                    return None
+                await self.flush()  # what we already sent may be what Ariane has to publish first
+                await asyncio.sleep(0.05)
+
+    async def send_day(self, events: Sequence[Envelope]) -> None:
+        for event in events:
+            prepared = await self._prepared(event)
+            if prepared is not None:
+                await self.transmit(prepared)
+
+    async def transmit(self, event: Envelope) -> None:
+        raise NotImplementedError
+
+    async def send_tick(self, tick: DayStarted) -> None:
+        assert self.producer is not None
+        self.pending.append(await self.producer.send(self.prefix + topics.CLOCK, tick.to_json_bytes(),
+                                                     key=topics.key_for(tick.subject)))
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending:
+            await asyncio.gather(*pending)
+
+
+class KafkaSender(Sender):
+    """Partner events onto ariane.inbound.v1, keyed by the subject as sent."""
+
+    async def transmit(self, event: Envelope) -> None:
+        assert self.producer is not None
+        self.pending.append(await self.producer.send(self.prefix + topics.INBOUND, event.to_json_bytes(),
+                                                     key=topics.key_for(event.subject)))
+        self.sent += 1
+
+
+class HttpSender(Sender):
+    """Partner events to intake's POST /v1/events, with the API key of the event's structure (Bearer).
+
+    Events are batched per day while consecutive events come from the same structure, so each person's order
+    is kept. Registrations teach the directory their person_id from intake's answer."""
+
+    def __init__(self, base_url: str, api_keys: Mapping[str, str], bootstrap: str, prefix: str = "", *,
+                 batch_max: int = 200, retries: int = 20, **kwargs: object):
+        super().__init__(bootstrap, prefix, **kwargs)  # type: ignore[arg-type]
+        self.base_url, self.api_keys = base_url.rstrip("/"), dict(api_keys)
+        self.batch_max, self.retries = batch_max, retries
+        self.client: httpx.AsyncClient | None = None
+        self.batch: list[Envelope] = []
+        self.rejected: list[dict] = []
+
+    async def start(self) -> None:
+        await super().start()
+        self.client = httpx.AsyncClient(base_url=self.base_url, timeout=60.0)
+
+    async def stop(self) -> None:
+        await self.post_batch()
+        await super().stop()
+        if self.client:
+            await self.client.aclose()
+
+    async def transmit(self, event: Envelope) -> None:
+        if self.batch and (self.batch[0].source != event.source or len(self.batch) >= self.batch_max):
+            await self.post_batch()
+        self.batch.append(event)
+
+    async def flush(self) -> None:
+        await self.post_batch()
+        await super().flush()
+
+    async def post_batch(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        assert self.client is not None
+        source = batch[0].source
+        key = self.api_keys.get(source)
+        if key is None:
+            raise RuntimeError(f"no API key for structure {source!r}")
+        body = b"[" + b",".join(e.to_json_bytes() for e in batch) + b"]"
+        for attempt in range(self.retries):
+            response = await self.client.post("/v1/events", content=body, headers={
+                "authorization": f"Bearer {key}", "content-type": "application/json"})
+            if response.status_code == 503:
+                await asyncio.sleep(min(float(response.headers.get("retry-after", "1")), 5.0))
+                continue
+            break
+        if response.status_code not in (202, 422):
+            raise RuntimeError(f"intake answered {response.status_code}: {response.text[:300]}")
+        for answer in response.json()["results"]:
+            event = batch[answer["index"]]
+            if answer["status"] == "rejected":
+                self.rejected.append({"id": event.id, "reason": answer.get("reason"), "detail": answer.get("detail")})
+            elif answer.get("person_id") and event.type.endswith("person.registered"):
+                self.directory.person_by_event[event.id] = answer["person_id"]
+        self.sent += len(batch)
+
+
+def load_api_keys(path: str) -> dict[str, str]:
+    """A JSON object {structure_id: api_key}."""
+    with open(path, encoding="utf-8") as f:
+        keys = json.load(f)
+    if not isinstance(keys, dict):
+        raise ValueError(f"{path}: expected a JSON object of structure id -> API key")
+    return {str(k): str(v) for k, v in keys.items()}

@@ -1,0 +1,271 @@
+"""Ground truth: what every report figure must be and exactly who must be detected lost, when and why.
+
+Computed by plain Python from the partner events of the simulated year and the referral events the referral
+service is expected to emit (its non-primary orientations and the expiries of unanswered referrals), never by
+calling a service. The holding model is in parcours.py; README.md states the rules.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contracts.envelope import Envelope
+from contracts.territory import Territory
+
+from simulator.parcours import PRECEDENCE, Episode, Fact, Parcours, apply, evaluate
+from simulator.scenario import PersonScript
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _midnight(day: date) -> str:
+    return _utc(datetime.combine(day, time(0), tzinfo=PARIS))
+
+
+def fact_of(day: date, event: Envelope) -> Fact | None:
+    """The fact a partner event is for the holding model (None: no effect on it)."""
+    k, d = event.type.removeprefix("fr.ariane."), event.data
+
+    def f(fact_kind: str, structure: str | None = None, ref: str | None = None, **info: object) -> Fact:
+        return Fact((_utc(event.time), PRECEDENCE[fact_kind], event.id), day, fact_kind, structure, ref,
+                    tuple(sorted(info.items())))
+
+    fact: Fact | None = None
+    if k == "person.registered":
+        fact = f("registered", d.structure_id)
+    elif k == "contact.recorded":
+        fact = f("contact", d.structure_id, reached=d.reached)
+    elif k in ("barrier.identified", "barrier.lifted"):
+        fact = f("barrier", d.structure_id, d.barrier_id)
+    elif k == "referral.issued":
+        fact = f("referral_issued", d.to_structure, d.referral_id, due=d.due_date, kind=str(d.kind),
+                 **{"from": d.from_structure})
+    elif k == "referral.accepted":
+        fact = f("referral_accepted", d.structure_id, d.referral_id)
+    elif k == "referral.first_appointment_held":
+        fact = f("referral_appointment", d.structure_id, d.referral_id)
+    elif k == "referral.refused":
+        fact = f("referral_refused", d.structure_id, d.referral_id)
+    elif k == "dispositif.entered":
+        fact = f("dispositif_entered", d.structure_id, d.dispositif_id)
+    elif k == "dispositif.exited":
+        fact = f("dispositif_exited", d.structure_id, d.dispositif_id)
+    elif k == "job.started":
+        lasting = str(d.contract_type) in ("cdi", "creation") or (
+            d.expected_end is not None and (d.expected_end - day).days >= 183)
+        fact = f("job_started", d.structure_id, d.job_id, lasting=lasting)
+    elif k == "job.ended":
+        fact = f("job_ended", None, d.job_id)
+    elif k == "training.started":
+        fact = f("training_started", d.structure_id, d.training_id)
+    elif k == "training.ended":
+        fact = f("training_ended", None, d.training_id)
+    elif k == "followup.checkin_done":
+        fact = f("checkin_done", d.structure_id, d.checkin_id, reached=d.reached)
+    elif k == "case.closed":
+        fact = f("case_closed", None, None, reason=str(d.reason))
+    return fact
+
+
+class _Referral:
+    __slots__ = ("ref", "kind", "to", "issued_day", "due_day", "answer", "answer_day", "expired_day")
+
+    def __init__(self, ref: str, kind: str, to: str, issued_day: int, due_day: int):
+        self.ref, self.kind, self.to, self.issued_day, self.due_day = ref, kind, to, issued_day, due_day
+        self.answer: str | None = None
+        self.answer_day: int | None = None
+        self.expired_day: int | None = None
+
+    def outcome(self) -> str:
+        if self.answer == "refused" and self.expired_day is None:
+            return "refused"
+        if self.answer == "accepted":
+            return "accepted_late" if self.expired_day is not None else "accepted"
+        return "expired" if self.expired_day is not None else "pending"
+
+
+def _referrals_of(script: PersonScript, start: date, horizon: int) -> tuple[list[_Referral], list[Fact]]:
+    """Every referral about the person (orientations predicted, prescriptions from the stream), what became of
+    it, and the facts the referral service adds (orientation issued, expired)."""
+    referrals: dict[str, _Referral] = {}
+    facts: list[Fact] = []
+    for o in script.orientations:
+        if o.issued_day >= horizon:
+            continue
+        referrals[o.referral_id] = _Referral(o.referral_id, "orientation", o.to_structure, o.issued_day, o.due_day)
+        cause = next(e for d, e in script.events if d == o.issued_day and (
+            e.type.endswith("person.registered") or e.type.endswith("barrier.identified")))
+        facts.append(Fact((_utc(cause.time), 0, f"{cause.id}:issued:{o.referral_id}"), start + timedelta(o.issued_day),
+                          "referral_issued", o.to_structure, o.referral_id,
+                          tuple(sorted({"due": start + timedelta(o.due_day), "kind": "orientation",
+                                        "from": o.from_structure}.items()))))
+    for day, event in script.events:
+        k, d = event.type.removeprefix("fr.ariane."), event.data
+        if k == "referral.issued":
+            referrals[d.referral_id] = _Referral(d.referral_id, str(d.kind), d.to_structure, day,
+                                                 (d.due_date - start).days)
+        elif k in ("referral.accepted", "referral.first_appointment_held", "referral.refused"):
+            ref = referrals.get(d.referral_id)
+            if ref is not None and ref.answer is None:
+                ref.answer = "refused" if k == "referral.refused" else "accepted"
+                ref.answer_day = day
+    for ref in referrals.values():
+        # The referral service expires, on the tick of the day after the due date, a referral still unanswered
+        # once that day's partner events are in.
+        expiry = ref.due_day + 1
+        if expiry < horizon and (ref.answer_day is None or ref.answer_day > expiry):
+            ref.expired_day = expiry
+            facts.append(Fact((_midnight(start + timedelta(expiry)), 1, f"expired:{ref.ref}"),
+                              start + timedelta(expiry), "referral_expired", ref.to, ref.ref,
+                              (("due", start + timedelta(ref.due_day)),)))
+    return list(referrals.values()), facts
+
+
+def follow(script: PersonScript, territory: Territory, start: date, horizon: int
+           ) -> tuple[Parcours, list[Episode], set[str], str, list[_Referral]]:
+    """Replay one person's year: the parcours at the end, the lost episodes, the at-risk keys, the final state."""
+    referrals, extra = _referrals_of(script, start, horizon)
+    facts = [f for d, e in script.events if (f := fact_of(start + timedelta(d), e)) is not None] + extra
+    by_day: dict[date, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        by_day[fact.day].append(fact)
+    p = Parcours()
+    episodes: dict[str, Episode] = {}
+    at_risk: set[str] = set()
+    state = "unknown"
+    first = min(by_day) if by_day else None
+    for n in range(horizon):
+        today = start + timedelta(n)
+        for fact in sorted(by_day.get(today, ()), key=lambda f: f.order):
+            apply(p, fact)
+        if first is None or today < first:
+            continue
+        status, missed = evaluate(p, today, territory)
+        state = status.state
+        for key, episode in episodes.items():  # an episode that no longer stands: re-engaged
+            if episode.lost_on and episode.reengaged_on is None and key != status.key and status.state != "closed":
+                by, on = p.closures.get(key, (None, None))
+                holders = sorted({h.structure for h in p.holds.values() if h.structure})
+                by = by or (holders[0] if holders else p.last_contact_by or status.to_act)
+                if by is None:
+                    continue
+                episode.reengaged_on = max(on or p.last_contact or today, episode.since)
+                episode.reengaged_by = by
+        if status.state in ("at_risk", "lost") and status.key:
+            episode = episodes.setdefault(status.key, Episode(status.key, str(status.reason), status.since,
+                                                              str(status.to_act), at_risk_on=today))
+            at_risk.add(status.key)
+            if status.state == "lost" and episode.lost_on is None:
+                episode.lost_on = today
+        elif missed and status.state not in ("closed",):
+            key, _due = min(missed, key=lambda m: (m[1], m[0]))
+            at_risk.add(f"checkin_missed:{key}")
+    return p, [e for e in episodes.values() if e.lost_on], at_risk, state, referrals
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def compute_truth(scripts: list[PersonScript], territory: Territory, start: date, horizon: int) -> dict[str, Any]:
+    """The ground truth of a simulated year, as a JSON-ready dict."""
+    c: dict[str, Counter[str]] = defaultdict(Counter)
+    exits: dict[str, Counter[str]] = defaultdict(Counter)
+    referral_outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+    lost_rows: list[dict[str, Any]] = []
+    people: list[dict[str, Any]] = []
+    final_states: Counter[str] = Counter()
+    at_risk_total: Counter[str] = Counter()
+
+    for script in scripts:
+        for _day, event in script.events:
+            k, d = event.type.removeprefix("fr.ariane."), event.data
+            if k == "person.registered":
+                c["registrations_by_structure"][d.structure_id] += 1
+            elif k == "dispositif.entered":
+                c["dispositif_entries"][d.dispositif_id] += 1
+            elif k == "dispositif.exited":
+                exits[d.dispositif_id][str(d.exit_class)] += 1
+                c["exits_by_class"][str(d.exit_class)] += 1
+            elif k == "barrier.identified":
+                c["barriers_identified"][str(d.kind)] += 1
+            elif k == "barrier.lifted":
+                c["barriers_lifted"][str(d.kind)] += 1
+                c["barriers_lifted_by_dispositif"][d.dispositif_id or "none"] += 1
+            elif k == "job.started":
+                c["jobs_started_by_contract"][str(d.contract_type)] += 1
+            elif k == "job.ended":
+                c["jobs_ended_by_reason"][str(d.reason)] += 1
+            elif k == "training.started":
+                c["trainings"]["started"] += 1
+            elif k == "training.ended":
+                c["trainings"]["completed" if d.completed else "dropped"] += 1
+            elif k == "followup.checkin_done":
+                c["checkins_done"]["reached" if d.reached else "not_reached"] += 1
+            elif k == "contact.recorded":
+                c["contacts"]["reached" if d.reached else "not_reached"] += 1
+            elif k == "case.closed":
+                c["cases_closed"][str(d.reason)] += 1
+        p, episodes, at_risk, state, referrals = follow(script, territory, start, horizon)
+        for ref in referrals:
+            referral_outcomes[ref.kind]["issued"] += 1
+            referral_outcomes[ref.kind][ref.outcome()] += 1
+        final_states[state] += 1
+        for key in at_risk:
+            at_risk_total[key.split(":", 1)[0]] += 1
+        for e in episodes:
+            lost_rows.append({
+                "person": script.person.key, "partner_ref": script.partner_ref, "reason": e.reason,
+                "since": _iso(e.since), "at_risk_on": _iso(e.at_risk_on), "detected_on": _iso(e.lost_on),
+                "structure_to_act": e.structure_to_act, "reengaged_on": _iso(e.reengaged_on),
+                "reengaged_by": e.reengaged_by})
+        holders = sorted({h.structure for h in p.holds.values() if h.structure})
+        people.append({
+            "person": script.person.key, "partner_ref": script.partner_ref, "nir": script.person.identity.nir,
+            "referent": script.referent, "route": script.route, "plot": script.plot,
+            "qpv_resident": script.person.qpv_resident, "rqth": script.person.rqth, "rsa": script.person.rsa,
+            "single_parent": script.person.single_parent, "birth_year": script.person.birth_year,
+            "barriers": [str(b) for b in script.person.barriers],
+            "registered": any(e.type.endswith("person.registered") for _d, e in script.events),
+            "final": {"state": state, "holders": holders, "lost": any(e.reengaged_on is None for e in episodes),
+                      "closed": p.closed[0] if p.closed else None},
+            "orientations": [{"referral_id": o.referral_id, "rule": o.rule, "to": o.to_structure,
+                              "issued_on": _iso(start + timedelta(o.issued_day)), "answer": o.answer}
+                             for o in script.orientations if o.issued_day < horizon],
+        })
+
+    lost_rows.sort(key=lambda row: (row["detected_on"], row["partner_ref"]))
+    report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"])}
+    for name in ("registrations_by_structure", "dispositif_entries", "exits_by_class", "barriers_identified",
+                 "barriers_lifted", "barriers_lifted_by_dispositif", "jobs_started_by_contract",
+                 "jobs_ended_by_reason", "trainings", "checkins_done", "contacts", "cases_closed"):
+        report[name] = dict(sorted(c[name].items()))
+    report |= {
+        "exits_by_dispositif": {d: dict(sorted(v.items())) for d, v in sorted(exits.items())},
+        "referral_outcomes": {k: dict(sorted(v.items())) for k, v in sorted(referral_outcomes.items())},
+        "lost_detections": len(lost_rows),
+        "lost_people": len({r["person"] for r in lost_rows}),
+        "lost_by_reason": dict(sorted(Counter(r["reason"] for r in lost_rows).items())),
+        "lost_by_structure_to_act": dict(sorted(Counter(r["structure_to_act"] for r in lost_rows).items())),
+        "reengaged": sum(1 for r in lost_rows if r["reengaged_on"]),
+        "lost_at_end": sum(1 for r in lost_rows if r["reengaged_on"] is None),
+        "at_risk_flags_by_reason": dict(sorted(at_risk_total.items())),
+        "final_states": dict(sorted(final_states.items())),
+    }
+    return {
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=horizon - 1)).isoformat(),
+        "days": horizon,
+        "thresholds": territory.followup.model_dump(mode="json"),
+        "referral_sla": territory.referral_sla.model_dump(mode="json"),
+        "report": report,
+        "lost": lost_rows,
+        "people": people,
+    }

@@ -1,0 +1,83 @@
+"""A whole simulated year: every person's script merged into one day-ordered stream, and its ground truth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from contracts.clock import DayStarted
+from contracts.envelope import Envelope
+from contracts.territory import Territory, load_territory
+
+from simulator.presets import Preset, get_preset
+from simulator.scenario import PersonScript, build_script
+from simulator.truth import compute_truth
+
+DEFAULT_START = date(2026, 1, 1)
+
+
+@dataclass(frozen=True)
+class SimDay:
+    """One simulated day: the partner events of the day, then the day's clock tick."""
+
+    index: int
+    day: date
+    events: tuple[Envelope, ...]
+    tick: DayStarted
+
+
+@dataclass
+class SimulatedYear:
+    preset: Preset
+    seed: int
+    start: date
+    days: int
+    scripts: list[PersonScript]
+    territory: Territory
+
+    def stream(self) -> Iterator[SimDay]:
+        """Day by day; within a day, people in order and each person's events in order."""
+        per_day: list[list[Envelope]] = [[] for _ in range(self.days)]
+        for script in self.scripts:
+            for day, event in script.events:
+                per_day[day].append(event)
+        for index, events in enumerate(per_day):
+            day = self.start + timedelta(days=index)
+            yield SimDay(index, day, tuple(events), DayStarted.for_day(day))
+
+    def event_count(self) -> int:
+        return sum(len(s.events) for s in self.scripts) + self.days
+
+    def truth(self) -> dict[str, Any]:
+        truth = compute_truth(self.scripts, self.territory, self.start, self.days)
+        return {"preset": self.preset.name, "seed": self.seed, "people": len(self.scripts),
+                "territory": self.territory.id, **truth}
+
+    def write(self, out: Path) -> tuple[Path, Path]:
+        """events.jsonl (every event as sent, ticks included) and truth.json, byte-identical for a seed."""
+        out.mkdir(parents=True, exist_ok=True)
+        events_path, truth_path = out / "events.jsonl", out / "truth.json"
+        with events_path.open("wb") as f:
+            for sim_day in self.stream():
+                for event in (*sim_day.events, sim_day.tick):
+                    f.write(event.to_json_bytes() + b"\n")
+        truth_path.write_text(json.dumps(self.truth(), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
+        return events_path, truth_path
+
+
+def simulate(preset: str | Preset, *, people: int | None = None, seed: int = 1, days: int = 365,
+             territory: Territory | None = None, start: date | None = None) -> SimulatedYear:
+    """Generate the year (pure: no I/O besides reading the territory file)."""
+    chosen = preset if isinstance(preset, Preset) else get_preset(preset)
+    territory = territory or load_territory()
+    start = start or territory.start_date or DEFAULT_START
+    count = chosen.default_people if people is None else people
+    if count < 0 or days < 1:
+        raise ValueError("people must be >= 0 and days >= 1")
+    scripts = [build_script(seed, chosen, i, territory, start, days) for i in range(count)]
+    return SimulatedYear(chosen, seed, start, days, scripts, territory)
