@@ -10,6 +10,7 @@ from datetime import date
 import structlog
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select
 
 from contracts import topics
 from contracts.territory import load_territory
@@ -68,11 +69,20 @@ def to_csv(report: dict) -> str:
     return out.getvalue()
 
 
+async def _inbox_size(ctx: ServiceContext) -> int:
+    async with ctx.engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(tables.inbox))).scalar_one()
+
+
 async def _refresh_metrics(ctx: ServiceContext, collector: ReportCollector, every_s: float) -> None:
+    seen = -1
     while not ctx.stop.is_set():
         try:
-            state = await load_state(ctx.engine)
-            collector.snapshot, collector.delays = compute(state, Period(), ctx.extra["territory_id"])
+            size = await _inbox_size(ctx)
+            if size != seen:  # recompute only when new events were applied
+                state = await load_state(ctx.engine)
+                collector.snapshot, collector.delays = compute(state, Period(), ctx.extra["territory_id"])
+                seen = size
         except Exception as exc:  # noqa: BLE001 - metrics must not kill the service; the next round retries
             log.warning("metrics_refresh_failed", error=f"{type(exc).__name__}: {exc}")
         try:

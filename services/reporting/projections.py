@@ -12,6 +12,7 @@ followup) lands on the same document key (referral id, person id) and is therefo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,12 +62,22 @@ PROFILE_FIELDS = ("birth_year", "qpv_resident", "rqth", "rsa", "single_parent")
 
 def stamp(event: Envelope) -> str:
     """The event time as a fixed-width UTC string, so that strings sort as times do."""
-    return utc(event.time).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _stamp(event.time)
 
 
 def local_day(event: Envelope) -> str:
     """The business day of an event in the territory's time zone, ISO formatted."""
-    return utc(event.time).astimezone(TERRITORY_TZ).date().isoformat()
+    return _local_day(event.time)
+
+
+@lru_cache(maxsize=65536)
+def _stamp(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@lru_cache(maxsize=65536)
+def _local_day(moment: datetime) -> str:
+    return utc(moment).astimezone(TERRITORY_TZ).date().isoformat()
 
 
 def recorded_at(event: Envelope) -> datetime:
