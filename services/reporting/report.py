@@ -104,13 +104,24 @@ def _views(state: State) -> _Views:
             latest = max(latest, doc["day"])
         elif kind in ("referral", "barrier", "stay", "job", "training"):
             by_kind[kind].append({**doc, "person": resolve(alias, doc["person"])})
-    if not latest:  # no clock: the latest business day seen anywhere
-        for doc in state.values():
-            for value in doc.values():
-                if isinstance(value, list) and len(value) > 2 and isinstance(value[2], str) and value[2][:2] == "20":
-                    latest = max(latest, value[2][:10])
+    if not latest:  # no clock ticks: the latest business day any fact carries
+        latest = max((day for doc in state.values() for day in _days_of(doc)), default="")
     return _Views(persons, by_kind["referral"], by_kind["barrier"], by_kind["stay"], by_kind["job"],
                   by_kind["training"], latest)
+
+
+# Where each field keeps its business day: position in the list, or in each entry of a keyed map.
+DAY_AT = {"reg": 2, "first_ref": 2, "closed": 2, "issued": 2, "ack": 2, "accepted": 2, "refused": 2, "appt": 2,
+          "identified": 2, "lifted": 2, "job_started": 2, "job_ended": 2, "trn_started": 2, "trn_ended": 2}
+DAY_IN_ENTRIES = {"entries": 1, "exits": 1, "lost": 1, "reeng": 1, "expired": 2}
+
+
+def _days_of(doc: Doc):  # noqa: ANN202 - a generator of ISO days
+    for field, value in doc.items():
+        if field in DAY_AT:
+            yield value[DAY_AT[field]]
+        elif field in DAY_IN_ENTRIES:
+            yield from (entry[DAY_IN_ENTRIES[field]] for entry in value.values())
 
 
 def _attr(person: Doc, name: str) -> Any:

@@ -158,3 +158,17 @@ def test_nearest_rank() -> None:
     assert nearest_rank([5, 1, 3], 50) == 3
     assert nearest_rank(list(range(1, 11)), 10) == 1
     assert nearest_rank(list(range(1, 11)), 90) == 9
+
+
+def test_without_clock_ticks_the_open_period_ends_on_the_latest_fact() -> None:
+    # The story's last fact is B's re-engagement on 20 March.
+    assert build_report(fold(story()))["period"] == {"start": None, "end": "2025-03-20"}
+
+
+def test_every_person_is_in_exactly_one_state() -> None:
+    from services.reporting.sample import sample_events
+
+    state = fold(e for _, e in sample_events(people=60, seed=9))
+    report = build_report(state)
+    people = sum(1 for key in state if key.startswith("person:"))
+    assert sum(row["persons"] for row in report["persons_by_state"]) == people
