@@ -110,7 +110,8 @@ def make_person(seed: int, preset: Preset, index: int, start: date) -> SimPerson
     qpv = rng.random() < preset.share_qpv
     commune = str(weighted(rng, QPV_COMMUNES if qpv else OTHER_COMMUNES))
     rqth = rng.random() < preset.share_rqth
-    rsa = age >= 25 and rng.random() < preset.share_rsa
+    # The RSA is for people of 25 and over: its share among adults keeps the preset's share overall.
+    rsa = age >= 25 and rng.random() < min(1.0, preset.share_rsa / (1 - preset.share_under_26))
     single_parent = age >= 19 and rng.random() < preset.share_single_parent
     education = weighted(rng, EDUCATION)
     barriers: list[BarrierKind] = []

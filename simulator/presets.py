@@ -22,7 +22,9 @@ PLOTS: tuple[str, ...] = (
     "moved_away",  # moves away: case closed
     "refused_support",  # refuses support: case closed
 )
-LOST_PLOTS = frozenset({"job_short_lost", "exit_none", "silent"})
+# Besides the plots drawn, "referral_unanswered": the main referral is never answered and nobody follows the
+# person meanwhile (half of the "never" answers); they are lost when the referral expires.
+LOST_PLOTS = frozenset({"job_short_lost", "exit_none", "silent", "referral_unanswered"})
 
 # How a structure answers a referral: in time, after the accept deadline, refusing, or never.
 ANSWERS: tuple[str, ...] = ("on_time", "late", "refused", "never")

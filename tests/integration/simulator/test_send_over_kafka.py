@@ -1,0 +1,64 @@
+"""A small preset sent over Kafka as partners send it: every event on ariane.inbound.v1 once, in each person's
+order, keyed by the subject; one tick per day on ariane.clock.v1, in day order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+
+from aiokafka import AIOKafkaConsumer
+
+from contracts import topics
+from contracts.events import parse_event
+from simulator.driver import drive
+from simulator.senders import KafkaSender
+from simulator.year import simulate
+
+
+async def _read_all(bootstrap: str, topic: str, expected: int, deadline_s: float = 60.0) -> list:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                                isolation_level="read_committed", enable_auto_commit=False)
+    await consumer.start()
+    records = []
+    try:
+        deadline = time.monotonic() + deadline_s
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_a_preset_sent_to_the_inbound_topic_reads_back_whole(kafka_bootstrap: str, topic_prefix: str) -> None:
+    year = simulate("cite-emploi-angers", people=12, seed=21, days=60)
+    days = list(year.stream())
+    expected = [e for d in days for e in d.events]
+    drained_calls = 0
+
+    async def drained() -> None:
+        nonlocal drained_calls
+        drained_calls += 1
+        await asyncio.sleep(0)
+
+    sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve=False)
+    await sender.start()
+    try:
+        stats = await drive(days, sender, drained=drained)
+    finally:
+        await sender.stop()
+    assert stats.days == stats.ticks == 60 and stats.events == len(expected) and drained_calls == 120
+
+    inbound = await _read_all(kafka_bootstrap, topic_prefix + topics.INBOUND, len(expected))
+    assert sorted(r.value for r in inbound) == sorted(e.to_json_bytes() for e in expected)
+    per_key: dict[bytes, list[str]] = defaultdict(list)
+    for record in sorted(inbound, key=lambda r: (r.partition, r.offset)):
+        assert record.key == parse_event(record.value).subject.encode()
+        per_key[record.key].append(parse_event(record.value).id)
+    for key, ids in per_key.items():
+        assert ids == [e.id for e in expected if e.subject.encode() == key]
+
+    clock = await _read_all(kafka_bootstrap, topic_prefix + topics.CLOCK, 60)
+    ticks = [parse_event(r.value) for r in sorted(clock, key=lambda r: r.offset)]
+    assert [t.data.day for t in ticks] == [d.day for d in days]
