@@ -211,7 +211,7 @@ def compute(state: State, period: Period = Period(), territory: str = ""
     exits_by_person: dict[str, list[str]] = defaultdict(list)
     followed_by_dispositif: dict[str, set[str]] = defaultdict(set)
     for stay in v.stays:
-        if any(not end or e[1] <= end for e in stay.get("entries", {}).values()):
+        if followed_in(stay, period, end):
             followed_by_dispositif[stay["dispositif"]].add(stay["person"])
         for e in stay.get("exits", {}).values():
             if period.holds(e[1]):
@@ -257,11 +257,23 @@ def compute(state: State, period: Period = Period(), territory: str = ""
                      for (k, d), c in sorted(barriers.items())],
         "lost_reengaged": {"lost": lost, "reengaged": reengaged,
                            "lost_now": sum(n for (s, _), n in by_state.items() if s == "lost")},
-        "cohorts": _cohort_report(v, end, exits_by_person, lifted_by_person),
+        "cohorts": _cohort_report(v, period.start.isoformat() if period.start else "", end, exits_by_person, lifted_by_person),
         "dispositifs": [_dispositif_row(d, people, v, exits_by_person, lifted_by_dispositif, job_or_training)
                         for d, people in sorted(followed_by_dispositif.items())],
     }
     return report, delays
+
+
+def followed_in(stay: Doc, period: Period, end: str) -> bool:
+    """In the dispositif at some time in the period: entered by its end, and not gone before its start
+    (no exit, an exit within or after the period, or a new entry after the last exit)."""
+    entries = [e[1] for e in stay.get("entries", {}).values()]
+    exits = [e[1] for e in stay.get("exits", {}).values()]
+    if not entries or (end and min(entries) > end):
+        return False
+    if period.start is None or not exits:
+        return True
+    return max(exits) >= period.start.isoformat() or max(entries) > max(exits)
 
 
 def _months(start: str, stop: str) -> int:
@@ -269,7 +281,7 @@ def _months(start: str, stop: str) -> int:
     return max(0, (b.year - a.year) * 12 + b.month - a.month - (1 if b.day < a.day else 0))
 
 
-def _cohort_report(v: _Views, end: str, exits_by_person: dict[str, list[str]],
+def _cohort_report(v: _Views, start: str, end: str, exits_by_person: dict[str, list[str]],
                    lifted_by_person: dict[str, int]) -> list[dict[str, Any]]:
     """Cité de l'emploi style: people followed, months followed, exits by class, barriers lifted, per cohort."""
     rows: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -277,6 +289,8 @@ def _cohort_report(v: _Views, end: str, exits_by_person: dict[str, list[str]],
         reg = person.get("reg")
         if not reg or (end and reg[2] > end):
             continue
+        if start and person.get("closed") and person["closed"][2] < start:
+            continue  # closed before the period: not followed in it
         stop = min(end, person["closed"][2]) if person.get("closed") else end
         for cohort in _cohorts(person):
             row = rows[cohort]

@@ -172,3 +172,17 @@ def test_every_person_is_in_exactly_one_state() -> None:
     report = build_report(state)
     people = sum(1 for key in state if key.startswith("person:"))
     assert sum(row["persons"] for row in report["persons_by_state"]) == people
+
+
+def test_a_period_after_the_exit_follows_nobody_in_the_dispositif() -> None:
+    # A left Par'Emploi on 3 March: followed in Q1, not in April.
+    state = fold(story())
+    assert build_report(state, Period(date(2025, 1, 1), date(2025, 3, 31)))["dispositifs"][0]["families_followed"] == 1
+    assert build_report(state, Period(date(2025, 4, 1), date(2025, 4, 30)))["dispositifs"] == []
+
+
+def test_a_case_closed_before_the_period_is_not_in_its_cohorts() -> None:
+    closed = CaseClosed(id="a:closed", source="ariane/followup", subject="p-a", **at(date(2025, 3, 10)),
+                        data=CaseClosedData(reason="lasting_employment"))
+    report = build_report(fold([*story(), closed]), Period(date(2025, 4, 1), date(2025, 4, 30)))
+    assert {(c["dimension"], c["value"]): c["persons"] for c in report["cohorts"]}[("all", "all")] == 1
