@@ -1,0 +1,50 @@
+"""With the broker stopped the endpoint answers 503 (never 202); once it is back a retried batch lands once.
+
+Uses a private broker: the session broker is shared and must not be stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+from conftest import RunningIntake, intake_settings, intake_topic, read_topic, registration
+
+from services.intake.app import definition
+from services.runtime.kafka_local import LocalKafka, ensure_topics
+from tests.support.services import running_service, test_settings
+
+
+async def test_broker_down_answers_503_then_a_retried_batch_lands_exactly_once(tmp_path, database_url,
+                                                                              kafka_bootstrap):
+    broker = LocalKafka(tmp_path / "private-kafka")
+    await asyncio.to_thread(broker.start, 90)
+    try:
+        prefix = "down."
+        await ensure_topics(broker.bootstrap, partitions=3, prefix=prefix)
+        settings = test_settings(kafka_bootstrap=broker.bootstrap, database_url=database_url, topic_prefix=prefix)
+        async with running_service(definition(intake_settings(publish_timeout_s=3.0)), settings) as (app, client):
+            intake = RunningIntake(app.state.ctx, client, prefix, broker.bootstrap)
+            token = await intake.key_for("departement_49")
+            batch = [registration("departement_49", identity={"last_name": f"Nom{i}", "first_names": "Alex",
+                                                              "birth_date": "1980-01-01"}) for i in range(3)]
+            await asyncio.to_thread(broker.stop)
+            down = await intake.post(batch, token)
+            assert down.status_code == 503
+            assert int(down.headers["Retry-After"]) >= 1
+
+            await asyncio.to_thread(broker.start, 90)
+            deadline = asyncio.get_running_loop().time() + 120
+            while True:
+                answer = await intake.post(batch, token)
+                assert answer.status_code in (202, 503), answer.text
+                if answer.status_code == 202:
+                    break
+                assert asyncio.get_running_loop().time() < deadline, "the relay never recovered"
+            # Every event was stored by the first attempt: the retry sees them as duplicates, now on Kafka.
+            assert [r["status"] for r in answer.json()["results"]] == ["duplicate"] * 3
+            published = await read_topic(broker.bootstrap, intake_topic(prefix))
+            counts = Counter(json.loads(v)["id"] for _, v in published)
+            assert counts == Counter({e["id"]: 1 for e in batch})
+    finally:
+        await asyncio.to_thread(broker.stop)
