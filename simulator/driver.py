@@ -1,9 +1,10 @@
-"""The day loop: each simulated day's partner events, then that day's clock tick, at a chosen pace.
+"""The day loop: each simulated day's clock tick, then that day's partner events, at a chosen pace.
 
-`drained` is awaited after the partner events of a day (so every service has taken them in before the day's
-tick decides deadlines) and after the tick. The demo and the end-to-end test pass one that checks the
-consumer groups' lag; without it the year runs as fast as the broker takes it, and events of a day may race
-the tick of that day across topics.
+The tick of day D is `day_started` at midnight: it comes first, and deadlines falling on or before D are
+decided on it; then the partner events of D (09:00 onwards) arrive. `drained` is awaited after the tick (so
+every service has decided the day's deadlines before the day's events) and after the partner events. The
+demo and the end-to-end test pass one that waits for the consumer groups to catch up; without it the year
+runs as fast as the broker takes it, and a day's events may race that day's tick across topics.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ async def drive(days: Iterable[SimDay], sender: Sender, *, drained: Callable[[],
     stats = DriveStats()
     started = time.monotonic()
     for day in days:
+        await sender.send_tick(day.tick)
+        await sender.flush()
+        stats.ticks += 1
+        if drained:
+            await drained()
         for i in range(0, len(day.events), 50):
             chunk = day.events[i:i + 50]
             await sender.send_day(chunk)
@@ -40,11 +46,6 @@ async def drive(days: Iterable[SimDay], sender: Sender, *, drained: Callable[[],
                 if ahead > 0:
                     await asyncio.sleep(ahead)
         await sender.flush()
-        if drained:
-            await drained()
-        await sender.send_tick(day.tick)
-        await sender.flush()
-        stats.ticks += 1
         if drained:
             await drained()
         stats.days += 1

@@ -85,6 +85,7 @@ class Sender:
         self.pending: list[asyncio.Future] = []
         self.sent = 0
         self.unresolved = 0
+        self.unresolved_examples: list[str] = []  # the first reasons, to say what Ariane did not publish
 
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all",
@@ -107,9 +108,11 @@ class Sender:
         while True:
             try:
                 return self.rewriter.prepare(event)
-            except Unresolved:
+            except Unresolved as exc:
                 if time.monotonic() > deadline:
                     self.unresolved += 1
+                    if len(self.unresolved_examples) < 20:
+                        self.unresolved_examples.append(f"{event.id} ({event.type}): {exc}")
                     return None
                 await self.flush()  # what we already sent may be what Ariane has to publish first
                 await asyncio.sleep(0.05)

@@ -117,10 +117,10 @@ def _referrals_of(script: PersonScript, start: date, horizon: int) -> tuple[list
                 ref.answer = "refused" if k == "referral.refused" else "accepted"
                 ref.answer_day = day
     for ref in referrals.values():
-        # The referral service expires, on the tick of the day after the due date, a referral still unanswered
-        # once that day's partner events are in.
+        # The referral service expires, on the tick of the day after the due date (before that day's partner
+        # events), a referral nobody accepted, refused or met by its due date.
         expiry = ref.due_day + 1
-        if expiry < horizon and (ref.answer_day is None or ref.answer_day > expiry):
+        if expiry < horizon and (ref.answer_day is None or ref.answer_day >= expiry):
             ref.expired_day = expiry
             facts.append(Fact((_midnight(start + timedelta(expiry)), 1, f"expired:{ref.ref}"),
                               start + timedelta(expiry), "referral_expired", ref.to, ref.ref,
@@ -143,31 +143,41 @@ def follow(script: PersonScript, territory: Territory, start: date, horizon: int
     first = min(by_day) if by_day else None
     for n in range(horizon):
         today = start + timedelta(n)
-        for fact in sorted(by_day.get(today, ()), key=lambda f: f.order):
-            apply(p, fact)
-        if first is None or today < first:
-            continue
-        status, missed = evaluate(p, today, territory)
-        state = status.state
-        for key, episode in episodes.items():  # an episode that no longer stands: re-engaged
-            if episode.lost_on and episode.reengaged_on is None and key != status.key and status.state != "closed":
-                by, on = p.closures.get(key, (None, None))
-                holders = sorted({h.structure for h in p.holds.values() if h.structure})
-                by = by or (holders[0] if holders else p.last_contact_by or status.to_act)
-                if by is None:
-                    continue
-                episode.reengaged_on = max(on or p.last_contact or today, episode.since)
-                episode.reengaged_by = by
-        if status.state in ("at_risk", "lost") and status.key:
-            episode = episodes.setdefault(status.key, Episode(status.key, str(status.reason), status.since,
-                                                              str(status.to_act), at_risk_on=today))
-            at_risk.add(status.key)
-            if status.state == "lost" and episode.lost_on is None:
-                episode.lost_on = today
-        elif missed and status.state not in ("closed",):
-            key, _due = min(missed, key=lambda m: (m[1], m[0]))
-            at_risk.add(f"checkin_missed:{key}")
+        facts_today = sorted(by_day.get(today, ()), key=lambda f: f.order)
+        # The tick of the day decides first, with what the referral service decided on it (expiries, at
+        # midnight); then the partner events of the day come in, each re-deciding.
+        ticked = [f for f in facts_today if f.kind == "referral_expired"]
+        for phase in (ticked, [f for f in facts_today if f.kind != "referral_expired"]):
+            for fact in phase:
+                apply(p, fact)
+            if first is not None and today >= first:
+                state = _decide(p, today, territory, episodes, at_risk)
     return p, [e for e in episodes.values() if e.lost_on], at_risk, state, referrals
+
+
+def _decide(p: Parcours, today: date, territory: Territory, episodes: dict[str, Episode], at_risk: set[str]) -> str:
+    """One decision of followup (on the tick or on a fact): episodes re-engaged, at risk, lost; the state."""
+    status, missed = evaluate(p, today, territory)
+    state = status.state
+    for key, episode in episodes.items():  # an episode that no longer stands: re-engaged
+        if episode.lost_on and episode.reengaged_on is None and key != status.key and status.state != "closed":
+            by, on = p.closures.get(key, (None, None))
+            holders = sorted({h.structure for h in p.holds.values() if h.structure})
+            by = by or (holders[0] if holders else p.last_contact_by or status.to_act)
+            if by is None:
+                continue
+            episode.reengaged_on = max(on or p.last_contact or today, episode.since)
+            episode.reengaged_by = by
+    if status.state in ("at_risk", "lost") and status.key:
+        episode = episodes.setdefault(status.key, Episode(status.key, str(status.reason), status.since,
+                                                          str(status.to_act), at_risk_on=today))
+        at_risk.add(status.key)
+        if status.state == "lost" and episode.lost_on is None:
+            episode.lost_on = today
+    elif missed and status.state not in ("closed",):
+        key, _due = min(missed, key=lambda m: (m[1], m[0]))
+        at_risk.add(f"checkin_missed:{key}")
+    return state
 
 
 def _iso(day: date | None) -> str | None:

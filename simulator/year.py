@@ -22,7 +22,7 @@ DEFAULT_START = date(2026, 1, 1)
 
 @dataclass(frozen=True)
 class SimDay:
-    """One simulated day: the partner events of the day, then the day's clock tick."""
+    """One simulated day: the day's clock tick (midnight), then the partner events of the day."""
 
     index: int
     day: date
@@ -63,7 +63,7 @@ class SimulatedYear:
         events_path, truth_path = out / "events.jsonl", out / "truth.json"
         with events_path.open("wb") as f:
             for sim_day in self.stream():
-                for event in (*sim_day.events, sim_day.tick):
+                for event in (sim_day.tick, *sim_day.events):
                     f.write(event.to_json_bytes() + b"\n")
         truth_path.write_text(json.dumps(self.truth(), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                               encoding="utf-8")

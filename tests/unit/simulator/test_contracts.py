@@ -32,7 +32,7 @@ def test_partner_events_come_from_structures_of_the_territory(territory_year: Si
             assert (event.time.date() - territory_year.start).days == day.index
 
 
-def test_one_tick_per_day_after_the_events_of_that_day(territory_year: SimulatedYear) -> None:
+def test_one_tick_per_day_before_the_events_of_that_day(territory_year: SimulatedYear) -> None:
     days = list(territory_year.stream())
     assert len(days) == 365
     for n, day in enumerate(days):

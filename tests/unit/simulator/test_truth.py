@@ -22,10 +22,12 @@ def _events_by_ref(year: SimulatedYear) -> dict[str, list[tuple[date, object]]]:
 
 
 def _signs(events, kinds, start: date, end: date) -> list:  # noqa: ANN001
-    """Events of `kinds` on days in (start, end] that show someone holds the person (reached, for contacts)."""
+    """Events of `kinds` on days in (start, end) that show someone holds the person (reached, for contacts).
+
+    The detection is on the tick of its day, before that day's events: the end day itself does not count."""
     out = []
     for day, e in events:
-        if start < day <= end and e.type.removeprefix("fr.ariane.") in kinds:
+        if start < day < end and e.type.removeprefix("fr.ariane.") in kinds:
             if getattr(e.data, "reached", True):
                 out.append(e)
     return out
@@ -50,7 +52,7 @@ def check_truth(year: SimulatedYear, truth: dict) -> None:
             assert (date.fromisoformat(row["at_risk_on"]) - since).days == TH.at_risk_after_days
         if row["reengaged_on"]:
             assert date.fromisoformat(row["reengaged_on"]) > detected
-            assert _signs(events, HOLDING, detected, date.fromisoformat(row["reengaged_on"]))
+            assert _signs(events, HOLDING, detected, date.fromisoformat(row["reengaged_on"]) + timedelta(days=1))
     lost_refs = {r["partner_ref"] for r in truth["lost"]}
     for p in truth["people"]:
         if p["plot"] in ("stays", "job_lasting", "job_short_held", "training", "moved_away", "refused_support"):
