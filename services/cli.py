@@ -19,6 +19,7 @@ app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between 
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
 app.add_typer(kafka_commands.app, name="kafka", help="Run a real local Apache Kafka broker.")
 app.add_typer(intake_commands.app, name="intake", help="Intake: partner ingress, identity vault, API keys.")
+app.add_typer(intake_commands.structures, name="structures", help="API keys of the territory's structures.")
 app.add_typer(referral_commands.app, name="referral", help="Referral: orientation and the referral lifecycle.")
 app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
 app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")

@@ -384,6 +384,16 @@ class LocalKafka:
             return str(state["bootstrap"])
         return f"{LOOPBACK}:{self.port}"
 
+    @property
+    def ports_path(self) -> Path:
+        return self.data_dir / "ports.json"
+
+    def _previous_ports(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.ports_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
     # state
     def read_state(self) -> dict[str, Any] | None:
         try:
@@ -422,7 +432,7 @@ class LocalKafka:
         classpath = str(lib / "*")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._choose_ports(self.read_state())
+        self._choose_ports(self.read_state() or self._previous_ports())
 
         assert self.port is not None and self.controller_port is not None
         _write_properties(
@@ -478,6 +488,10 @@ class LocalKafka:
             except subprocess.TimeoutExpired:
                 pass
             self._proc = None
+        if self.port is not None and self.controller_port is not None:
+            # Remembered so a restart comes back on the same address: clients keep the one they had.
+            self.ports_path.write_text(json.dumps({"port": self.port, "controller_port": self.controller_port}) + "\n",
+                                       encoding="utf-8")
         self.state_path.unlink(missing_ok=True)
         self.pid = None
         return stopped
