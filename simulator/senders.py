@@ -154,22 +154,25 @@ class HttpSender(Sender):
     is kept. Registrations teach the directory their person_id from intake's answer."""
 
     def __init__(self, base_url: str, api_keys: Mapping[str, str], bootstrap: str, prefix: str = "", *,
-                 batch_max: int = 200, retries: int = 20, **kwargs: object):
+                 batch_max: int = 200, retries: int = 20, client: httpx.AsyncClient | None = None,
+                 **kwargs: object):
         super().__init__(bootstrap, prefix, **kwargs)  # type: ignore[arg-type]
         self.base_url, self.api_keys = base_url.rstrip("/"), dict(api_keys)
         self.batch_max, self.retries = batch_max, retries
-        self.client: httpx.AsyncClient | None = None
+        self.client = client  # given: used as is and left open (e.g. a test's client on the app)
+        self.own_client = client is None
         self.batch: list[Envelope] = []
         self.rejected: list[dict] = []
 
     async def start(self) -> None:
         await super().start()
-        self.client = httpx.AsyncClient(base_url=self.base_url, timeout=60.0)
+        if self.client is None:
+            self.client = httpx.AsyncClient(base_url=self.base_url, timeout=60.0)
 
     async def stop(self) -> None:
         await self.post_batch()
         await super().stop()
-        if self.client:
+        if self.client and self.own_client:
             await self.client.aclose()
 
     async def transmit(self, event: Envelope) -> None:
