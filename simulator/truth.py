@@ -147,7 +147,8 @@ def follow(script: PersonScript, territory: Territory, start: date, horizon: int
         # The tick of the day decides first, with what the referral service decided on it (expiries, at
         # midnight); then the partner events of the day come in, each re-deciding.
         ticked = [f for f in facts_today if f.kind == "referral_expired"]
-        for phase in (ticked, [f for f in facts_today if f.kind != "referral_expired"]):
+        rest = [f for f in facts_today if f.kind != "referral_expired"]
+        for phase in (ticked, rest) if rest else (ticked,):
             for fact in phase:
                 apply(p, fact)
             if first is not None and today >= first:
