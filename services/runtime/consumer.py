@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
 from services.runtime.metrics import RuntimeMetrics
@@ -54,6 +54,7 @@ async def run_consumer(
     log.info("consumer_started", topics=sorted(consumer.subscription()))
     loop = asyncio.get_running_loop()
     next_lag_update = 0.0
+    committed: dict[TopicPartition, int] = {}
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=settings.consumer_poll_ms,
@@ -61,18 +62,37 @@ async def run_consumer(
             records = [Record.from_consumer(r) for recs in batches.values() for r in recs]
             if records:
                 await processor.process_batch(records)
-                offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items() if recs}
-                try:
-                    await consumer.commit(offsets)
-                except CommitFailedError as exc:
-                    # A rebalance took the partitions away: the new owner replays, the inbox dedups.
-                    log.warning("commit_failed_after_rebalance", error=str(exc))
+            await _commit_positions(consumer, committed)
             if loop.time() >= next_lag_update:
                 await _update_lag(consumer, metrics, service)
                 next_lag_update = loop.time() + 1.0
     finally:
         await consumer.stop()
         log.info("consumer_stopped")
+
+
+async def _commit_positions(consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int]) -> None:
+    """Commit, for each partition, the position just past what was handled.
+
+    The position rather than "last record + 1": topics written in Kafka transactions end with a commit
+    marker that is never handed out as a record, and a group parked before that marker would look one
+    record behind forever. Every record before the position has been handled (returned records are all
+    processed before this call), so committing it is safe.
+    """
+    offsets = {}
+    for tp in consumer.assignment():
+        position = await consumer.position(tp)
+        if position > committed.get(tp, -1):
+            offsets[tp] = position
+    if not offsets:
+        return
+    try:
+        await consumer.commit(offsets)
+        committed.update(offsets)
+    except CommitFailedError as exc:
+        # A rebalance took the partitions away: the new owner replays, the inbox dedups.
+        log.warning("commit_failed_after_rebalance", error=str(exc))
+        committed.clear()
 
 
 async def _update_lag(consumer: AIOKafkaConsumer, metrics: RuntimeMetrics, service: str) -> None:

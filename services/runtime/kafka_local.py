@@ -750,7 +750,35 @@ async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", t
 
     ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker).
     """
-    return await create_topics(bootstrap, topic_plan(partitions, prefix), timeout=timeout)
+    created = await create_topics(bootstrap, topic_plan(partitions, prefix), timeout=timeout)
+    await wait_coordinators(bootstrap, timeout=timeout)
+    return created
+
+
+async def wait_coordinators(bootstrap: str, timeout: float = 30) -> None:
+    """Wait until the group and transaction coordinators answer.
+
+    On a fresh broker the internal offsets and transaction-state topics are created on first use; until
+    then coordinator look-ups fail, and aiokafka's transactional offset commit can stall instead of
+    retrying. Asking once for each coordinator here creates those topics and waits for their leaders.
+    """
+    from aiokafka.errors import KafkaError
+
+    admin = _admin(bootstrap)
+    await admin.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        for coordinator_type in (0, 1):  # 0: consumer groups, 1: transactions
+            while True:
+                try:
+                    await admin.find_coordinator("ariane-warm-up", coordinator_type)
+                    break
+                except KafkaError as exc:
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise KafkaRuntimeError(f"Kafka at {bootstrap}: coordinators not available: {exc}") from exc
+                    await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:

@@ -194,7 +194,7 @@ class OutboxRelay:
             try:
                 if self.producer is None:
                     await self.start()
-                sent = await asyncio.wait_for(self.publish_pending(), timeout=60)
+                sent = await asyncio.wait_for(self.publish_pending(), timeout=20)
                 failures = 0
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
                 failures += 1

@@ -157,8 +157,11 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         for failure in ctx.failures:
             checks[failure.split(":", 1)[0]] = "crashed"
         healthy = all(v == "ok" for v in checks.values())
-        return JSONResponse({"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks},
-                            status_code=200 if healthy else 503)
+        body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks}
+        if checks["database"] == "ok":
+            # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
+            body["outbox_pending"] = await ctx.relay.pending_count()
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.get("/metrics", tags=["operations"])
     async def metrics(request: Request) -> Response:

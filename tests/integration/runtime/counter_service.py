@@ -68,3 +68,21 @@ DEFINITION = ServiceDefinition(
 
 if __name__ == "__main__":
     serve(DEFINITION, port=int(os.environ["COUNTER_PORT"]))
+
+
+async def _sink_bootstrap(ctx: ServiceContext):  # noqa: ANN202
+    async def swallow(event: Envelope, uow: UnitOfWork) -> None:
+        return None  # the inbox row written by the runtime is the whole point
+
+    return swallow
+
+
+class SinkBase(SQLModel, registry=registry()):
+    pass
+
+
+# Reads what the counter's relay publishes in Kafka transactions.
+SINK_DEFINITION = ServiceDefinition(
+    name="sink", metadata=SinkBase.metadata, tables=runtime_tables(SinkBase.metadata, "sink"), versions_dir=None,
+    bootstrap=_sink_bootstrap, consumes=(OUT_TOPIC,), parse=parse,
+)
