@@ -1,0 +1,125 @@
+"""The ground truth against the real services: a small year through intake, referral and followup on the
+real broker, and the people followup declares lost are exactly the ones the truth expects (who, why, since
+when, detected which day, who must act), with the same referral expiries.
+
+This guards the simulator's copy of the rules (parcours.py) against drifting from the services; the full
+comparison of every report figure is the end-to-end suite's job."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import AsyncExitStack
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts import topics
+from contracts.events import parse_event
+from services.followup.app import DEFINITION as FOLLOWUP
+from services.intake.app import definition as intake_definition
+from services.referral.app import DEFINITION as REFERRAL
+from simulator.driver import drive
+from simulator.senders import KafkaSender
+from simulator.year import simulate
+from tests.support.services import running_service, test_settings
+
+GROUPS = {"intake": (topics.INBOUND,), "referral": (topics.INTAKE, topics.CLOCK),
+          "followup": (topics.INTAKE, topics.REFERRAL, topics.CLOCK)}
+
+
+class Quiet:
+    """Waits until every service's consumer group has caught up (a transaction's commit marker leaves the
+    committed offset one below the end) and nothing moved between two looks."""
+
+    def __init__(self, bootstrap: str, prefix: str):
+        self.bootstrap, self.prefix = bootstrap, prefix
+
+    async def __aenter__(self) -> "Quiet":
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self.admin.start()
+        self.probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await self.probe.start()
+        await self.probe._client.force_metadata_update()  # noqa: SLF001
+        self.parts = {g: [TopicPartition(self.prefix + t, p) for t in ts
+                          for p in self.probe.partitions_for_topic(self.prefix + t)] for g, ts in GROUPS.items()}
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.probe.stop()
+        await self.admin.close()
+
+    async def look(self) -> tuple[bool, list]:
+        caught_up, seen = True, []
+        for group, parts in self.parts.items():
+            committed = await self.admin.list_consumer_group_offsets(f"{self.prefix}ariane-{group}")
+            ends = await self.probe.end_offsets(parts)
+            for tp in parts:
+                done = committed[tp].offset if tp in committed else 0
+                caught_up &= ends[tp] - done <= 1
+                seen.append((group, tp, done, ends[tp]))
+        return caught_up, seen
+
+    async def __call__(self) -> None:
+        deadline, last, same = time.monotonic() + 60, None, 0
+        while same < 2:
+            assert time.monotonic() < deadline, "the services did not catch up within 60 s"
+            caught_up, seen = await self.look()
+            same = same + 1 if caught_up and seen == last else 0
+            last = seen
+            await asyncio.sleep(0.03)
+
+
+async def _read(bootstrap: str, names: list[str]) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        parts = [TopicPartition(n, p) for n in names for p in consumer.partitions_for_topic(n)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        records = []
+        deadline = time.monotonic() + 30
+        while any([await consumer.position(tp) < ends[tp] for tp in parts]) and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.slow
+async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstrap: str, topic_prefix: str,
+                                                                  database_url_factory) -> None:  # noqa: ANN001
+    year = simulate("territory", people=60, seed=8, days=240)
+    truth = year.truth()
+    async with AsyncExitStack() as stack:
+        for name, defn in (("intake", intake_definition()), ("referral", REFERRAL), ("followup", FOLLOWUP)):
+            settings = test_settings(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
+                                     database_url=await database_url_factory(name))
+            await stack.enter_async_context(running_service(defn, settings))
+        quiet = await stack.enter_async_context(Quiet(kafka_bootstrap, topic_prefix))
+        sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve_timeout_s=10)
+        await sender.start()
+        try:
+            await drive(year.stream(), sender, drained=quiet)
+        finally:
+            await sender.stop()
+        records = await _read(kafka_bootstrap, [topic_prefix + t for t in
+                                                (topics.FOLLOWUP, topics.REFERRAL, topics.DEADLETTER)])
+    assert sender.unresolved == 0, sender.unresolved_examples
+    ref_of = {sender.directory.person_by_event[reg]: ref for ref, (_s, reg) in sender.rewriter.registrar.items()}
+    dead = [r.value[:200] for r in records if r.topic.endswith(topics.DEADLETTER)]
+    events = [parse_event(r.value) for r in records if not r.topic.endswith(topics.DEADLETTER)]
+    lost = {(ref_of[e.subject], str(e.data.reason), e.data.since.isoformat(), e.data.detected_on.isoformat(),
+             e.data.structure_to_act) for e in events if e.type.endswith("person.lost")}
+    expected = {(r["partner_ref"], r["reason"], r["since"], r["detected_on"], r["structure_to_act"])
+                for r in truth["lost"]}
+    assert dead == []
+    assert lost == expected
+    assert len(expected) >= 3
+    expired = sum(1 for e in events if e.type.endswith("referral.expired"))
+    outcomes = truth["report"]["referral_outcomes"]
+    assert expired == sum(o.get("expired", 0) + o.get("accepted_late", 0) for o in outcomes.values())
