@@ -7,68 +7,22 @@ comparison of every report figure is the end-to-end suite's job."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from contextlib import AsyncExitStack
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import topics
 from contracts.events import parse_event
 from services.followup.app import DEFINITION as FOLLOWUP
 from services.intake.app import definition as intake_definition
 from services.referral.app import DEFINITION as REFERRAL
+from simulator.drain import CaughtUp
 from simulator.driver import drive
 from simulator.senders import KafkaSender
 from simulator.year import simulate
 from tests.support.services import running_service, test_settings
-
-GROUPS = {"intake": (topics.INBOUND,), "referral": (topics.INTAKE, topics.CLOCK),
-          "followup": (topics.INTAKE, topics.REFERRAL, topics.CLOCK)}
-
-
-class Quiet:
-    """Waits until every service's consumer group has caught up (a transaction's commit marker leaves the
-    committed offset one below the end) and nothing moved between two looks."""
-
-    def __init__(self, bootstrap: str, prefix: str):
-        self.bootstrap, self.prefix = bootstrap, prefix
-
-    async def __aenter__(self) -> "Quiet":
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await self.admin.start()
-        self.probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-        await self.probe.start()
-        await self.probe._client.force_metadata_update()  # noqa: SLF001
-        self.parts = {g: [TopicPartition(self.prefix + t, p) for t in ts
-                          for p in self.probe.partitions_for_topic(self.prefix + t)] for g, ts in GROUPS.items()}
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.probe.stop()
-        await self.admin.close()
-
-    async def look(self) -> tuple[bool, list]:
-        caught_up, seen = True, []
-        for group, parts in self.parts.items():
-            committed = await self.admin.list_consumer_group_offsets(f"{self.prefix}ariane-{group}")
-            ends = await self.probe.end_offsets(parts)
-            for tp in parts:
-                done = committed[tp].offset if tp in committed else 0
-                caught_up &= ends[tp] - done <= 1
-                seen.append((group, tp, done, ends[tp]))
-        return caught_up, seen
-
-    async def __call__(self) -> None:
-        deadline, last, same = time.monotonic() + 60, None, 0
-        while same < 2:
-            assert time.monotonic() < deadline, "the services did not catch up within 60 s"
-            caught_up, seen = await self.look()
-            same = same + 1 if caught_up and seen == last else 0
-            last = seen
-            await asyncio.sleep(0.03)
 
 
 async def _read(bootstrap: str, names: list[str]) -> list:
@@ -100,7 +54,8 @@ async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstr
             settings = test_settings(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
                                      database_url=await database_url_factory(name))
             await stack.enter_async_context(running_service(defn, settings))
-        quiet = await stack.enter_async_context(Quiet(kafka_bootstrap, topic_prefix))
+        quiet = await stack.enter_async_context(
+            CaughtUp(kafka_bootstrap, topic_prefix, services=("intake", "referral", "followup")))
         sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve_timeout_s=10)
         await sender.start()
         try:
