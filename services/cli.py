@@ -9,6 +9,7 @@ import time
 import typer
 
 from services.commands import contracts as contracts_commands
+from services.commands import demo as demo_commands
 from services.commands import followup as followup_commands
 from services.commands import intake as intake_commands
 from services.commands import kafka as kafka_commands
@@ -24,6 +25,8 @@ app.add_typer(referral_commands.app, name="referral", help="Referral: orientatio
 app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
 app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
 
+app.command("demo")(demo_commands.demo)
+
 # The auditor's and coordinator's everyday commands, at the top level.
 app.command("report")(reporting_commands.report)
 app.command("replay")(reporting_commands.replay)
@@ -35,13 +38,12 @@ app.add_typer(run_app, name="run")
 
 
 def _run_service(name: str, port: int | None) -> None:
-    import importlib
+    import runpy
 
-    from services.runtime.service import serve
-    from services.supervisor import SERVICES
-
-    module = importlib.import_module(f"services.{name}.app")
-    serve(module.DEFINITION, port=port or SERVICES[name])
+    if port is not None:
+        os.environ["ARIANE_HTTP_PORT"] = str(port)
+    # Exactly what `python -m services.<name>` does, so there is one way to start a service.
+    runpy.run_module(f"services.{name}", run_name="__main__", alter_sys=True)
 
 
 for _name in ("intake", "referral", "followup", "reporting"):

@@ -23,7 +23,11 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
 
+    port: int | None = None
+
     def start(self, env: dict[str, str]) -> None:
+        if self.port is not None:
+            env = {**env, "ARIANE_HTTP_PORT": str(self.port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -46,11 +50,12 @@ class Supervisor:
     names: list[str]
     log_dir: Path
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    ports: dict[str, int] = field(default_factory=dict)  # by service; unset: the service's default port
     children: list[Child] = field(default_factory=list)
 
     def start(self) -> None:
         for name in self.names:
-            child = Child(name, service_argv(name), self.log_dir / f"{name}.log")
+            child = Child(name, service_argv(name), self.log_dir / f"{name}.log", port=self.ports.get(name))
             child.start(self.env)
             self.children.append(child)
 

@@ -51,6 +51,30 @@ def add_key(structure_id: str) -> None:
     typer.echo("Store it now: it cannot be shown again.", err=True)
 
 
+def issue_keys_for_all_structures() -> dict[str, str]:
+    """One new API key per structure of the territory file: {structure_id: token}. For demos and set-ups."""
+    from contracts.territory import load_territory
+    from services.intake import credentials
+    from services.intake.settings import IntakeSettings
+
+    territory = load_territory(IntakeSettings().territory_file)
+
+    async def issue(session, vault):  # noqa: ANN001, ANN202
+        return {s.id: (await credentials.add_key(session, vault, s.id)).token for s in territory.structures}
+
+    return asyncio.run(_with_store(issue))
+
+
+@structures.command("add-keys")
+def add_keys(out: Path = typer.Option(..., help="JSON file {structure_id: key} to write (mode 600).")) -> None:
+    """Issue a new API key for every structure of the territory and write them to a file (never printed)."""
+    keys = issue_keys_for_all_structures()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600, exist_ok=True)
+    out.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"{len(keys)} keys written to {out}")
+
+
 @structures.command("revoke-key")
 def revoke_key(key_id: str) -> None:
     """Revoke an API key: requests with it are refused from now on."""

@@ -175,7 +175,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
     app = create_app(defn, settings)
-    config = uvicorn.Config(app, host=settings.http_host, port=port or defn.default_port, log_config=None,
+    config = uvicorn.Config(app, host=settings.http_host, port=port or settings.http_port or defn.default_port,
+                            log_config=None,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=30)
     # uvicorn re-raises SIGTERM/SIGINT once its graceful shutdown is done; with a handler of ours in place
     # that re-raise is absorbed, so a clean stop exits 0 and a crashed core task exits 70.

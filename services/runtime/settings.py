@@ -22,6 +22,7 @@ class RuntimeSettings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=1, le=65535, description="Unset: the service's own default port.")
     topic_prefix: str = Field(default="", description="Prepended to every topic name; lets tests share one broker.")
 
     consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")

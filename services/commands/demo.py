@@ -1,0 +1,130 @@
+"""`ariane demo`: a territory year through the four services on a real local Kafka, in about a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from contracts.territory import load_territory
+from services.local_pipeline import LocalPipeline, PipelineError
+from services.runtime.settings import RuntimeSettings
+
+
+def demo(
+    preset: str = typer.Option("cite-emploi-angers", help="Simulator preset (cite-emploi-angers, par-emploi, territory)."),
+    people: int = typer.Option(None, help="Number of people (default: the preset's)."),
+    seed: int = typer.Option(1, help="Seed of the simulated year."),
+    days: int = typer.Option(365, min=1, help="Simulated days."),
+    keep_running: bool = typer.Option(False, help="Leave Kafka and the services up at the end."),
+) -> None:
+    """Run a simulated territory year through intake, referral, followup and reporting, then print the
+    report and the coordinator's worklist."""
+    console = Console()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = (RuntimeSettings().var_dir / "demo" / stamp).resolve()
+    pipeline = LocalPipeline(run_dir=run_dir, prefix=f"demo-{stamp}.")
+    stop_requested = False
+
+    def _interrupt(*_: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        asyncio.run(_demo(console, pipeline, preset, people, seed, days, keep_running))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: stopping everything the demo started…[/]")
+        asyncio.run(pipeline.stop())
+        raise typer.Exit(130) from None
+    except PipelineError as exc:
+        console.print(f"[red]demo failed:[/] {exc}")
+        asyncio.run(pipeline.stop())
+        raise typer.Exit(1) from None
+
+
+async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: int | None, seed: int, days: int,
+                keep_running: bool) -> None:
+    from simulator.driver import drive
+    from simulator.senders import HttpSender
+    from simulator.year import simulate
+
+    began = time.monotonic()
+    try:
+        with console.status("starting Kafka and the four services…"):
+            await pipeline.start()
+        console.print(f"[green]✓[/] Kafka at {pipeline.bootstrap}, services up "
+                      f"({', '.join(f'{n} :{p}' for n, p in pipeline.ports.items())}) "
+                      f"in {time.monotonic() - began:.1f} s; stores in {pipeline.run_dir}")
+
+        territory = load_territory(pipeline.territory_file)
+        year = simulate(preset, people=people, seed=seed, days=days, territory=territory)
+        year.write(pipeline.run_dir / "simulation")
+        truth = year.truth()
+        console.print(f"[green]✓[/] {preset}: {len(year.scripts)} people, {year.event_count()} partner events over "
+                      f"{days} days, sent over HTTP with each structure's API key")
+
+        sender = HttpSender(pipeline.url("intake"), pipeline.api_keys, pipeline.bootstrap, pipeline.prefix)
+        await sender.start()
+        try:
+            with Progress(TextColumn("simulated days"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=False) as progress:
+                task = progress.add_task("days", total=days)
+                stats = await drive(year.stream(), sender, drained=pipeline.drained,
+                                    on_day=lambda _day: progress.advance(task))
+        finally:
+            await sender.stop()
+        await pipeline.drained()
+        console.print(f"[green]✓[/] {stats.events} events and {stats.ticks} day ticks through the pipeline "
+                      f"in {stats.seconds:.1f} s")
+
+        from services.reporting.render import render
+
+        report, digest = await pipeline.report()
+        render(report, digest, console)
+        await _print_worklist(console, pipeline, truth)
+        ledger = await pipeline.ledger()
+        console.print(f"conservation ledger: {ledger['registered']} registered, {ledger['merged']} merged, "
+                      f"balanced={ledger['balanced']}")
+        _print_where(console, pipeline)
+        console.print(f"demo done in {time.monotonic() - began:.1f} s")
+        if keep_running:
+            console.print("[bold]--keep-running:[/] everything stays up; Ctrl-C stops it.")
+            while True:
+                await asyncio.sleep(3600)
+    finally:
+        if not keep_running:
+            await pipeline.stop()
+
+
+async def _print_worklist(console: Console, pipeline: LocalPipeline, truth: dict) -> None:
+    worklist = await pipeline.worklist()
+    table = Table(title=f"Coordinator's worklist on {worklist['today']}: {worklist['total']} actions",
+                  title_justify="left")
+    for column in ("person", "structure to act", "action", "why", "since", "days"):
+        table.add_column(column)
+    for item in worklist["items"][:20]:
+        table.add_row(item["person_id"][:14] + "…", item["structure_id"], item["kind"], item["reason"],
+                      item["since"], str(item["days"]))
+    console.print(table)
+    expected_lost = truth["report"].get("lost_at_end")
+    lost_now = sum(1 for item in worklist["items"] if item["kind"] == "lost")
+    console.print(f"people lost at the end of the year: {lost_now} on the worklist, {expected_lost} in the "
+                  f"simulation's ground truth")
+
+
+def _print_where(console: Console, pipeline: LocalPipeline) -> None:
+    console.print("[bold]Where to look[/]")
+    for name, port in pipeline.ports.items():
+        console.print(f"  {name:<10} http://127.0.0.1:{port}/metrics  /health")
+    console.print(f"  Grafana dashboards: {Path('deploy/grafana').resolve()} (provisioned JSON; see deploy/README.md)")
+    console.print(f"  Prometheus config and alert rules: {Path('deploy/prometheus').resolve()}")
+    console.print(f"  service logs: {pipeline.run_dir / 'logs'}")

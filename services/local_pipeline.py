@@ -1,0 +1,201 @@
+"""The whole of Ariane on one machine: a real Kafka, the four services as processes, and a drain check.
+
+Used by `ariane demo` and by the end-to-end tests, so that both exercise the same start-up a user gets:
+a private topic namespace and private stores per run, one API key per structure, services on free ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
+from services.runtime.kafka_local import LocalKafka, default_data_dir, ensure_topics, free_port
+from services.runtime.pipeline_progress import PipelineWatcher, Progress
+from services.supervisor import SERVICES, Supervisor
+
+
+def service_consumes() -> dict[str, tuple[str, ...]]:
+    """What each service reads, from the services' own definitions (this module may know every service)."""
+    from services.followup.app import DEFINITION as followup
+    from services.intake.app import service as intake
+    from services.referral.app import DEFINITION as referral
+    from services.reporting.app import definition as reporting
+
+    return {d.name: tuple(d.consumes) for d in (intake, referral, followup, reporting())}
+
+
+class PipelineError(RuntimeError):
+    """The local pipeline could not start or did not come to rest; the message says where to look."""
+
+
+@dataclass
+class LocalPipeline:
+    run_dir: Path
+    prefix: str
+    database_url: str | None = None  # None: one SQLite file per service in run_dir
+    territory_file: Path = DEFAULT_TERRITORY_FILE
+    partitions: int = 6
+    bootstrap: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    api_keys: dict[str, str] = field(default_factory=dict)
+    coordinator_token: str = ""
+    broker: LocalKafka | None = None  # set when this pipeline started the broker itself
+    supervisor: Supervisor | None = None
+    watcher: PipelineWatcher | None = None
+    client: httpx.AsyncClient | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    # -- start ---------------------------------------------------------------------------------------------
+    async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.bootstrap = bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or await self._local_broker()
+        await ensure_topics(self.bootstrap, partitions=self.partitions, prefix=self.prefix)
+        env = self._service_env()
+        self.api_keys = await asyncio.to_thread(self._issue_keys, env)
+        self.ports = {name: free_port(exclude=self.ports.values()) for name in SERVICES}
+        self.supervisor = Supervisor(list(SERVICES), self.run_dir / "logs", env, ports=dict(self.ports))
+        self.supervisor.start()
+        self.client = httpx.AsyncClient(timeout=30)
+        await self._wait_healthy(timeout)
+        self.watcher = PipelineWatcher(self.bootstrap, {
+            f"{self.prefix}ariane-{name}": [f"{self.prefix}{t}" for t in topics]
+            for name, topics in service_consumes().items()
+        })
+        await self.watcher.start()
+
+    async def _local_broker(self) -> str:
+        broker = LocalKafka(default_data_dir())
+        was_running = broker.is_running()
+        bootstrap = await asyncio.to_thread(broker.start)
+        if not was_running:
+            self.broker = broker  # ours to stop at the end
+        return bootstrap
+
+    def _service_env(self) -> dict[str, str]:
+        territory = load_territory(self.territory_file)
+        self.coordinator_token = secrets.token_urlsafe(24)
+        tokens = json.dumps({hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator})
+        env = {
+            **os.environ,
+            "ARIANE_VAR_DIR": str(self.run_dir),
+            "ARIANE_TOPIC_PREFIX": self.prefix,
+            "ARIANE_KAFKA_BOOTSTRAP": self.bootstrap,
+            "ARIANE_LOG_JSON": "true",
+            "ARIANE_INTAKE_TERRITORY_SECRET": secrets.token_hex(32),
+            "ARIANE_INTAKE_MASTER_KEY": secrets.token_hex(32),
+            "ARIANE_FOLLOWUP_TOKENS": tokens,
+            "ARIANE_REFERRAL_TOKENS": tokens,
+        }
+        for service in ("INTAKE", "REFERRAL", "FOLLOWUP", "REPORTING"):
+            env[f"ARIANE_{service}_TERRITORY_FILE"] = str(self.territory_file)
+        if self.database_url:
+            env["ARIANE_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("ARIANE_DATABASE_URL", None)
+        env.pop("ARIANE_HTTP_PORT", None)
+        self.env = env
+        return env
+
+    def _issue_keys(self, env: dict[str, str]) -> dict[str, str]:
+        keys_file = self.run_dir / "api-keys.json"
+        done = subprocess.run([sys.executable, "-m", "services.cli", "structures", "add-keys", "--out",
+                               str(keys_file)], env=env, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise PipelineError(f"could not issue API keys: {done.stderr.strip()[-1500:]}")
+        return json.loads(keys_file.read_text(encoding="utf-8"))
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    async def _health(self, service: str) -> dict | None:
+        assert self.client is not None
+        try:
+            response = await self.client.get(f"{self.url(service)}/health")
+        except httpx.TransportError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    async def _wait_healthy(self, timeout: float) -> None:
+        assert self.supervisor is not None
+        deadline = time.monotonic() + timeout
+        waiting = set(SERVICES)
+        while waiting:
+            for child in self.supervisor.children:
+                if child.process and child.process.poll() is not None:
+                    tail = child.log_path.read_text(errors="replace")[-2500:]
+                    raise PipelineError(f"{child.name} exited with {child.process.returncode} while starting:\n{tail}")
+            waiting = {name for name in waiting if await self._health(name) is None}
+            if waiting and time.monotonic() > deadline:
+                raise PipelineError(f"not healthy after {timeout:.0f} s: {sorted(waiting)} (logs in {self.run_dir})")
+            await asyncio.sleep(0.2)
+
+    # -- rest ------------------------------------------------------------------------------------------------
+    async def outbox_pending(self) -> int:
+        pending = 0
+        for name in SERVICES:
+            health = await self._health(name)
+            if health is None:
+                raise PipelineError(f"{name} is not healthy (logs in {self.run_dir / 'logs'})")
+            pending += int(health.get("outbox_pending", 0))
+        return pending
+
+    async def drained(self, timeout: float = 300) -> None:
+        """Return once every service has consumed everything and published everything it caused.
+
+        At rest means: no consumer group behind, no outbox row waiting, and the topics' end offsets unchanged
+        across two consecutive looks (so nothing was published between the looks)."""
+        assert self.watcher is not None
+        deadline = time.monotonic() + timeout
+        previous: Progress | None = None
+        while True:
+            progress = await self.watcher.progress()
+            at_rest = progress.idle and await self.outbox_pending() == 0
+            if at_rest and previous == progress:
+                return
+            previous = progress if at_rest else None
+            if time.monotonic() > deadline:
+                raise PipelineError(f"the pipeline did not come to rest within {timeout:.0f} s: {progress}")
+            await asyncio.sleep(0.01 if at_rest else 0.03)
+
+    # -- reading -----------------------------------------------------------------------------------------------
+    async def report(self) -> tuple[dict, str]:
+        assert self.client is not None
+        report = (await self.client.get(f"{self.url('reporting')}/v1/report")).raise_for_status().json()
+        digest = (await self.client.get(f"{self.url('reporting')}/v1/report/digest")).raise_for_status().json()
+        return report, digest["digest"]
+
+    async def worklist(self, page_size: int = 1000) -> dict:
+        assert self.client is not None
+        response = await self.client.get(f"{self.url('followup')}/v1/worklist", params={"page_size": page_size},
+                                         headers={"authorization": f"Bearer {self.coordinator_token}"})
+        return response.raise_for_status().json()
+
+    async def ledger(self) -> dict:
+        assert self.client is not None
+        return (await self.client.get(f"{self.url('followup')}/v1/ledger")).raise_for_status().json()
+
+    # -- stop --------------------------------------------------------------------------------------------------
+    async def stop(self, *, keep_broker: bool = False) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
+            self.watcher = None
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.supervisor is not None:
+            await asyncio.to_thread(self.supervisor.stop)
+            self.supervisor = None
+        if self.broker is not None and not keep_broker:
+            await asyncio.to_thread(self.broker.stop)
+            self.broker = None
