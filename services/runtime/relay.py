@@ -191,6 +191,9 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
         while not stop.is_set():
+            # Cleared before looking for rows, never after: a commit that notifies while we publish must not be
+            # forgotten until the idle timeout.
+            self.wakeup.clear()
             try:
                 if self.producer is None:
                     await self.start()
@@ -203,7 +206,6 @@ class OutboxRelay:
             if sent:
                 continue
             self.metrics.outbox_pending.labels(self.service).set(await self.pending_count())
-            self.wakeup.clear()
             try:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.settings.relay_idle_s * 20)
             except asyncio.TimeoutError:
