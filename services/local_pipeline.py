@@ -142,13 +142,11 @@ class LocalPipeline:
 
     # -- rest ------------------------------------------------------------------------------------------------
     async def outbox_pending(self) -> int:
-        pending = 0
-        for name in SERVICES:
-            health = await self._health(name)
+        healths = await asyncio.gather(*(self._health(name) for name in SERVICES))
+        for name, health in zip(SERVICES, healths):
             if health is None:
                 raise PipelineError(f"{name} is not healthy (logs in {self.run_dir / 'logs'})")
-            pending += int(health.get("outbox_pending", 0))
-        return pending
+        return sum(int(health.get("outbox_pending", 0)) for health in healths)
 
     async def drained(self, timeout: float = 300) -> None:
         """Return once every service has consumed everything and published everything it caused.

@@ -80,6 +80,11 @@ class PersonScript:
     events: list[tuple[int, Envelope]] = field(default_factory=list)
 
 
+def person_of_event_id(event_id: str) -> str:
+    """The simulated person an event id belongs to (ids are `<seed+preset>-<person>-<step>`, see _Script)."""
+    return event_id.rsplit("-", 1)[0]
+
+
 class _Script:
     """Collects a person's events; days past the horizon are dropped (they happen after the simulated year)."""
 

@@ -21,6 +21,7 @@ from contracts.envelope import Envelope
 from contracts.events import parse_event
 
 from simulator.directory import Directory, Rewriter, Unresolved
+from simulator.scenario import person_of_event_id
 
 
 class DirectoryReader:
@@ -175,6 +176,29 @@ class HttpSender(Sender):
         if self.client and self.own_client:
             await self.client.aclose()
 
+    async def send_day(self, events: Sequence[Envelope]) -> None:
+        """A day in rounds: round k holds each person's k-th event of the day, so every person's events stay in
+        order while different people's, independent of each other, go together: one POST per structure per
+        round, the POSTs of a round at the same time (a day costs about one request's latency, not one per
+        change of structure)."""
+        rounds: list[list[Envelope]] = []
+        seen: dict[str, int] = {}
+        for event in events:
+            person = person_of_event_id(event.id)
+            k = seen.get(person, 0)
+            seen[person] = k + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(event)
+        for round_events in rounds:
+            by_source: dict[str, list[Envelope]] = {}
+            for event in round_events:
+                prepared = await self._prepared(event)
+                if prepared is not None:
+                    by_source.setdefault(prepared.source, []).append(prepared)
+            await asyncio.gather(*(self.post_events(batch[i:i + self.batch_max])
+                                   for batch in by_source.values() for i in range(0, len(batch), self.batch_max)))
+
     async def transmit(self, event: Envelope) -> None:
         if self.batch and (self.batch[0].source != event.source or len(self.batch) >= self.batch_max):
             await self.post_batch()
@@ -186,6 +210,9 @@ class HttpSender(Sender):
 
     async def post_batch(self) -> None:
         batch, self.batch = self.batch, []
+        await self.post_events(batch)
+
+    async def post_events(self, batch: list[Envelope]) -> None:
         if not batch:
             return
         assert self.client is not None

@@ -35,6 +35,9 @@ def make_consumer(bootstrap: str, group_id: str, topics: Sequence[str], settings
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=3000,
         max_poll_interval_ms=600000,
+        # Short fetch waits: a read_committed fetch is not always woken when a transaction commits, and a
+        # long wait there becomes latency on every hop of the pipeline.
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
     )
 
 

@@ -61,7 +61,7 @@ class OutboxRelay:
             client_id=self.group,
             transactional_id=self.group,
             enable_idempotence=True,
-            linger_ms=5,
+            linger_ms=0,  # a batch is already gathered from the outbox: waiting for more only adds latency
             request_timeout_ms=15000,  # a broker outage surfaces as an error in bounded time, then run() recovers
         )
         await self.producer.start()  # also fences any earlier producer with the same transactional id

@@ -27,6 +27,8 @@ class RuntimeSettings(BaseSettings):
 
     consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")
     consumer_poll_ms: int = Field(default=200, ge=1)
+    consumer_fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000,
+                                            description="How long the broker may hold a fetch with no data.")
     consumer_session_timeout_ms: int = Field(
         default=10000, ge=6000, description="How long a dead consumer holds its partitions before a rebalance.")
     handler_max_attempts: int = Field(default=5, ge=1, description="Tries of a transient failure before dead-lettering.")
