@@ -24,6 +24,11 @@ from services.runtime.kafka_local import LocalKafka, default_data_dir, ensure_to
 from services.runtime.pipeline_progress import PipelineWatcher, Progress
 from services.supervisor import SERVICES, Supervisor
 
+# The services whose decisions depend on the order of what they read: between simulated days the pipeline
+# must have settled for them. Reporting's projection does not depend on order (and feeds nobody), so it
+# may trail behind until the end; waiting for it every day would only add a hop of latency per day.
+ORDER_SENSITIVE = ("intake", "referral", "followup")
+
 
 def service_consumes() -> dict[str, tuple[str, ...]]:
     """What each service reads, from the services' own definitions (this module may know every service)."""
@@ -53,6 +58,7 @@ class LocalPipeline:
     broker: LocalKafka | None = None  # set when this pipeline started the broker itself
     supervisor: Supervisor | None = None
     watcher: PipelineWatcher | None = None
+    decisions_watcher: PipelineWatcher | None = None
     client: httpx.AsyncClient | None = None
     env: dict[str, str] = field(default_factory=dict)
 
@@ -68,11 +74,12 @@ class LocalPipeline:
         self.supervisor.start()
         self.client = httpx.AsyncClient(timeout=30)
         await self._wait_healthy(timeout)
-        self.watcher = PipelineWatcher(self.bootstrap, {
-            f"{self.prefix}ariane-{name}": [f"{self.prefix}{t}" for t in topics]
-            for name, topics in service_consumes().items()
-        })
+        groups = {name: [f"{self.prefix}{t}" for t in topics] for name, topics in service_consumes().items()}
+        self.watcher = PipelineWatcher(self.bootstrap, {f"{self.prefix}ariane-{n}": t for n, t in groups.items()})
+        self.decisions_watcher = PipelineWatcher(self.bootstrap, {
+            f"{self.prefix}ariane-{n}": t for n, t in groups.items() if n in ORDER_SENSITIVE})
         await self.watcher.start()
+        await self.decisions_watcher.start()
 
     async def _local_broker(self) -> str:
         broker = LocalKafka(default_data_dir())
@@ -141,24 +148,33 @@ class LocalPipeline:
             await asyncio.sleep(0.2)
 
     # -- rest ------------------------------------------------------------------------------------------------
-    async def outbox_pending(self) -> int:
-        healths = await asyncio.gather(*(self._health(name) for name in SERVICES))
-        for name, health in zip(SERVICES, healths):
+    async def outbox_pending(self, services: tuple[str, ...] = tuple(SERVICES)) -> int:
+        healths = await asyncio.gather(*(self._health(name) for name in services))
+        for name, health in zip(services, healths):
             if health is None:
                 raise PipelineError(f"{name} is not healthy (logs in {self.run_dir / 'logs'})")
         return sum(int(health.get("outbox_pending", 0)) for health in healths)
 
-    async def drained(self, timeout: float = 300) -> None:
-        """Return once every service has consumed everything and published everything it caused.
+    async def day_boundary(self, timeout: float = 300) -> None:
+        """Between simulated days: the order-sensitive services have read everything, and nothing they read
+        waits in an outbox (intake's and referral's; followup's output feeds only reporting)."""
+        assert self.decisions_watcher is not None
+        await self._at_rest(self.decisions_watcher, ("intake", "referral"), timeout)
 
-        At rest means: no consumer group behind, no outbox row waiting, and the topics' end offsets unchanged
-        across two consecutive looks (so nothing was published between the looks)."""
+    async def drained(self, timeout: float = 300) -> None:
+        """Every service, reporting included, has read and published everything."""
         assert self.watcher is not None
+        await self._at_rest(self.watcher, tuple(SERVICES), timeout)
+
+    async def _at_rest(self, watcher: PipelineWatcher, outboxes: tuple[str, ...], timeout: float) -> None:
+        """At rest means: no watched consumer group behind, no outbox row waiting in the services whose output
+        the watched groups read, and the topics' end offsets unchanged across two consecutive looks (so
+        nothing was published between the looks)."""
         deadline = time.monotonic() + timeout
         previous: Progress | None = None
         while True:
-            progress = await self.watcher.progress()
-            at_rest = progress.idle and await self.outbox_pending() == 0
+            progress = await watcher.progress()
+            at_rest = progress.idle and await self.outbox_pending(outboxes) == 0
             if at_rest and previous == progress:
                 return
             previous = progress if at_rest else None
@@ -185,9 +201,10 @@ class LocalPipeline:
 
     # -- stop --------------------------------------------------------------------------------------------------
     async def stop(self, *, keep_broker: bool = False) -> None:
-        if self.watcher is not None:
-            await self.watcher.stop()
-            self.watcher = None
+        for watcher in (self.watcher, self.decisions_watcher):
+            if watcher is not None:
+                await watcher.stop()
+        self.watcher = self.decisions_watcher = None
         if self.client is not None:
             await self.client.aclose()
             self.client = None

@@ -78,7 +78,7 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
             with Progress(TextColumn("simulated days"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=False) as progress:
                 task = progress.add_task("days", total=days)
-                stats = await drive(year.stream(), sender, drained=pipeline.drained,
+                stats = await drive(year.stream(), sender, drained=pipeline.day_boundary,
                                     on_day=lambda _day: progress.advance(task))
         finally:
             await sender.stop()
