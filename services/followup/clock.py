@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from contracts.clock import DayStarted
-from contracts.topics import CLOCK, CLOCK_KEY
+from contracts.topics import CLOCK
 from services.followup.facts import PARIS
 
 
@@ -28,16 +28,11 @@ def seconds_until_next_midnight(now: datetime) -> float:
 
 
 async def publish_days(bootstrap: str, topic_prefix: str, days: list[date]) -> int:
-    from aiokafka import AIOKafkaProducer
+    from services.runtime.broker import connected_broker, publish
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
+    async with connected_broker(bootstrap, service="clock") as broker:
         for day in days:
-            tick = DayStarted.for_day(day)
-            await producer.send_and_wait(topic_prefix + CLOCK, tick.to_json_bytes(), key=CLOCK_KEY.encode())
-    finally:
-        await producer.stop()
+            await publish(broker, DayStarted.for_day(day), topic_prefix + CLOCK)
     return len(days)
 
 
