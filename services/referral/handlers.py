@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+
 import structlog
 
 from contracts import topics
@@ -11,6 +14,7 @@ from contracts.territory import Territory
 from services.referral import store
 from services.referral.lifecycle import Decision, DomainRejection, PersonState, decide, on_day
 from services.referral.metrics import ReferralMetrics
+from services.referral.webhooks import receiving_structure
 from services.runtime.errors import PermanentError
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -24,10 +28,19 @@ RELEVANT_TYPES = frozenset({
 })
 
 
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class ReferralHandler:
-    def __init__(self, territory: Territory, metrics: ReferralMetrics | None = None) -> None:
+    def __init__(self, territory: Territory, metrics: ReferralMetrics | None = None,
+                 webhook_urls: Mapping[str, str] | None = None, now: Callable[[], datetime] = utc_now) -> None:
         self.territory = territory
         self.metrics = metrics
+        # {structure id: URL}; by default every webhook_url of the territory (the app passes the checked ones).
+        self.webhook_urls = dict(webhook_urls) if webhook_urls is not None else {
+            s.id: s.webhook_url for s in territory.structures if s.webhook_url}
+        self.now = now  # only to date webhook notices (when the first attempt is due), never a decision
 
     async def __call__(self, event: Envelope, uow: UnitOfWork) -> None:
         if isinstance(event, DayStarted):
@@ -56,7 +69,18 @@ class ReferralHandler:
         await store.save_person(uow.session, decision.state, self.territory.referral_sla)
         for event in decision.events:
             await uow.emit(event, topics.REFERRAL)
+            await self._queue_webhook(event, uow)
         if self.metrics is not None:
             self.metrics.observe(before, decision.state, decision.events)
         if decision.events:
             log.info("decided", emitted=[f"{e.type.rsplit('.', 1)[-1]}:{e.data.referral_id}" for e in decision.events])
+
+    async def _queue_webhook(self, event: Envelope, uow: UnitOfWork) -> None:
+        """The receiving structure's webhook gets the event too: queued in this transaction, with the bytes the
+        relay publishes on Kafka, so the notice exists exactly when the decision does."""
+        structure = receiving_structure(event)
+        url = self.webhook_urls.get(structure) if structure else None
+        if structure is None or url is None:
+            return
+        store.add_webhook_delivery(uow.session, event_id=event.id, event_type=event.type, structure_id=structure,
+                                   url=url, body=event.to_json_bytes(), now=self.now())

@@ -65,3 +65,27 @@ class ReferralMetrics:
                 self.expiries.labels(event.data.structure_id).inc()
             elif isinstance(event, ReferralIssued):
                 pass  # counted as an "issued" transition above
+
+
+_SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+@dataclass(frozen=True)
+class WebhookMetrics:
+    deliveries: Counter
+    attempts: Counter
+    attempt_seconds: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> "WebhookMetrics":
+        return cls(
+            deliveries=Counter("ariane_referral_webhook_deliveries",
+                               "Webhook notices finished, by receiving structure and outcome (delivered, failed).",
+                               ["structure", "outcome"], registry=registry),
+            attempts=Counter("ariane_referral_webhook_attempts",
+                             "Webhook POSTs tried, by structure and verdict (delivered, retry, failed).",
+                             ["structure", "verdict"], registry=registry),
+            attempt_seconds=Histogram("ariane_referral_webhook_attempt_seconds",
+                                      "Duration of one webhook POST, answered or not.", ["structure"],
+                                      buckets=_SECONDS, registry=registry),
+        )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Text, delete
+from sqlalchemy import DateTime, LargeBinary, Text, delete
 from sqlalchemy.orm import registry
 from sqlmodel import Column, Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,6 +48,40 @@ class ReferralRow(Base, table=True):
     closed_on: date | None = None
     sla_breached: bool = False
     next_check_on: date | None = Field(default=None, index=True)
+
+
+class WebhookDeliveryRow(Base, table=True):
+    """One notice to one structure's webhook: written with the decision that emitted the event, then worked
+    through by the delivery loop until delivered or failed."""
+
+    __tablename__ = "referral_webhook_delivery"
+    event_id: str = Field(primary_key=True, max_length=160)
+    event_type: str = Field(max_length=128)
+    structure_id: str = Field(max_length=64, index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | delivered | failed
+    attempts: int = 0
+    # When the next attempt is due (UTC); also the lease of an attempt in flight. None once finished.
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), index=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class WebhookAttemptRow(Base, table=True):
+    """Every POST tried, whatever came of it."""
+
+    __tablename__ = "referral_webhook_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=160, index=True)
+    attempt: int
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    duration_ms: float
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    verdict: str = Field(max_length=16)  # delivered | retry | failed
 
 
 metadata = Base.metadata
@@ -99,3 +133,8 @@ async def referrals(session: AsyncSession, *, to: str | None = None, status: str
     return list((await session.exec(query)).all())
 
 
+def add_webhook_delivery(session: AsyncSession, *, event_id: str, event_type: str, structure_id: str, url: str,
+                         body: bytes, now: datetime) -> None:
+    """Queue a notice in the caller's transaction: it exists if and only if the decision that caused it does."""
+    session.add(WebhookDeliveryRow(event_id=event_id, event_type=event_type, structure_id=structure_id, url=url,
+                                   body=body, next_attempt_at=now, created_at=now))
