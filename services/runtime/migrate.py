@@ -16,6 +16,7 @@ SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 def alembic_config(service: str, metadata: MetaData, versions_dir: Path) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(versions_dir))
     cfg.attributes["target_metadata"] = metadata
     cfg.attributes["version_table"] = f"alembic_version_{service}"
