@@ -113,8 +113,14 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         ctx = ServiceContext(defn.name, settings, engine, session_factory, defn.tables, metrics,
                              bootstrap_servers, relay)
         app.state.ctx = ctx
-        await relay.start()
-        handler = await defn.bootstrap(ctx)
+        try:
+            await relay.start()
+            handler = await defn.bootstrap(ctx)
+        except BaseException:
+            # A service that cannot start leaves nothing open behind it.
+            await relay.stop()
+            await engine.dispose()
+            raise
         tasks = [asyncio.create_task(_supervised(ctx, "relay", relay.run(ctx.stop)))]
         if handler is not None and defn.consumes:
             processor = EventProcessor(defn.name, session_factory, defn.tables, handler, metrics, settings,
