@@ -1,0 +1,71 @@
+"""End to end: a territory's year with a few thousand people through the four services as processes on the
+real broker, and at the end every figure Ariane reports equals the simulator's ground truth, the people on
+the worklist as lost are exactly the expected ones, the conservation ledger balances, and an auditor's
+replay of the topics into a fresh store gives the live report's digest.
+
+ARIANE_E2E_PEOPLE overrides the number of people (default E2E_PEOPLE, sized to fit about six minutes of
+simulated year on two cores)."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+
+from contracts.territory import load_territory
+from services.local_pipeline import LocalPipeline
+from services.reporting.app import CONSUMES
+from services.reporting.replay import read_log, replay
+from tests.e2e.figures import (compare, expected_figures, expected_lost, render, render_lost, reported_figures,
+                               reported_lost)
+from tests.e2e.territory_run import run_year
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+E2E_PEOPLE = 2000
+SEED = 11
+
+
+async def test_a_territory_year_reports_exactly_the_ground_truth(kafka_bootstrap, database_backend,  # noqa: ANN001
+                                                                 database_url_factory, tmp_path) -> None:
+    people = int(os.environ.get("ARIANE_E2E_PEOPLE", E2E_PEOPLE))
+    # SQLite: one file per service in the run directory; PostgreSQL: one fresh database shared by the four
+    # services (their tables are prefixed by service name).
+    database_url = await database_url_factory("e2e") if database_backend == "postgresql" else None
+    pipeline = LocalPipeline(run_dir=tmp_path / "run", prefix=f"e2e-{uuid.uuid4().hex[:10]}.",
+                             database_url=database_url)
+    began = time.monotonic()
+    try:
+        run = await run_year(pipeline, bootstrap=kafka_bootstrap, people=people, seed=SEED)
+        mark = time.monotonic()
+        territory = load_territory(pipeline.territory_file).id
+        replayed = await replay(read_log(kafka_bootstrap, [pipeline.prefix + t for t in CONSUMES]),
+                                database_url=await database_url_factory("replay"), territory=territory)
+        run.timings["replay"] = time.monotonic() - mark
+    finally:
+        await pipeline.stop()
+    run.timings["total"] = time.monotonic() - began
+
+    reported = reported_figures(run.report, run.worklist, run.ledger, run.detections)
+    mismatches = compare(expected_figures(run.truth), reported)
+    lost_expected = expected_lost(run.truth, run.person_of_ref)
+    lost_reported = reported_lost(run.worklist)
+    print(f"\n[{database_backend}] {people} people, {run.events_sent} partner events over "
+          f"{run.truth['days']} days; " + ", ".join(f"{k} {v:.1f} s" for k, v in run.timings.items()))
+    print(render(mismatches))
+    print(render_lost(lost_expected, lost_reported, run.ref_of_person))
+    print(f"ledger: {run.ledger}")
+    print(f"digest live {run.digest}, replay {replayed.digest} ({replayed.records} records)")
+
+    assert not run.rejected, f"intake rejected {len(run.rejected)} events, e.g. {run.rejected[:5]}"
+    assert run.unresolved == 0, f"{run.unresolved} events unresolved, e.g. {run.unresolved_examples[:5]}"
+    assert len(run.person_of_ref) == run.truth["report"]["people_registered"], "registrations without a person_id"
+    assert not mismatches, render(mismatches)
+    assert lost_reported == lost_expected, render_lost(lost_expected, lost_reported, run.ref_of_person)
+    assert len(lost_expected) > 0, "a year with nobody lost proves nothing about detection"
+    assert run.ledger["balanced"], run.ledger
+    assert run.ledger["registered"] == run.truth["report"]["people_registered"] == people, run.ledger
+    assert sum(run.ledger["counts"].values()) == run.ledger["registered"] - run.ledger["merged"], run.ledger
+    assert replayed.digest == run.digest, (replayed.digest, run.digest)
