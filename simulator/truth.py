@@ -178,6 +178,7 @@ def _decide(p: Parcours, today: date, territory: Territory, episodes: dict[str, 
     elif missed and status.state not in ("closed",):
         key, _due = min(missed, key=lambda m: (m[1], m[0]))
         at_risk.add(f"checkin_missed:{key}")
+        state = "at_risk"  # a missed check-in puts the person at risk (followup's state), not only a flag
     return state
 
 
