@@ -23,7 +23,9 @@ Figures that cannot be compared, and why:
 * lost detections by reason and by structure to act over the whole year, and at-risk flags: the report
   gives only the number of people lost and re-engaged; followup's worklist shows only who is lost *now*
   (those are compared, by reason and structure to act); the year's counts by reason exist only as
-  Prometheus counters, which the followup README says may count a retried batch twice.
+  Prometheus counters, which the followup README says may count a retried batch twice. *When* people were
+  detected is compared per ISO week (the report restricted to a week counts the people detected in it): a
+  rule off by a day moves detections across week boundaries, which totals alone would not show.
 * delays (registration -> referral -> acceptance -> appointment), months followed, cohorts by entry month,
   per-cohort exits, returns to job or training: the truth does not compute them.
 * dispositif "solutions found": the same barriers lifted per dispositif, already compared from the
