@@ -52,7 +52,7 @@ def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_loca
     if os.environ.get("KAFKA_BOOTSTRAP", "").strip():
         yield None
         return
-    broker = kafka_local.LocalKafka(tmp_path_factory.mktemp("kafka"))
+    broker = kafka_local.LocalKafka(tmp_path_factory.mktemp("kafka"), die_with_parent=True)
     atexit.register(broker.stop)  # even if the session dies before fixture teardown
     try:
         broker.start(timeout=90)

@@ -336,6 +336,17 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 # --------------------------------------------------------------------------- the broker
 
 
+def _exit_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the process that started it dies."""
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the test teardown remains the only stop
+        pass
+
+
 class LocalKafka:
     """One local Kafka node (KRaft, broker + controller) whose files live in ``data_dir``.
 
@@ -343,7 +354,11 @@ class LocalKafka:
     it is reused. ``stop()`` signals only the pid this runtime started.
     """
 
-    def __init__(self, data_dir: Path | None = None, port: int | None = None, controller_port: int | None = None):
+    def __init__(self, data_dir: Path | None = None, port: int | None = None, controller_port: int | None = None,
+                 *, die_with_parent: bool = False):
+        # die_with_parent: for brokers owned by a test run, which must not outlive it even when the run is
+        # killed before its teardown (a broker started by `ariane kafka start` is meant to outlive the command).
+        self.die_with_parent = die_with_parent
         self.data_dir = Path(data_dir if data_dir is not None else default_data_dir()).resolve()
         self._requested_port = port
         self._requested_controller_port = controller_port
@@ -458,6 +473,7 @@ class LocalKafka:
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir,
                 start_new_session=True,
+                preexec_fn=_exit_with_parent if self.die_with_parent else None,
             )
         self.pid = self._proc.pid
         self._write_state()

@@ -17,7 +17,7 @@ from tests.support.services import running_service, test_settings
 
 async def test_broker_down_answers_503_then_a_retried_batch_lands_exactly_once(tmp_path, database_url,
                                                                               kafka_bootstrap):
-    broker = LocalKafka(tmp_path / "private-kafka")
+    broker = LocalKafka(tmp_path / "private-kafka", die_with_parent=True)
     await asyncio.to_thread(broker.start, 90)
     try:
         prefix = "down."
