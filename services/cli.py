@@ -15,6 +15,7 @@ from services.commands import intake as intake_commands
 from services.commands import kafka as kafka_commands
 from services.commands import referral as referral_commands
 from services.commands import reporting as reporting_commands
+from services.commands import simulate as simulate_commands
 
 app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
@@ -26,6 +27,7 @@ app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, 
 app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
 
 app.command("demo")(demo_commands.demo)
+app.add_typer(simulate_commands.app, name="simulate", help="Simulate a territory year with its ground truth.")
 
 # The auditor's and coordinator's everyday commands, at the top level.
 app.command("report")(reporting_commands.report)
