@@ -98,7 +98,8 @@ async def run_year(pipeline: LocalPipeline, *, bootstrap: str, people: int, seed
 
     def progress(day) -> None:  # noqa: ANN001 - a SimDay
         if (day.index + 1) % 60 == 0:
-            print(f"  day {day.index + 1}/{days} after {time.monotonic() - drive_began:.0f} s", file=sys.stderr)
+            print(f"  day {day.index + 1}/{days} after {time.monotonic() - drive_began:.0f} s, "
+                  f"{sender.unresolved} unresolved {sender.unresolved_examples[-1:]}", file=sys.stderr)
 
     try:
         stats = await drive(year.stream(), sender, drained=pipeline.day_boundary, on_day=progress)
