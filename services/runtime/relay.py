@@ -122,9 +122,10 @@ class OutboxRelay:
                 {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group
             )
         async with self.session_factory() as session, session.begin():
+            # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
             await session.exec(
                 update(self.outbox)
-                .where(self.outbox.c.id <= last_id, self.outbox.c.published_at.is_(None))
+                .where(self.outbox.c.id.in_([row.id for row in rows]), self.outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(timezone.utc))
             )
         for row in rows:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import Envelope
@@ -35,8 +36,19 @@ class UnitOfWork:
             insert(self.tables.inbox).values(event_id=event_id, topic=topic, partition=partition, offset=offset)
         )
 
+    async def _outbox_in_commit_order(self) -> None:
+        """Make outbox ids become visible in id order (PostgreSQL).
+
+        The relay publishes rows in id order and keeps "everything below this id is on Kafka" as its mark.
+        That holds only if no row with a lower id can commit after a higher one, which concurrent transactions
+        on PostgreSQL would allow. A transaction-scoped advisory lock per service, taken before the id is
+        allocated and held until commit, serialises outbox writers. SQLite already writes one at a time."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_lock_key(self.service)))
+
     async def emit(self, event: Envelope, topic: str) -> None:
         """Queue an event for publication on a topic of contracts.topics; sent once this transaction commits."""
+        await self._outbox_in_commit_order()
         await self.session.exec(
             insert(self.tables.outbox).values(
                 topic=self.topic_prefix + topic,
@@ -51,6 +63,7 @@ class UnitOfWork:
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         """Queue a poison record for the dead-letter topic, atomically with the inbox mark that skips it."""
+        await self._outbox_in_commit_order()
         await self.session.exec(
             insert(self.tables.outbox).values(
                 topic=self.topic_prefix + DEADLETTER,
@@ -62,3 +75,6 @@ class UnitOfWork:
             )
         )
 
+
+def _lock_key(service: str) -> int:
+    return zlib.crc32(f"ariane-outbox-{service}".encode())
