@@ -222,8 +222,16 @@ class HttpSender(Sender):
             raise RuntimeError(f"no API key for structure {source!r}")
         body = b"[" + b",".join(e.to_json_bytes() for e in batch) + b"]"
         for attempt in range(self.retries):
-            response = await self.client.post("/v1/events", content=body, headers={
-                "authorization": f"Bearer {key}", "content-type": "application/json"})
+            try:
+                response = await self.client.post("/v1/events", content=body, headers={
+                    "authorization": f"Bearer {key}", "content-type": "application/json"})
+            except httpx.TransportError:
+                # A kept-alive connection the server closed as we reused it, say. Resending is safe: intake
+                # answers "duplicate" for the events it already has.
+                if attempt == self.retries - 1:
+                    raise
+                await asyncio.sleep(0.2)
+                continue
             if response.status_code == 503:
                 await asyncio.sleep(min(float(response.headers.get("retry-after", "1")), 5.0))
                 continue
