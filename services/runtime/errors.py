@@ -20,7 +20,3 @@ def is_transient(exc: BaseException) -> bool:
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
-
-def backoff_delay(attempt: int, base: float, ceiling: float) -> float:
-    """Exponential back-off, doubling from `base`, never above `ceiling`."""
-    return min(ceiling, base * (2 ** max(0, attempt - 1)))

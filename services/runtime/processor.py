@@ -8,7 +8,6 @@ that still fails alone is dead-lettered with the reason: bounded, so a partition
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,8 +17,10 @@ import structlog
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.envelope import Envelope
+from services.runtime.apply import Where, apply_once
+from services.runtime.backoff import Backoff
 from services.runtime.deadletter import DeadLetter
-from services.runtime.errors import backoff_delay, is_transient
+from services.runtime.errors import is_transient
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
@@ -30,6 +31,10 @@ Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
 Parser = Callable[[bytes], Envelope]
 
 log = structlog.get_logger("ariane.processor")
+
+
+def _is_wrapped_transient(exc: BaseException) -> bool:
+    return isinstance(exc, _Transient)
 
 
 class _Transient(Exception):
@@ -70,38 +75,37 @@ class EventProcessor:
     # Optional: what of a poison record's bytes the dead-letter topic may keep (e.g. intake strips identities).
     redact: Callable[[bytes], bytes] | None = None
 
+    @property
+    def _backoff(self) -> Backoff:
+        return Backoff(self.settings.retry_base_delay_s, self.settings.retry_max_delay_s,
+                       self.settings.handler_max_attempts)
+
+    def _on_retry(self, batch: int):  # noqa: ANN202
+        def note(attempt: int, exc: BaseException, delay: float) -> None:
+            self.metrics.handler_retries.labels(self.service).inc()
+            log.warning("transient_failure", attempt=attempt, retry_in_s=delay, batch=batch, error=str(exc))
+        return note
+
     async def process_batch(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
-        for attempt in range(1, self.settings.handler_max_attempts + 1):
-            try:
-                await self._apply(records)
-                break
-            except _Transient as exc:
-                await self._pause(attempt, exc, batch=len(records))
-        else:
+        try:
+            await self._backoff.call(lambda: self._apply(records), retry_on=_is_wrapped_transient,
+                                     on_retry=self._on_retry(len(records)))
+        except _Transient:
             # The batch keeps failing: isolate the record that does, so the others are not held hostage.
             for record in records:
                 await self._process_alone(record)
         self.metrics.batch_seconds.labels(self.service).observe(time.perf_counter() - started)
 
     async def _process_alone(self, record: Record) -> None:
-        last: _Transient | None = None
-        for attempt in range(1, self.settings.handler_max_attempts + 1):
-            try:
-                await self._apply([record])
-                return
-            except _Transient as exc:
-                last = exc
-                await self._pause(attempt, exc, batch=1)
-        reason = f"transient failure persisted after {self.settings.handler_max_attempts} attempts: {last}"
+        try:
+            await self._backoff.call(lambda: self._apply([record]), retry_on=_is_wrapped_transient,
+                                     on_retry=self._on_retry(1))
+            return
+        except _Transient as last:
+            reason = f"transient failure persisted after {self.settings.handler_max_attempts} attempts: {last}"
         # If even this write fails, the database is gone: raise, commit no offset, lose nothing.
         await self._apply([record], forced_reason=reason)
-
-    async def _pause(self, attempt: int, exc: _Transient, *, batch: int) -> None:
-        self.metrics.handler_retries.labels(self.service).inc()
-        delay = backoff_delay(attempt, self.settings.retry_base_delay_s, self.settings.retry_max_delay_s)
-        log.warning("transient_failure", attempt=attempt, retry_in_s=delay, batch=batch, error=str(exc))
-        await asyncio.sleep(delay)
 
     async def _apply(self, records: Sequence[Record], forced_reason: str | None = None) -> None:
         outcome = _Outcome()
@@ -127,16 +131,16 @@ class EventProcessor:
         with structlog.contextvars.bound_contextvars(
             event_id=event.id, event_type=event.type, correlation_id=event.correlationid or event.id
         ):
-            if await uow.already_processed(event.id):
-                outcome.duplicates[record.topic] += 1
-                return
             if forced_reason is not None:
-                await self._dead_letter(uow, record, forced_reason, outcome, event_id=event.id)
+                if await uow.already_processed(event.id):
+                    outcome.duplicates[record.topic] += 1
+                else:
+                    await self._dead_letter(uow, record, forced_reason, outcome, event_id=event.id)
                 return
             started = time.perf_counter()
             try:
-                async with uow.session.begin_nested():
-                    await self.handle(event, uow)
+                applied = await apply_once(uow, event, Where(record.topic, record.partition, record.offset),
+                                           self.handle)
             except Exception as exc:  # noqa: BLE001 - classified just below
                 if is_transient(exc):
                     raise _Transient(exc) from exc
@@ -146,8 +150,10 @@ class EventProcessor:
                 return
             finally:
                 self.metrics.handler_seconds.labels(self.service).observe(time.perf_counter() - started)
-            await uow.mark_processed(event.id, record.topic, record.partition, record.offset)
-            outcome.processed[(record.topic, event.type)] += 1
+            if applied.duplicate:
+                outcome.duplicates[record.topic] += 1
+            else:
+                outcome.processed[(record.topic, event.type)] += 1
 
     async def _dead_letter(self, uow: UnitOfWork, record: Record, reason: str, outcome: _Outcome, *,
                            errors: tuple[dict, ...] = (), event_id: str | None = None) -> None:

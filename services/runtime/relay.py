@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.topics import DEADLETTER
-from services.runtime.errors import backoff_delay
+from services.runtime.backoff import Backoff
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
@@ -173,7 +173,7 @@ class OutboxRelay:
         """The broker is unreachable or the transaction failed: nothing committed on Kafka past the mark, the rows
         stay unpublished in the outbox. Back off, then start a fresh producer (which reconciles with the mark)."""
         self.metrics.errors.labels(self.service, "relay_publish_failed").inc()
-        delay = backoff_delay(attempt, self.settings.retry_base_delay_s, self.settings.retry_max_delay_s)
+        delay = Backoff(self.settings.retry_base_delay_s, self.settings.retry_max_delay_s).delay(attempt)
         log.warning("relay_publish_failed", error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=delay)
         try:
             await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -8,12 +8,12 @@ the consumer finishes its batch and commits, the relay drains what is committed,
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import structlog
 import uvicorn
@@ -32,13 +32,17 @@ from services.runtime.processor import EventProcessor, Handler, Parser, default_
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
+from services.runtime.tasks import BackgroundTask, TaskSupervisor
 
 log = structlog.get_logger("ariane.service")
 
 
+D = TypeVar("D")
+
+
 @dataclass
-class ServiceContext:
-    """Everything a service's bootstrap and routes may use; built once per process."""
+class ServiceContext(Generic[D]):
+    """Everything the host built for one service process; `deps` is the service's own typed dependencies."""
 
     name: str
     settings: RuntimeSettings
@@ -48,49 +52,52 @@ class ServiceContext:
     metrics: RuntimeMetrics
     bootstrap_servers: str
     relay: OutboxRelay
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: TaskSupervisor
+    stop: asyncio.Event
     consumer_ready: asyncio.Event = field(default_factory=asyncio.Event)
-    failures: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    deps: D = None  # type: ignore[assignment]  # set by the service's start() before anything reads it
 
     @property
     def registry(self):  # noqa: ANN201
         return self.metrics.registry
 
+    @property
+    def failures(self) -> list[str]:
+        return self.tasks.failures
 
-Bootstrap = Callable[[ServiceContext], Awaitable[Handler | None]]
+
+@dataclass
+class Wiring(Generic[D]):
+    """What a service's start() gives the host: its dependencies, the handler of what it consumes (built from
+    its HANDLERS table) and the background loops it needs besides the consumer and the relay."""
+
+    deps: D
+    handler: Handler | None = None
+    tasks: Sequence[BackgroundTask] = ()
+
+
+Start = Callable[[ServiceContext], Awaitable[Wiring]]
 
 
 @dataclass(frozen=True)
 class ServiceDefinition:
+    """A service as the host runs it. Each service's app.py exports `definition()` returning one."""
+
     name: str
+    default_port: int
     metadata: MetaData
     tables: RuntimeTables
     versions_dir: Path | None  # None: create the tables directly (test doubles and tools only, never a service)
-    bootstrap: Bootstrap
+    start: Start
     consumes: tuple[str, ...] = ()
     routers: Sequence[APIRouter] = ()
     parse: Parser = default_parser
-    default_port: int = 8000
     # Optional: applied to a poison record's bytes before they are dead-lettered (see EventProcessor.redact).
     redact: Callable[[bytes], bytes] | None = None
 
     @property
     def group_id(self) -> str:
         return f"ariane-{self.name}"
-
-
-async def _supervised(ctx: ServiceContext, name: str, coro: Awaitable[None]) -> None:
-    try:
-        await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a dead core task must not leave a zombie service up
-        ctx.failures.append(f"{name}: {type(exc).__name__}: {exc}")
-        ctx.metrics.errors.labels(ctx.name, f"{name}_crashed").inc()
-        log.exception("core_task_crashed", task=name)
-        # Offsets were not committed past what the database holds: exiting loses nothing.
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None) -> FastAPI:
@@ -110,42 +117,42 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         bootstrap_servers = settings.bootstrap()
         relay = OutboxRelay(service=defn.name, session_factory=session_factory, tables=defn.tables,
                             bootstrap=bootstrap_servers, metrics=metrics, settings=settings)
-        ctx = ServiceContext(defn.name, settings, engine, session_factory, defn.tables, metrics,
-                             bootstrap_servers, relay)
+        stop = asyncio.Event()
+        supervisor = TaskSupervisor(defn.name, metrics, stop)
+        ctx: ServiceContext = ServiceContext(defn.name, settings, engine, session_factory, defn.tables, metrics,
+                                             bootstrap_servers, relay, supervisor, stop)
         app.state.ctx = ctx
         try:
             await relay.start()
-            handler = await defn.bootstrap(ctx)
+            wiring = await defn.start(ctx)
+            ctx.deps = wiring.deps
         except BaseException:
             # A service that cannot start leaves nothing open behind it.
             await relay.stop()
             await engine.dispose()
             raise
-        tasks = [asyncio.create_task(_supervised(ctx, "relay", relay.run(ctx.stop)))]
-        if handler is not None and defn.consumes:
-            processor = EventProcessor(defn.name, session_factory, defn.tables, handler, metrics, settings,
+        supervisor.start(BackgroundTask("relay", relay.run, critical=True))
+        if wiring.handler is not None and defn.consumes:
+            processor = EventProcessor(defn.name, session_factory, defn.tables, wiring.handler, metrics, settings,
                                        parse=defn.parse, on_committed=relay.notify, redact=defn.redact)
             consumer = make_consumer(bootstrap_servers, settings.topic_prefix + defn.group_id,
                                      [settings.topic(t) for t in defn.consumes], settings)
-            ctx.extra["consumer"] = consumer
-            tasks.append(asyncio.create_task(_supervised(
-                ctx, "consumer",
-                run_consumer(consumer=consumer, processor=processor, metrics=metrics, settings=settings,
-                             stop=ctx.stop, ready=ctx.consumer_ready))))
+            supervisor.start(BackgroundTask("consumer", lambda stop: run_consumer(
+                consumer=consumer, processor=processor, metrics=metrics, settings=settings, stop=stop,
+                ready=ctx.consumer_ready), critical=True))
         else:
             ctx.consumer_ready.set()
-        log.info("service_started", consumes=list(defn.consumes))
+        for task in wiring.tasks:
+            supervisor.start(task)
+        log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()))
         try:
             yield
         finally:
-            ctx.stop.set()
             relay.notify()
-            done, pending = await asyncio.wait(tasks, timeout=30)
-            for task in pending:
-                task.cancel()
+            clean = await supervisor.shutdown(timeout=30)
             await relay.stop()
             await engine.dispose()
-            log.info("service_stopped", clean=not pending and not ctx.failures)
+            log.info("service_stopped", clean=clean)
 
     app = FastAPI(title=f"Ariane {defn.name}", lifespan=lifespan)
 
@@ -163,7 +170,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         for failure in ctx.failures:
             checks[failure.split(":", 1)[0]] = "crashed"
         healthy = all(v == "ok" for v in checks.values())
-        body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks}
+        body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks,
+                "tasks": ctx.tasks.states()}
         if checks["database"] == "ok":
             # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
             body["outbox_pending"] = await ctx.relay.pending_count()

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel, select
 
 from contracts.envelope import Envelope
 from services.runtime.errors import PermanentError
-from services.runtime.service import ServiceContext, ServiceDefinition, serve
+from services.runtime.service import ServiceContext, ServiceDefinition, Wiring, serve
 from services.runtime.tables import runtime_tables
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -57,24 +57,24 @@ async def handle(event: Envelope, uow: UnitOfWork) -> None:
     await uow.emit(out, OUT_TOPIC)
 
 
-async def bootstrap(ctx: ServiceContext):  # noqa: ANN201
-    return handle
+async def start(ctx: ServiceContext) -> Wiring[None]:
+    return Wiring(deps=None, handler=handle)
 
 
 DEFINITION = ServiceDefinition(
     name="counter", metadata=Base.metadata, tables=runtime_tables(Base.metadata, "counter"), versions_dir=None,
-    bootstrap=bootstrap, consumes=(IN_TOPIC,), parse=parse,
+    start=start, consumes=(IN_TOPIC,), parse=parse, default_port=0,
 )
 
 if __name__ == "__main__":
     serve(DEFINITION, port=int(os.environ["COUNTER_PORT"]))
 
 
-async def _sink_bootstrap(ctx: ServiceContext):  # noqa: ANN202
+async def _sink_start(ctx: ServiceContext) -> Wiring[None]:
     async def swallow(event: Envelope, uow: UnitOfWork) -> None:
         return None  # the inbox row written by the runtime is the whole point
 
-    return swallow
+    return Wiring(deps=None, handler=swallow)
 
 
 class SinkBase(SQLModel, registry=registry()):
@@ -84,5 +84,5 @@ class SinkBase(SQLModel, registry=registry()):
 # Reads what the counter's relay publishes in Kafka transactions.
 SINK_DEFINITION = ServiceDefinition(
     name="sink", metadata=SinkBase.metadata, tables=runtime_tables(SinkBase.metadata, "sink"), versions_dir=None,
-    bootstrap=_sink_bootstrap, consumes=(OUT_TOPIC,), parse=parse,
+    start=_sink_start, consumes=(OUT_TOPIC,), parse=parse, default_port=0,
 )

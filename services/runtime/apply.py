@@ -1,0 +1,44 @@
+"""Apply one event exactly once inside a unit of work: the one way, for the Kafka consumer and HTTP alike.
+
+The inbox row (keyed by event id) and the handler's writes commit together, so an event seen again (a
+redelivery after a crash, the same request retried) is recognised and skipped. The handler runs inside a
+SAVEPOINT: if it raises, its writes are rolled back alone and the caller decides what the failure means
+(dead letter on Kafka, a per-event rejection over HTTP), while the rest of the transaction stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from contracts.envelope import Envelope
+from services.runtime.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an event came from, as the inbox records it (HTTP events have no partition or offset: -1)."""
+
+    topic: str
+    partition: int = -1
+    offset: int = -1
+
+
+@dataclass(frozen=True)
+class Applied(Generic[T]):
+    duplicate: bool
+    result: T | None = None
+
+
+async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
+                     handle: Callable[[Envelope, UnitOfWork], Awaitable[T]]) -> Applied[T]:
+    """Run `handle` for `event` unless its id is already in the inbox; record it there when it succeeds."""
+    if await uow.already_processed(event.id):
+        return Applied(duplicate=True)
+    async with uow.session.begin_nested():
+        result = await handle(event, uow)
+    await uow.mark_processed(event.id, where.topic, where.partition, where.offset)
+    return Applied(duplicate=False, result=result)
