@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) kafka-jars
 
 kafka-jars: $(STAMP)
-	@$(BIN)/python -c 'from services.runtime.kafka_local import ensure_jars, KafkaRuntimeError; import sys;\
+	@$(BIN)/python -c 'from local.kafka import ensure_jars, KafkaRuntimeError; import sys;\
 	exec("try:\n print(\"kafka jars:\", ensure_jars())\nexcept KafkaRuntimeError as e:\n sys.exit(str(e))")'
 
 prometheus:

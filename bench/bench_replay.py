@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from services.reporting.app import CONSUMES  # noqa: E402
 from services.reporting.replay import default_replay_url, read_log, replay  # noqa: E402
-from services.reporting.sample import sample_events  # noqa: E402
-from services.runtime.kafka_local import LocalKafka, ensure_topics  # noqa: E402
+from local.sample import sample_events  # noqa: E402
+from local.kafka import LocalKafka, ensure_topics  # noqa: E402
 
 
 async def produce(bootstrap: str, prefix: str, people: int) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-from services.runtime import kafka_local
+from local import kafka as kafka_local
 
 _BROKER_LINE = pytest.StashKey[str]()
 

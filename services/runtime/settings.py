@@ -53,7 +53,7 @@ class RuntimeSettings(BaseSettings):
             return self.kafka_bootstrap
         if os.environ.get("KAFKA_BOOTSTRAP"):
             return os.environ["KAFKA_BOOTSTRAP"]
-        from services.runtime.kafka_local import resolve_bootstrap
+        from local.kafka import resolve_bootstrap
 
         found = resolve_bootstrap(self.var_dir / "kafka")
         if not found:

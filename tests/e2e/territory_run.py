@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
-from services.local_pipeline import LocalPipeline
+from local.pipeline import LocalPipeline
 from simulator.driver import drive
 from simulator.senders import HttpSender
 from simulator.year import SimulatedYear, simulate

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
-from services.local_pipeline import LocalPipeline
+from local.pipeline import LocalPipeline
 from tests.e2e.figures import compare, expected_figures, expected_lost, render, render_lost, reported_figures, \
     reported_lost
 from tests.e2e.territory_run import run_year

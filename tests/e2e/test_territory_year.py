@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from contracts.territory import load_territory
-from services.local_pipeline import LocalPipeline
+from local.pipeline import LocalPipeline
 from services.reporting.app import CONSUMES
 from services.reporting.replay import read_log, replay
 from tests.e2e.figures import (compare, expected_figures, expected_lost, render, render_lost, reported_figures,

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
-from services.runtime import kafka_local
+from local import kafka as kafka_local
 
 pytestmark = pytest.mark.kafka
 

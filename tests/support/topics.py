@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from services.runtime.kafka_local import ensure_topics
+from local.kafka import ensure_topics
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import kafka_local
-from services.runtime.kafka_local import KafkaRuntimeError, LocalKafka
+from local import kafka as kafka_local
+from local.kafka import KafkaRuntimeError, LocalKafka
 
 
 @pytest.fixture

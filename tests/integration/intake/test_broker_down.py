@@ -11,7 +11,7 @@ from collections import Counter
 from conftest import RunningIntake, intake_settings, intake_topic, read_topic, registration
 
 from services.intake.app import definition
-from services.runtime.kafka_local import LocalKafka, ensure_topics
+from local.kafka import LocalKafka, ensure_topics
 from tests.support.services import running_service, test_settings
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from contracts import topics
 from services.reporting.app import definition
-from services.reporting.sample import sample_events
+from local.sample import sample_events
 from services.reporting.store import tables
 from services.runtime.service import create_app
 from tests.support.services import test_settings

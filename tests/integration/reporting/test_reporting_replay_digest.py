@@ -19,7 +19,7 @@ from services.reporting.app import CONSUMES, definition
 from services.reporting.projections import fold
 from services.reporting.replay import read_log, replay
 from services.reporting.report import build_report, digest
-from services.reporting.sample import sample_events
+from local.sample import sample_events
 from services.reporting.store import tables
 from tests.support.services import running_service, test_settings
 
@@ -40,7 +40,7 @@ async def produce(bootstrap: str, prefix: str, pairs, poison: bytes) -> int:  # 
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = "from services.commands.reporting import app; app()"
+    code = "from cli.commands.reporting import app; app()"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)
 

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import text
 
 from services.runtime.db import make_engine
-from services.runtime.kafka_local import create_topics, free_port
+from local.kafka import create_topics, free_port
 
 from kafka_io import produce, read_all
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from contracts.topics import DEADLETTER
 from services.runtime.deadletter import DeadLetter
-from services.runtime.kafka_local import create_topics
+from local.kafka import create_topics
 from tests.support.services import running_service, test_settings
 
 from counter_service import DEFINITION

@@ -18,7 +18,7 @@ from contracts.events import parse_event
 from services.followup.app import DEFINITION as FOLLOWUP
 from services.intake.app import definition as intake_definition
 from services.referral.app import DEFINITION as REFERRAL
-from simulator.drain import CaughtUp
+from local.drain import CaughtUp
 from simulator.driver import drive
 from simulator.senders import KafkaSender
 from simulator.year import simulate

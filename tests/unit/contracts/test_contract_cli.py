@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from services.commands.contracts import app
+from cli.commands.contracts import app
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "contracts" / "examples"
 runner = CliRunner()

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from services.runtime.settings import RuntimeSettings
-from services.supervisor import SERVICES
+from local.supervisor import SERVICES
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -320,7 +320,7 @@ def problems_commands(doc: Doc) -> Problems:
                 continue
             if spec.submodule_search_locations is not None and importlib.util.find_spec(f"{module}.__main__") is None:
                 found.append(f"{name}: package {module} has no __main__")
-            if module == "services.cli":
+            if module == "cli.main":
                 found += cli_problems(name, argv[3:])
         elif argv and argv[0] == "ariane":
             if "ariane" not in scripts:
@@ -333,7 +333,7 @@ def problems_commands(doc: Doc) -> Problems:
 
 def cli_problems(name: str, args: list[str]) -> Problems:
     """Ask the real command line whether it knows these subcommands and options (--help stops before running)."""
-    from services.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, [*args, "--help"])
     return [] if result.exit_code == 0 else [f"{name}: `ariane {' '.join(args)}` is not a command: {result.output}"]
@@ -434,8 +434,8 @@ def problems_infrastructure(doc: Doc) -> Problems:
     if not any(kind == "volume" and target == "/var/lib/postgresql/data" for kind, _, target in mounts(postgres)):
         found.append("postgres: data not on a named volume")
     clock = all_services.get("clock")
-    if clock is None or command(clock) != ["python", "-m", "services.cli", "run", "clock"]:
-        found.append("no clock running `python -m services.cli run clock`")
+    if clock is None or command(clock) != ["python", "-m", "cli.main", "run", "clock"]:
+        found.append("no clock running `python -m cli.main run clock`")
     return found
 
 
@@ -588,7 +588,7 @@ BREAKAGES = {
     "unknown module": (problems_commands, _set(["services", "referral", "command"],
                                                ["python", "-m", "services.referal"])),
     "unknown subcommand": (problems_commands, _set(["services", "clock", "command"],
-                                                   ["python", "-m", "services.cli", "run", "clocks"])),
+                                                   ["python", "-m", "cli.main", "run", "clocks"])),
     "unknown setting": (problems_environment, _set(["services", "reporting", "environment", "ARIANE_HTTP_HOTS"],
                                                    "0.0.0.0")),
     "unknown service setting": (problems_environment, _set(["services", "intake", "environment",

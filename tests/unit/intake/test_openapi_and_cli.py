@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from services.commands import intake as commands
+from cli.commands import intake as commands
 
 
 def test_committed_openapi_matches_the_app():

@@ -8,11 +8,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from contracts.territory import load_territory
-from services.commands.reporting import app
+from cli.commands.reporting import app
 from services.reporting.archive import write_archive
 from services.reporting.projections import fold
 from services.reporting.report import build_report, digest
-from services.reporting.sample import sample_events
+from local.sample import sample_events
 from services.runtime.records import Record
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.reporting.projections import apply, fold, join
 from services.reporting.report import build_report, digest
-from services.reporting.sample import sample_events
+from local.sample import sample_events
 
 EVENTS = [event for _topic, event in sample_events(people=25, seed=3)]
 REFERENCE = fold(EVENTS)

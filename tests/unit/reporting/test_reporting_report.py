@@ -166,7 +166,7 @@ def test_without_clock_ticks_the_open_period_ends_on_the_latest_fact() -> None:
 
 
 def test_every_person_is_in_exactly_one_state() -> None:
-    from services.reporting.sample import sample_events
+    from local.sample import sample_events
 
     state = fold(e for _, e in sample_events(people=60, seed=9))
     report = build_report(state)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.reporting.handlers import on_event
 from services.reporting.projections import fold
-from services.reporting.sample import sample_events
+from local.sample import sample_events
 from services.reporting.store import VERSIONS_DIR, load_state, metadata, tables
 from services.runtime.db import make_engine, make_session_factory
 from services.runtime.metrics import RuntimeMetrics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from services.commands.simulate import app
+from cli.commands.simulate import app
 
 
 def test_simulate_writes_events_and_truth_without_sending(tmp_path: Path) -> None:

@@ -8,14 +8,14 @@ import time
 
 import typer
 
-from services.commands import contracts as contracts_commands
-from services.commands import demo as demo_commands
-from services.commands import followup as followup_commands
-from services.commands import intake as intake_commands
-from services.commands import kafka as kafka_commands
-from services.commands import referral as referral_commands
-from services.commands import reporting as reporting_commands
-from services.commands import simulate as simulate_commands
+from cli.commands import contracts as contracts_commands
+from cli.commands import demo as demo_commands
+from cli.commands import followup as followup_commands
+from cli.commands import intake as intake_commands
+from cli.commands import kafka as kafka_commands
+from cli.commands import referral as referral_commands
+from cli.commands import reporting as reporting_commands
+from cli.commands import simulate as simulate_commands
 
 app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
@@ -63,7 +63,7 @@ run_app.command("clock")(followup_commands.clock)
 def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (Europe/Paris midnight).")) -> None:
     """Run the four services (and the clock) as supervised processes until Ctrl-C."""
     from services.runtime.settings import RuntimeSettings
-    from services.supervisor import SERVICES, Supervisor
+    from local.supervisor import SERVICES, Supervisor
 
     settings = RuntimeSettings()
     env = dict(os.environ, ARIANE_KAFKA_BOOTSTRAP=settings.bootstrap())

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from contracts.territory import load_territory
-from services.local_pipeline import LocalPipeline, PipelineError
+from local.pipeline import LocalPipeline, PipelineError
 from services.runtime.settings import RuntimeSettings
 
 

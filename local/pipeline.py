@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
-from services.runtime.kafka_local import LocalKafka, default_data_dir, ensure_topics, free_port
-from services.runtime.pipeline_progress import PipelineWatcher, Progress
-from services.supervisor import SERVICES, Supervisor
+from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
+from local.progress import PipelineWatcher, Progress
+from local.supervisor import SERVICES, Supervisor
 
 # The services whose decisions depend on the order of what they read: between simulated days the pipeline
 # must have settled for them. Reporting's projection does not depend on order (and feeds nobody), so it
@@ -116,7 +116,7 @@ class LocalPipeline:
 
     def _issue_keys(self, env: dict[str, str]) -> dict[str, str]:
         keys_file = self.run_dir / "api-keys.json"
-        done = subprocess.run([sys.executable, "-m", "services.cli", "structures", "add-keys", "--out",
+        done = subprocess.run([sys.executable, "-m", "cli.main", "structures", "add-keys", "--out",
                                str(keys_file)], env=env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise PipelineError(f"could not issue API keys: {done.stderr.strip()[-1500:]}")

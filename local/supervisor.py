@@ -41,7 +41,7 @@ class Child:
 
 def service_argv(name: str) -> list[str]:
     if name == "clock":
-        return [sys.executable, "-m", "services.cli", "run", "clock"]
+        return [sys.executable, "-m", "cli.main", "run", "clock"]
     return [sys.executable, "-m", f"services.{name}"]
 
 

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.runtime import kafka_local
-from services.runtime.kafka_local import KafkaRuntimeError, LocalKafka
+from local import kafka as kafka_local
+from local.kafka import KafkaRuntimeError, LocalKafka
 
 app = typer.Typer(no_args_is_help=True, help="Run a real local Apache Kafka broker (KRaft, one node).")
 out = Console(soft_wrap=True)

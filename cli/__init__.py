@@ -1,0 +1,1 @@
+"""The `ariane` command: the one package that may know every service."""
