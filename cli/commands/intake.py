@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import typer
@@ -12,14 +13,14 @@ app = typer.Typer(no_args_is_help=True)
 structures = typer.Typer(no_args_is_help=True, help="API keys of the territory's structures.")
 app.add_typer(structures, name="structures")
 
-OPENAPI_FILE = Path(__file__).resolve().parents[1] / "intake" / "openapi.json"
+OPENAPI_FILE = Path(str(files("services.intake") / "openapi.json"))
 
 
 async def _with_store(work):  # noqa: ANN001, ANN202
     from services.intake.app import VERSIONS_DIR
     from services.intake.settings import IntakeSettings
-    from services.intake.store import metadata
-    from services.intake.vault import Vault, master_key_from
+    from services.intake.store.tables import metadata
+    from services.intake.store.vault import Vault, master_key_from
     from services.runtime.db import make_engine, make_session_factory
     from services.runtime.migrate import upgrade_to_head
     from services.runtime.settings import RuntimeSettings
@@ -27,7 +28,7 @@ async def _with_store(work):  # noqa: ANN001, ANN202
     engine = make_engine(RuntimeSettings().database_url_for("intake"))
     try:
         await upgrade_to_head(engine, "intake", metadata, VERSIONS_DIR)
-        vault = Vault(master_key_from(IntakeSettings().master_key))
+        vault = Vault(master_key_from(IntakeSettings().master_key.get_secret_value()))
         async with make_session_factory(engine)() as session, session.begin():
             return await work(session, vault)
     finally:
@@ -38,7 +39,7 @@ async def _with_store(work):  # noqa: ANN001, ANN202
 def add_key(structure_id: str) -> None:
     """Issue a new API key for a structure of the territory; the key is printed once, never stored in clear."""
     from contracts.territory import load_territory
-    from services.intake import credentials
+    from services.intake.store import credentials
     from services.intake.settings import IntakeSettings
 
     territory = load_territory(IntakeSettings().territory_file)
@@ -54,7 +55,7 @@ def add_key(structure_id: str) -> None:
 def issue_keys_for_all_structures() -> dict[str, str]:
     """One new API key per structure of the territory file: {structure_id: token}. For demos and set-ups."""
     from contracts.territory import load_territory
-    from services.intake import credentials
+    from services.intake.store import credentials
     from services.intake.settings import IntakeSettings
 
     territory = load_territory(IntakeSettings().territory_file)
@@ -78,7 +79,7 @@ def add_keys(out: Path = typer.Option(..., help="JSON file {structure_id: key} t
 @structures.command("revoke-key")
 def revoke_key(key_id: str) -> None:
     """Revoke an API key: requests with it are refused from now on."""
-    from services.intake import credentials
+    from services.intake.store import credentials
 
     if not asyncio.run(_with_store(lambda s, v: credentials.revoke_key(s, key_id))):
         typer.echo(f"no active key {key_id!r}", err=True)
@@ -89,7 +90,7 @@ def revoke_key(key_id: str) -> None:
 @structures.command("list-keys")
 def list_keys() -> None:
     """List API keys (ids, structures, dates; never secrets)."""
-    from services.intake import credentials
+    from services.intake.store import credentials
 
     rows = asyncio.run(_with_store(lambda s, v: credentials.list_keys(s)))
     for row in rows:
@@ -98,10 +99,10 @@ def list_keys() -> None:
 
 
 def openapi_document() -> dict:
-    from services.intake.app import service
+    from services.intake.app import definition
     from services.runtime.service import create_app
 
-    return create_app(service).openapi()
+    return create_app(definition()).openapi()
 
 
 @app.command("openapi")

@@ -2,7 +2,8 @@
 
 Order of work, so that refused requests leave no trace: size limits (413), authentication (401), JSON (400),
 the `source` of every event against the authenticated structure (403), contracts (per event), then ONE database
-transaction holding the vault, inbox and outbox rows of every acceptable event. After the commit the request
+transaction holding the vault, inbox and outbox rows of every acceptable event, each applied exactly once by the
+runtime's `apply_once`, as the Kafka consumer applies what it reads. After the commit the request
 waits until the relay has published those outbox rows (and those of duplicates first stored by an earlier
 attempt). If the broker is down that wait times out: 503 + Retry-After. The rows stay in the outbox and reach
 Kafka when the broker is back; retrying the same batch then answers `duplicate` for them, once they are on Kafka.
@@ -13,21 +14,34 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
-from typing import Any, Literal
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from contracts.envelope import Envelope
-from contracts.events import PARTNER_TYPES, ContractError, parse_event
-from services.intake import credentials
-from services.intake.handlers import Refused
+from contracts.events import ContractError, parse_event
+from services.intake.domain import api_keys
+from services.intake.domain.admission import is_partner_event
+from services.intake.handlers import Refused, accept
+from services.intake.store import credentials
+from services.runtime.apply import Where, apply_once
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
+if TYPE_CHECKING:
+    from services.intake.app import IntakeDeps
+
 router = APIRouter(tags=["ingress"])
+
+
+def intake_deps(request: Request) -> IntakeDeps:
+    """Intake's dependencies, as its start() built them."""
+    return request.app.state.ctx.deps
+
 
 HTTP_TOPIC = "http"  # inbox rows of events received over HTTP: topic "http:<structure>", no partition or offset
 
@@ -100,20 +114,18 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _authenticate(request: Request, ctx: ServiceContext, body: bytes) -> str | None:
-    intake = ctx.extra["intake_settings"]
-    vault = ctx.extra["vault"]
+async def _authenticate(request: Request, ctx: ServiceContext, deps: IntakeDeps, body: bytes) -> str | None:
     auth = request.headers.get("authorization", "")
     async with ctx.session_factory() as session:
         if auth.lower().startswith("bearer "):
             return await credentials.structure_for_bearer(session, auth[7:].strip())
-        key_id = request.headers.get(credentials.KEY_ID_HEADER)
-        ts = request.headers.get(credentials.TIMESTAMP_HEADER)
-        sig = request.headers.get(credentials.SIGNATURE_HEADER)
+        key_id = request.headers.get(api_keys.KEY_ID_HEADER)
+        ts = request.headers.get(api_keys.TIMESTAMP_HEADER)
+        sig = request.headers.get(api_keys.SIGNATURE_HEADER)
         if key_id and ts and sig:
             return await credentials.structure_for_signature(
-                session, vault, key_id=key_id, timestamp=ts, signature=sig, body=body,
-                now=datetime.now(timezone.utc), window_s=intake.signature_window_s)
+                session, deps.vault, key_id=key_id, timestamp=ts, signature=sig, body=body,
+                now=datetime.now(timezone.utc), window_s=deps.settings.signature_window_s)
     return None
 
 
@@ -129,25 +141,21 @@ async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[tuple[int, str
 
 @router.post("/v1/events", status_code=202, response_model=IngressAnswer, responses=_RESPONSES,
              openapi_extra={"requestBody": _REQUEST_BODY}, summary="Send one partner event or a batch")
-async def post_events(request: Request) -> JSONResponse:
+async def post_events(request: Request, deps: IntakeDeps = Depends(intake_deps)) -> JSONResponse:
     started = time.perf_counter()
-    response = await _handle(request)
-    ctx: ServiceContext = request.app.state.ctx
-    ctx.extra["intake_metrics"].request_seconds.labels(str(response.status_code)).observe(
-        time.perf_counter() - started)
+    response = await _handle(request, deps)
+    deps.metrics.request_seconds.labels(str(response.status_code)).observe(time.perf_counter() - started)
     return response
 
 
-async def _handle(request: Request) -> JSONResponse:  # noqa: C901 - one linear pipeline, kept in one place
+async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: C901 - one linear pipeline
     ctx: ServiceContext = request.app.state.ctx
-    settings = ctx.extra["intake_settings"]
-    intake = ctx.extra["intake"]
-    metrics = ctx.extra["intake_metrics"]
+    settings, metrics = deps.settings, deps.metrics
 
     body = await _read_body(request, settings.max_body_bytes)
     if body is None:
         return _error(413, "too_large", f"request body above {settings.max_body_bytes} bytes")
-    structure = await _authenticate(request, ctx, body)
+    structure = await _authenticate(request, ctx, deps, body)
     if structure is None:
         return _error(401, "unauthenticated", "send Authorization: Bearer <api key>, or a signed request",
                       {"WWW-Authenticate": "Bearer"})
@@ -176,7 +184,7 @@ async def _handle(request: Request) -> JSONResponse:  # noqa: C901 - one linear 
                                          errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type) for e in exc.errors])
             metrics.count("rejected", "http", structure, str(item.get("type"))[:80], "invalid_event")
             continue
-        if event.type not in PARTNER_TYPES:
+        if not is_partner_event(event.type):
             answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason="not_a_partner_event",
                                          detail=f"{event.type} is emitted by Ariane's services, not by partners")
             metrics.count("rejected", "http", structure, event.type, "not_a_partner_event")
@@ -185,30 +193,32 @@ async def _handle(request: Request) -> JSONResponse:  # noqa: C901 - one linear 
 
     waiting: list[int] = []
     if valid:
+        where = Where(f"{HTTP_TOPIC}:{structure}")
         async with ctx.session_factory() as session, session.begin():
             uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
                              topic_prefix=ctx.settings.topic_prefix)
             for index, event in valid:
-                if await uow.already_processed(event.id):
-                    rows = await _outbox_ids_for(uow, event.id)
-                    waiting += [r[0] for r in rows]
-                    answers[index] = EventAnswer(index=index, id=event.id, status="duplicate",
-                                                 person_id=rows[0][1] if rows else None)
-                    metrics.count("duplicate", "http", structure, event.type)
-                    continue
                 try:
-                    async with session.begin_nested():
-                        accepted = await intake.accept(event, uow)
+                    applied = await apply_once(uow, event, where, partial(accept, deps=deps))
                 except Refused as exc:
                     answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason=exc.reason,
                                                  detail=exc.detail)
                     metrics.count("rejected", "http", structure, event.type, exc.reason)
                     continue
-                await uow.mark_processed(event.id, f"{HTTP_TOPIC}:{structure}", -1, -1)
-                waiting += [r[0] for r in await _outbox_ids_for(uow, event.id)]
+                rows = await _outbox_ids_for(uow, event.id)
+                waiting += [row_id for row_id, _key in rows]
+                if applied.duplicate:
+                    # First stored by an earlier attempt: answered once those rows are on Kafka too.
+                    answers[index] = EventAnswer(index=index, id=event.id, status="duplicate",
+                                                 person_id=rows[0][1] if rows else None)
+                    metrics.count("duplicate", "http", structure, event.type)
+                    continue
+                accepted = applied.result
+                assert accepted is not None
                 answers[index] = EventAnswer(index=index, id=event.id, status="accepted",
                                              person_id=accepted.person_id)
-                intake.count_accepted(accepted, "http", event)
+                metrics.count_accepted("http", deps.structures.source_label(event.source), event.type,
+                                       accepted.emitted, accepted.flagged_for_review)
     results = [answers[i] for i in range(len(items))]
     tally = {s: sum(1 for a in results if a.status == s) for s in ("accepted", "duplicate", "rejected")}
     if waiting and not await ctx.relay.wait_published(waiting, settings.publish_timeout_s):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from contracts.envelope import Envelope
+from contracts.people import PersonIdentitiesMerged
 
 
 @dataclass(frozen=True)
@@ -34,3 +38,13 @@ class IntakeMetrics:
 
     def count(self, outcome: str, ingress: str, source: str, event_type: str, reason: str = "") -> None:
         self.events.labels(outcome, ingress, source[:64], event_type[:80], reason[:40]).inc()
+
+    def count_accepted(self, ingress: str, source: str, event_type: str, emitted: Sequence[Envelope],
+                       flagged_for_review: int) -> None:
+        """An accepted event, the merges it caused (by rule) and the pairs it flagged for review."""
+        self.count("accepted", ingress, source, event_type)
+        for merge in emitted:
+            if isinstance(merge, PersonIdentitiesMerged):
+                self.merges.labels(merge.data.rule).inc()
+        if flagged_for_review:
+            self.reviews.inc(flagged_for_review)

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
-from services.intake import credentials
+from services.intake.store import credentials
 from services.intake.app import definition
 from services.intake.settings import IntakeSettings
 from services.runtime.service import ServiceContext
@@ -31,7 +31,7 @@ class RunningIntake:
 
     async def key_for(self, structure_id: str) -> str:
         async with self.ctx.session_factory() as session, session.begin():
-            return (await credentials.add_key(session, self.ctx.extra["vault"], structure_id)).token
+            return (await credentials.add_key(session, self.ctx.deps.vault, structure_id)).token
 
     async def post(self, body: Any, token: str, **kw: Any) -> httpx.Response:
         return await self.client.post("/v1/events", json=body, headers={"Authorization": f"Bearer {token}"}, **kw)

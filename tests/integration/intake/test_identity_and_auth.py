@@ -7,7 +7,8 @@ import time
 
 from conftest import intake_topic, read_topic, registration
 
-from services.intake import credentials
+from services.intake.domain import api_keys
+from services.intake.store import credentials
 
 
 async def test_same_person_registered_by_two_structures_with_and_without_nir_gets_one_person_id(intake):
@@ -51,18 +52,18 @@ async def test_forbidden_source_is_refused_with_403_and_nothing_is_written(intak
 
 async def test_revoked_key_no_longer_authenticates_and_signed_requests_work(intake):
     async with intake.ctx.session_factory() as session, session.begin():
-        issued = await credentials.add_key(session, intake.ctx.extra["vault"], "plie_angers")
+        issued = await credentials.add_key(session, intake.ctx.deps.vault, "plie_angers")
     event = registration("plie_angers", identity={"last_name": "Petit", "first_names": "Noé",
                                                   "birth_date": "1990-03-03"})
     body = json.dumps(event).encode()
-    secret = credentials.split_key(issued.token)[1]
+    secret = api_keys.split_key(issued.token)[1]
     ts = str(int(time.time()))
-    signed = {credentials.KEY_ID_HEADER: issued.key_id, credentials.TIMESTAMP_HEADER: ts,
-              credentials.SIGNATURE_HEADER: credentials.sign(credentials.signing_key(secret), ts, body),
+    signed = {api_keys.KEY_ID_HEADER: issued.key_id, api_keys.TIMESTAMP_HEADER: ts,
+              api_keys.SIGNATURE_HEADER: api_keys.sign(api_keys.signing_key(secret), ts, body),
               "content-type": "application/json"}
     ok = await intake.client.post("/v1/events", content=body, headers=signed)
     assert ok.status_code == 202, ok.text
-    stale = dict(signed, **{credentials.TIMESTAMP_HEADER: str(int(time.time()) - 3600)})
+    stale = dict(signed, **{api_keys.TIMESTAMP_HEADER: str(int(time.time()) - 3600)})
     assert (await intake.client.post("/v1/events", content=body, headers=stale)).status_code == 401
     tampered = await intake.client.post("/v1/events", content=body.replace(b"Petit", b"Petiot"), headers=signed)
     assert tampered.status_code == 401

@@ -4,7 +4,7 @@ teach the sender the person_ids, so other structures' events are accepted under 
 from __future__ import annotations
 
 from contracts.territory import load_territory
-from services.intake import credentials
+from services.intake.store import credentials
 from services.intake.app import definition
 from simulator.directory import REFERRAL_PLACEHOLDER
 from simulator.driver import drive
@@ -22,7 +22,7 @@ async def test_partners_post_their_events_with_their_keys(kafka_bootstrap: str, 
         keys = {}
         async with ctx.session_factory() as session, session.begin():
             for structure in load_territory().structures:
-                keys[structure.id] = (await credentials.add_key(session, ctx.extra["vault"], structure.id)).token
+                keys[structure.id] = (await credentials.add_key(session, ctx.deps.vault, structure.id)).token
         # No referral service here: answers to its referrals cannot be resolved and are dropped, counted.
         sender = HttpSender("http://service.test", keys, kafka_bootstrap, topic_prefix, client=client,
                             resolve_timeout_s=0.2, learn_from_topics=False)

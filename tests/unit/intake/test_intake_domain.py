@@ -8,8 +8,9 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake import domain
-from services.intake.domain import IdentityFacts, KeyKind, KnownPerson, MatchRule
+from services.intake.domain import admission
+from services.intake.domain import identity as domain
+from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule
 
 SECRET = b"unit-test-territory-secret"
 letters = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèêëàâäîïôöûüùçñ", min_size=1, max_size=12)
@@ -114,5 +115,5 @@ def test_partner_reference_may_be_prefixed_by_the_source():
 
 def test_unknown_structures_are_named():
     known_ids = frozenset({"a_b"})
-    assert domain.unknown_structures("a_b", ["a_b"], known_ids, known_ids) == []
-    assert len(domain.unknown_structures("zz", ["yy"], known_ids, known_ids)) == 2
+    assert admission.unknown_structures("a_b", ["a_b"], known_ids, known_ids) == []
+    assert len(admission.unknown_structures("zz", ["yy"], known_ids, known_ids)) == 2

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from services.intake.domain import IdentityFacts
-from services.intake.handlers import redact_original
-from services.intake.vault import Vault, master_key_from
+from services.intake.domain.identity import IdentityFacts
+from services.intake.domain.redaction import redact_original
+from services.intake.store.vault import Vault, master_key_from
 
 
 def test_identity_round_trips_only_with_its_person_key_and_id():

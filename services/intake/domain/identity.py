@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from contracts.people import Identity
+
 PERSON_ID_PREFIX = "p_"
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—'’`´_.,]+")
 
@@ -87,6 +89,12 @@ class IdentityFacts:
                                 for f in IdentityFacts.__dataclass_fields__})
 
 
+def facts_of(identity: Identity) -> IdentityFacts:
+    """The facts of a contract's identity block."""
+    return IdentityFacts(nir=identity.nir, last_name=identity.last_name, first_names=identity.first_names,
+                         birth_date=identity.birth_date, email=identity.email, phone=identity.phone)
+
+
 class KeyKind(StrEnum):
     """Blind-index keys, in the order a careful integrator trusts them."""
 
@@ -141,6 +149,13 @@ def partner_ref_of(subject: str, source: str) -> str:
     return subject[len(prefix):] if subject.startswith(prefix) else subject
 
 
+def registration_refs(subject: str, source: str, partner_ref: str | None) -> tuple[str, ...]:
+    """The source's own references a registration teaches: its `partner_ref`, and its subject unless that is
+    already a person_id; each once, in that order."""
+    from_subject = None if is_person_id(subject) else partner_ref_of(subject, source)
+    return tuple(dict.fromkeys(r for r in (partner_ref, from_subject) if r))
+
+
 # --------------------------------------------------------------------------- resolution
 
 
@@ -152,6 +167,11 @@ class MatchRule(StrEnum):
     NAME_BIRTH = "name_birth"
     EMAIL_FIRST = "email_first"
     PHONE_FIRST = "phone_first"
+
+
+# The blind-index keys that name a person by themselves, and the rule each stands for (BIRTH is not one).
+RULE_OF_KEY = {KeyKind.NIR: MatchRule.NIR, KeyKind.NAME_BIRTH: MatchRule.NAME_BIRTH,
+               KeyKind.EMAIL_FIRST: MatchRule.EMAIL_FIRST, KeyKind.PHONE_FIRST: MatchRule.PHONE_FIRST}
 
 
 @dataclass(frozen=True)
@@ -242,18 +262,3 @@ def is_near_duplicate(a: IdentityFacts, b: IdentityFacts) -> bool:
     if a.nir and b.nir and normalise_nir(a.nir) != normalise_nir(b.nir):
         return False
     return names_are_close(a, b)
-
-
-# --------------------------------------------------------------------------- validation rules
-
-
-def unknown_structures(source: str, data_structure_ids: Sequence[str], known: frozenset[str],
-                       known_targets: frozenset[str]) -> list[str]:
-    """Reasons an event names structures the territory does not know (source must be a structure; structure
-    fields of the data may also name a dispositif)."""
-    problems = []
-    if source not in known:
-        problems.append(f"source {source!r} is not a structure of the territory")
-    problems += [f"structure {s!r} is not known to the territory" for s in data_structure_ids
-                 if s not in known_targets]
-    return problems

@@ -1,4 +1,8 @@
-"""Identity resolution against the vault: who an identity or a partner's reference is, as a person_id."""
+"""Identity resolution against the vault: who an identity or a partner's reference is, as a person_id.
+
+The rules (keys, order of matching, compatibility, near-duplicates) are `domain.identity`; this module reads
+and writes the rows they are decided on.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,10 @@ from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts.people import Identity
-from services.intake import domain
-from services.intake.domain import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
-from services.intake.store import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
-from services.intake.vault import Vault
-
-_RULE_OF_KEY = {KeyKind.NIR: MatchRule.NIR, KeyKind.NAME_BIRTH: MatchRule.NAME_BIRTH,
-                KeyKind.EMAIL_FIRST: MatchRule.EMAIL_FIRST, KeyKind.PHONE_FIRST: MatchRule.PHONE_FIRST}
-
-
-def facts_of(identity: Identity) -> IdentityFacts:
-    return IdentityFacts(nir=identity.nir, last_name=identity.last_name, first_names=identity.first_names,
-                         birth_date=identity.birth_date, email=identity.email, phone=identity.phone)
+from services.intake.domain import identity as rules
+from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
+from services.intake.store.tables import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
+from services.intake.store.vault import Vault
 
 
 @dataclass
@@ -49,9 +44,9 @@ class IdentityResolver:
 
     async def person_for_subject(self, session: AsyncSession, subject: str, source: str) -> str | None:
         """A subject is a person_id handed back by intake, or the source structure's own reference."""
-        if domain.is_person_id(subject):
+        if rules.is_person_id(subject):
             return await self.canonical(session, subject)
-        ref = await session.get(PartnerRefRow, (source, domain.partner_ref_of(subject, source)))
+        ref = await session.get(PartnerRefRow, (source, rules.partner_ref_of(subject, source)))
         return await self.canonical(session, ref.person_id) if ref else None
 
     async def _known(self, session: AsyncSession, person_id: str) -> KnownPerson | None:
@@ -73,7 +68,7 @@ class IdentityResolver:
     async def resolve(self, session: AsyncSession, facts: IdentityFacts, *, source: str,
                       partner_refs: tuple[str, ...], known_subject: str | None, cause_event_id: str) -> Outcome:
         """Tie the identity to a person (new or known), update the vault, merge what it proves to be one person."""
-        keys = domain.match_keys(facts, self.secret)
+        keys = rules.match_keys(facts, self.secret)
         matches: list[tuple[MatchRule, KnownPerson]] = []
         if known_subject:
             known = await self._known(session, known_subject)
@@ -83,7 +78,7 @@ class IdentityResolver:
             row = await session.get(PartnerRefRow, (source, ref))
             if row and (known := await self._known(session, row.person_id)):
                 matches.append((MatchRule.PARTNER_REF, known))
-        for kind, rule in _RULE_OF_KEY.items():
+        for kind, rule in rules.RULE_OF_KEY.items():
             if kind not in keys:
                 continue
             found = (await session.exec(select(MatchKeyRow.person_id).where(
@@ -91,15 +86,15 @@ class IdentityResolver:
             for pid in found:
                 if known := await self._known(session, pid):
                     matches.append((rule, known))
-        new_id = domain.person_id_for(facts, self.secret) if facts.can_pseudonymise else ""
-        resolution = domain.resolve(facts, keys, new_id, matches)
+        new_id = rules.person_id_for(facts, self.secret) if facts.can_pseudonymise else ""
+        resolution = rules.resolve(facts, keys, new_id, matches)
         if resolution.is_new and not new_id:
             raise LookupError("identity cannot be pseudonymised and matches nobody")
         await self._store(session, resolution, facts, keys)
         for merged_id, _rule in resolution.merge:
             await self._fold(session, merged_id, resolution.person_id)
         for ref in partner_refs:
-            await self._link_ref(session, source, ref, resolution.person_id)
+            await self.link_ref(session, source, ref, resolution.person_id)
         flagged = 0
         if resolution.is_new:
             flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, keys, cause_event_id)
@@ -124,7 +119,7 @@ class IdentityResolver:
         row.nir_key = row.nir_key or keys.get(KeyKind.NIR)
         session.add(row)
         await session.flush()
-        for kind, digest in domain.match_keys(merged, self.secret).items():
+        for kind, digest in rules.match_keys(merged, self.secret).items():
             if await session.get(MatchKeyRow, (kind.value, digest, pid)) is None:
                 session.add(MatchKeyRow(kind=kind.value, digest=digest, person_id=pid))
         await session.flush()
@@ -135,7 +130,8 @@ class IdentityResolver:
         await session.execute(update(PartnerRefRow).where(PartnerRefRow.person_id == merged_id)
                            .values(person_id=kept_id))
 
-    async def _link_ref(self, session: AsyncSession, source: str, ref: str, person_id: str) -> None:
+    async def link_ref(self, session: AsyncSession, source: str, ref: str, person_id: str) -> None:
+        """Record (or move) the source structure's own reference for a person."""
         row = await session.get(PartnerRefRow, (source, ref))
         if row is None:
             session.add(PartnerRefRow(structure_id=source, partner_ref=ref, person_id=person_id))
@@ -156,7 +152,7 @@ class IdentityResolver:
             row = await session.get(PersonRow, other)
             if row is None or row.wrapped_key is None or row.merged_into is not None:
                 continue
-            if domain.is_near_duplicate(facts, self._open(row)):
+            if rules.is_near_duplicate(facts, self._open(row)):
                 a, b = sorted((person_id, other))
                 if await session.get(ReviewRow, (a, b)) is None:
                     session.add(ReviewRow(person_a=a, person_b=b, reason="close_names_same_birth_date",
@@ -167,7 +163,7 @@ class IdentityResolver:
 
     async def update_identity(self, session: AsyncSession, person_id: str, facts: IdentityFacts) -> None:
         """A profile update changed identity or contact details: re-seal and re-index them."""
-        keys = domain.match_keys(facts, self.secret)
+        keys = rules.match_keys(facts, self.secret)
         await self._store(session, Resolution(person_id, False, None), facts, keys)
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.intake.domain import IdentityFacts
+from services.intake.domain.identity import IdentityFacts
 
 _NONCE = 12
 
