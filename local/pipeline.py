@@ -33,11 +33,11 @@ ORDER_SENSITIVE = ("intake", "referral", "followup")
 def service_consumes() -> dict[str, tuple[str, ...]]:
     """What each service reads, from the services' own definitions (this module may know every service)."""
     from services.followup.app import DEFINITION as followup
-    from services.intake.app import service as intake
+    from services.intake.app import definition as intake
     from services.referral.app import DEFINITION as referral
     from services.reporting.app import definition as reporting
 
-    return {d.name: tuple(d.consumes) for d in (intake, referral, followup, reporting())}
+    return {d.name: tuple(d.consumes) for d in (intake(), referral, followup, reporting())}
 
 
 class PipelineError(RuntimeError):
