@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 from pydantic import Field
@@ -13,12 +11,10 @@ from contracts.territory import DEFAULT_TERRITORY_FILE
 
 
 class FollowupSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ARIANE_FOLLOWUP_", extra="ignore")
+    # An empty variable means "not set", as it did when the token table was read by hand.
+    model_config = SettingsConfigDict(env_prefix="ARIANE_FOLLOWUP_", extra="ignore", env_ignore_empty=True)
 
     territory_file: Path = Field(default=DEFAULT_TERRITORY_FILE)
-    tokens: str = Field(default="{}", description='JSON {"<sha256 hex of a bearer token>": "<structure_id>"}; '
-                        "the territory coordinator's token sees every structure's worklist.")
-
-    def structure_for(self, token: str) -> str | None:
-        table = json.loads(self.tokens or "{}")
-        return table.get(hashlib.sha256(token.encode()).hexdigest())
+    tokens: dict[str, str] = Field(default_factory=dict, description='JSON {"<sha256 hex of a bearer token>": '
+                                   '"<structure_id>"}; the territory coordinator\'s token sees every structure\'s '
+                                   "worklist.")

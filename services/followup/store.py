@@ -1,17 +1,19 @@
-"""Followup's tables and the translation between rows and the pure PersonFile."""
+"""Followup's tables, its queries, and the translation between rows and the pure values of the domain."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Text, delete, func, select
+from sqlalchemy import Column, Text, delete, func, or_, select
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup.domain import Emitted, PersonFile, Status
-from services.followup.facts import Fact
+from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PersonFile, State, Status, WorklistLine,
+                                      check_ledger)
 from services.runtime.tables import runtime_tables
 
 KNOWN, MERGED = "_known", "_merged"  # ledger rows beside the per-state counts
@@ -63,11 +65,12 @@ metadata = Base.metadata
 tables = runtime_tables(metadata, "followup")
 
 
-def to_file(row: PersonRow) -> PersonFile:
+def to_file(row: PersonRow, zone: ZoneInfo) -> PersonFile:
+    """The person's file as the rules read it; each fact's day is taken in the territory's `zone`."""
     raw = json.loads(row.emitted or "{}")
     emitted = Emitted(frozenset(raw.get("at_risk", ())), dict(raw.get("lost", {})), frozenset(raw.get("reengaged", ())),
                       frozenset(raw.get("checkins", ())), raw.get("closed"))
-    return PersonFile(row.person_id, tuple(Fact.from_json(f) for f in json.loads(row.facts)), emitted)
+    return PersonFile(row.person_id, tuple(Fact.from_json(f, zone) for f in json.loads(row.facts)), emitted)
 
 
 def write_file(row: PersonRow, file: PersonFile, status: Status) -> None:
@@ -93,6 +96,13 @@ async def set_today(session: AsyncSession, day: date) -> None:
         session.add(row)
 
 
+async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRow]:
+    """The persons a tick of `day` must look at: a threshold of theirs has come, or they are at risk or lost."""
+    return (await session.execute(select(PersonRow).where(
+        PersonRow.merged_into.is_(None), or_(PersonRow.wake_on <= day, PersonRow.state.in_(
+            [State.AT_RISK.value, State.LOST.value]))).order_by(PersonRow.person_id))).scalars().all()
+
+
 async def ledger_add(session: AsyncSession, name: str | None, delta: int) -> None:
     if delta == 0 or name is None:
         return
@@ -115,6 +125,35 @@ async def recount(session: AsyncSession) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-async def replace_actions(session: AsyncSession, person_id: str, actions: list[ActionRow]) -> None:
+async def ledger_check(session: AsyncSession) -> LedgerCheck:
+    """The conservation check on what the store holds now (read only)."""
+    counts = await ledger_counts(session)
+    known, merged = counts.pop(KNOWN, 0), counts.pop(MERGED, 0)
+    return check_ledger(counts, known, merged, await recount(session))
+
+
+async def checkins_overdue(session: AsyncSession) -> int:
+    return (await session.execute(select(func.count()).select_from(ActionRow).where(
+        ActionRow.kind == LineKind.CHECKIN_MISSED.value))).scalar_one()
+
+
+async def replace_actions(session: AsyncSession, person_id: str, lines: list[WorklistLine]) -> None:
+    """The person's worklist lines become `lines` (a person's lines are always rewritten whole)."""
     await session.execute(delete(ActionRow).where(ActionRow.person_id == person_id))
-    session.add_all(actions)
+    session.add_all([ActionRow(person_id=line.person_id, structure_id=line.structure_id, kind=line.kind.value,
+                               reason=line.reason, since=line.since, urgency=line.urgency) for line in lines])
+
+
+async def worklist_page(session: AsyncSession, structure: str | None, page: int,
+                        page_size: int) -> tuple[int, Sequence[ActionRow]]:
+    """(total lines, the lines of `page`) of one structure's worklist (None: every structure's), most urgent
+    first, then oldest first."""
+    query = select(ActionRow)
+    counted = select(func.count()).select_from(ActionRow)
+    if structure:
+        query, counted = query.where(ActionRow.structure_id == structure), counted.where(
+            ActionRow.structure_id == structure)
+    query = query.order_by(ActionRow.urgency, ActionRow.since, ActionRow.person_id, ActionRow.kind)
+    total = (await session.execute(counted)).scalar_one()
+    rows = (await session.execute(query.offset((page - 1) * page_size).limit(page_size))).scalars().all()
+    return total, rows

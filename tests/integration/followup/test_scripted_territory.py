@@ -18,7 +18,7 @@ from builders import (accepted, entered, exited, expired, issued, job_started, r
                       tick)
 
 from contracts import topics  # noqa: E402
-from services.followup.app import DEFINITION  # noqa: E402
+from services.followup.app import definition  # noqa: E402
 from services.followup.store import ClockRow, PersonRow  # noqa: E402
 from services.runtime.settings import RuntimeSettings  # noqa: E402
 from tests.support.services import running_service  # noqa: E402
@@ -61,7 +61,7 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
         registered("E", 0), issued("E", 0, "ref-e"), accepted("E", 3, "ref-e"),
     ]
     referral = [expired("A", 15, "ref-a", due_day=15)]
-    async with running_service(DEFINITION, settings) as (app, client):
+    async with running_service(definition(), settings) as (app, client):
         ctx = app.state.ctx
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
         await producer.start()

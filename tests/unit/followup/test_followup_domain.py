@@ -8,7 +8,7 @@ from builders import (START, accepted, contact, entered, exited, expired, issued
                       registered, tick)
 from contracts.territory import load_territory
 from services.followup.domain import PersonFile, Rules, State, decide, ledger_move, merge, status_of
-from services.followup.facts import fact_of
+from services.followup.domain.facts import fact_of
 
 RULES = Rules.of(load_territory())  # at risk after 14 days, lost after 30, no contact 90
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contracts.territory import FollowupThresholds
 from services.followup.domain import PersonFile, Rules, State, decide, ledger_balanced, ledger_move, status_of
-from services.followup.facts import fact_of
+from services.followup.domain.facts import fact_of
 
 # No check-ins and a long no-contact window: property (c) is about holders stopping, nothing else.
 RULES = Rules(FollowupThresholds(checkin_months=(), no_contact_days=10_000, close_after_inactive_days=10_000),

@@ -12,15 +12,17 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from contracts.clock import DayStarted
 from contracts.envelope import Envelope
 from contracts.followup import (
     CaseClosed, CaseClosedData, CheckinDue, CheckinDueData, PersonAtRisk, PersonAtRiskData, PersonLost,
     PersonLostData, PersonReengaged, PersonReengagedData,
 )
 from contracts.territory import FollowupThresholds, Territory
-from services.followup.facts import PARIS, Fact
-from services.followup.parcours import ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Gap, Parcours, fold
+from services.followup.domain.facts import CONTRACT_ZONE, Fact
+from services.followup.domain.parcours import ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Gap, Parcours, fold
 
 SOURCE = "ariane/followup"
 
@@ -50,12 +52,13 @@ class Rules:
     coordinator: str = "coordinator"
     follow_months: dict[str, int] = field(default_factory=dict)  # dispositif -> months of post-exit follow-up
     remind_days: int = 3  # a pending referral this close to its due date shows on the worklist
+    zone: ZoneInfo = CONTRACT_ZONE  # the territory's time zone: what "a day" means
 
     @classmethod
     def of(cls, territory: Territory) -> Rules:
         return cls(territory.followup, territory.coordinator,
                    {d.id: d.follow_months_after_exit for d in territory.dispositifs},
-                   territory.referral_sla.remind_days_before)
+                   territory.referral_sla.remind_days_before, ZoneInfo(territory.timezone))
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
     if today is None:
         return Decision(file, status)
     em = file.emitted
-    when = cause.time if cause.short_type != "clock.day_started" else datetime.combine(today, time(0), PARIS)
+    when = datetime.combine(today, time(0), rules.zone) if isinstance(cause, DayStarted) else cause.time
     out: list[Envelope] = []
     subject = file.person_id
 
@@ -310,19 +313,3 @@ def merge(kept: PersonFile, merged: PersonFile) -> PersonFile:
                       a.checkins | b.checkins, a.closed or b.closed)
     return PersonFile(kept.person_id, tuple(sorted(facts.values(), key=lambda f: f.order)), emitted)
 
-
-# ---- the conservation ledger ------------------------------------------------------------------------------
-
-def ledger_move(counts: dict[str, int], old: str | None, new: str | None) -> dict[str, int]:
-    """Counts per state after one person moves from `old` to `new` (None: not counted, e.g. unknown or merged)."""
-    out = dict(counts)
-    if old is not None:
-        out[old] = out.get(old, 0) - 1
-    if new is not None:
-        out[new] = out.get(new, 0) + 1
-    return out
-
-
-def ledger_balanced(counts: dict[str, int], known: int, merged: int) -> bool:
-    """Each known person is in exactly one state: the counts sum to the known persons minus merged ids."""
-    return all(v >= 0 for v in counts.values()) and sum(counts.values()) == known - merged

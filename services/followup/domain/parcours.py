@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.followup.facts import Fact
+from services.followup.domain.facts import Fact
 
 # A hold is one reason a structure holds the person; its key says which (and what ends it).
 ACCOMPANIED, DISPOSITIF, TRAINING, EMPLOYMENT = "accompanied", "dispositif", "training", "employment"
