@@ -8,6 +8,7 @@ import time
 
 import typer
 
+from cli.commands import clock as clock_commands
 from cli.commands import contracts as contracts_commands
 from cli.commands import demo as demo_commands
 from cli.commands import followup as followup_commands
@@ -56,7 +57,7 @@ for _name in ("intake", "referral", "followup", "reporting"):
     _command.__doc__ = f"Run the {_name} service: its consumer, outbox relay, HTTP API, /health and /metrics."
     run_app.command(_name)(_command)
 
-run_app.command("clock")(followup_commands.clock)
+run_app.command("clock")(clock_commands.clock)
 
 
 @run_app.command("all")

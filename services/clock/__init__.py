@@ -1,0 +1,1 @@
+"""clock: one clock.day_started per day of the territory."""
