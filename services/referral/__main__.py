@@ -1,7 +1,7 @@
 """`python -m services.referral`: serve the referral service."""
 
-from services.referral.app import DEFINITION
+from services.referral.app import definition
 from services.runtime.service import serve
 
 if __name__ == "__main__":
-    serve(DEFINITION)
+    serve(definition())

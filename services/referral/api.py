@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from services.referral import store
-from services.referral.lifecycle import Status
+from services.referral.domain.lifecycle import Status
+from services.runtime.auth import bearer_principal
+
+if TYPE_CHECKING:
+    from services.referral.app import ReferralDeps
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -37,31 +40,25 @@ class ReferralView(BaseModel):
     sla_breached: bool
 
 
-def caller(request: Request) -> str:
-    """The structure behind the bearer token (tokens are stored as sha256 digests, compared in constant time)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "bearer token required", headers={"WWW-Authenticate": "Bearer"})
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    for known, structure in request.app.state.ctx.extra["tokens"].items():
-        if hmac.compare_digest(known, digest):
-            return structure
-    raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+def deps(request: Request) -> ReferralDeps:
+    return request.app.state.ctx.deps
+
+
+caller = bearer_principal(lambda request: deps(request).tokens)
 
 
 @router.get("/referrals", response_model=list[ReferralView])
 async def list_referrals(request: Request, structure: str = Depends(caller),
+                         service: ReferralDeps = Depends(deps),
                          to: str | None = Query(default=None, description="Receiving structure id."),
                          status: Status | None = Query(default=None),
                          limit: int = Query(default=500, ge=1, le=5000),
                          offset: int = Query(default=0, ge=0)) -> list[ReferralView]:
-    ctx = request.app.state.ctx
-    if structure != ctx.extra["territory"].coordinator:
+    if structure != service.territory.coordinator:
         if to is not None and to != structure:
             raise HTTPException(403, "a structure sees only the referrals sent to it")
         to = structure
-    async with ctx.session_factory() as session:
+    async with request.app.state.ctx.session_factory() as session:
         rows = await store.referrals(session, to=to, status=status.value if status else None, limit=limit,
                                      offset=offset)
     return [ReferralView.model_validate(row, from_attributes=True) for row in rows]

@@ -1,58 +1,59 @@
-"""The referral service definition: store, consumed topics, handler, metrics, read API and webhook delivery."""
+"""The referral service as the runtime hosts it: store, consumed topics, handlers, read API, webhook delivery."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-
 from contracts import topics
-from contracts.territory import load_territory
+from contracts.territory import Territory, load_territory
 from services.referral import store
 from services.referral.api import router
-from services.referral.handlers import ReferralHandler
+from services.referral.domain.webhook_targets import webhook_targets
+from services.referral.handlers import HANDLERS
 from services.referral.metrics import ReferralMetrics, WebhookMetrics
 from services.referral.settings import ReferralSettings
-from services.referral.webhook_delivery import WebhookDelivery
-from services.referral.webhooks import webhook_targets
-from services.runtime.service import ServiceContext, ServiceDefinition
+from services.referral.tasks import webhook_delivery
+from services.runtime.auth import TokenTable
+from services.runtime.routing import route
+from services.runtime.service import ServiceContext, ServiceDefinition, Wiring
 
 VERSIONS_DIR = Path(__file__).with_name("migrations") / "versions"
+DEFAULT_PORT = 8102
 
 
-async def bootstrap(ctx: ServiceContext) -> ReferralHandler:
-    settings = ReferralSettings()
-    territory = load_territory(settings.territory_file)
-    secrets = settings.webhook_secret_table()
-    targets = webhook_targets(territory, secrets)  # a URL with no secret stops the start-up here, named
-    ctx.extra["territory"] = territory
-    ctx.extra["tokens"] = settings.token_table()
-    delivery = WebhookDelivery(
-        session_factory=ctx.session_factory, secrets=secrets, policy=settings.webhook_retry_policy(),
-        metrics=WebhookMetrics.create(ctx.registry), timeout_s=settings.webhook_timeout_s,
-        poll_s=settings.webhook_poll_s, batch=settings.webhook_batch)
-    # Always running, even with no URL configured now: notices queued before a configuration change still
-    # have to be delivered or failed, never left pending.
-    delivery.start(ctx.stop)
-    ctx.extra["webhooks"] = delivery
-    return ReferralHandler(territory, ReferralMetrics.create(ctx.registry), webhook_urls=targets)
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-@asynccontextmanager
-async def _stop_webhooks_first(app: FastAPI) -> AsyncIterator[None]:
-    """Nested inside the host's lifespan: on shutdown the delivery loop ends (and its last attempts are
-    recorded) before the host disposes of the database engine."""
-    yield
-    delivery: WebhookDelivery | None = getattr(app.state, "ctx", None) and app.state.ctx.extra.get("webhooks")
-    if delivery is not None:
-        await delivery.close()
+@dataclass(frozen=True)
+class ReferralDeps:
+    settings: ReferralSettings
+    territory: Territory
+    tokens: TokenTable  # who may read the API
+    webhook_urls: Mapping[str, str]  # {structure id: URL}, checked: every one can be signed
+    metrics: ReferralMetrics | None = None
+    now: Callable[[], datetime] = utc_now  # only to date webhook notices (when the first attempt is due)
 
 
-webhook_lifetime = APIRouter(lifespan=_stop_webhooks_first)
+def definition(settings: ReferralSettings | None = None) -> ServiceDefinition:
+    async def start(ctx: ServiceContext) -> Wiring[ReferralDeps]:
+        # Read when the service starts, not when it is described: the environment is the one of the process.
+        chosen = settings or ReferralSettings()
+        territory = load_territory(chosen.territory_file)
+        secrets = chosen.webhook_secret_table()
+        deps = ReferralDeps(
+            settings=chosen, territory=territory, tokens=chosen.token_table(),
+            webhook_urls=webhook_targets(territory, secrets),  # a URL with no secret stops the start-up, named
+            metrics=ReferralMetrics.create(ctx.registry))
+        delivery = webhook_delivery(
+            session_factory=ctx.session_factory, secrets=secrets, policy=chosen.webhook_retry_policy(),
+            metrics=WebhookMetrics.create(ctx.registry), timeout_s=chosen.webhook_timeout_s,
+            poll_s=chosen.webhook_poll_s, batch=chosen.webhook_batch)
+        return Wiring(deps=deps, handler=route(HANDLERS, deps), tasks=[delivery])
 
-DEFINITION = ServiceDefinition(
-    name="referral", metadata=store.metadata, tables=store.tables, versions_dir=VERSIONS_DIR, bootstrap=bootstrap,
-    consumes=(topics.INTAKE, topics.CLOCK), routers=[router, webhook_lifetime], default_port=8102,
-)
+    return ServiceDefinition(
+        name="referral", default_port=DEFAULT_PORT, metadata=store.metadata, tables=store.tables,
+        versions_dir=VERSIONS_DIR, start=start, consumes=(topics.INTAKE, topics.CLOCK), routers=[router])

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from contracts.envelope import Envelope
 from contracts.referrals import ReferralExpired, ReferralIssued, ReferralReminderSent
-from services.referral.lifecycle import Origin, PersonState, Status
+from services.referral.domain.lifecycle import Origin, PersonState, Status
 
 _DAYS = (1, 2, 3, 5, 7, 10, 15, 20, 30, 45, 60)
 

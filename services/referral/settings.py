@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.territory import DEFAULT_TERRITORY_FILE
-from services.referral.webhooks import RetryPolicy
+from services.runtime.auth import TokenTable
+from services.runtime.backoff import Backoff
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How patiently a webhook notice is retried: the runtime's back-off (base, doubled, capped), bounded in
+    attempts."""
+
+    max_attempts: int = 8
+    base_delay_s: float = 30.0
+    max_delay_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.base_delay_s <= 0 or self.max_delay_s < self.base_delay_s:
+            raise ValueError(f"invalid retry policy: {self}")
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(base_s=self.base_delay_s, ceiling_s=self.max_delay_s, attempts=self.max_attempts)
 
 
 class ReferralSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ARIANE_REFERRAL_", extra="ignore")
+    # An empty variable (compose passes ARIANE_REFERRAL_TOKENS through even when unset) means the default.
+    model_config = SettingsConfigDict(env_prefix="ARIANE_REFERRAL_", extra="ignore", env_ignore_empty=True)
 
     territory_file: Path = Field(default=DEFAULT_TERRITORY_FILE, description="The territory file to orient by.")
-    tokens: str = Field(
-        default="{}",
+    tokens: dict[str, str] = Field(
+        default_factory=dict,
         description='Read API credentials as JSON {"<sha256 of the bearer token, hex>": "<structure id>"}. A token '
         "mapped to the territory coordinator sees every referral; any other sees those sent to its structure.")
 
-    webhook_secrets: str = Field(
-        default="{}",
+    webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
         description='Webhook signing secrets as JSON {"<structure id>": "<secret>"}. Every structure with a '
         "webhook_url in the territory file needs one, or the service refuses to start.")
     webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="Attempts of a notice before it fails.")
@@ -32,18 +53,20 @@ class ReferralSettings(BaseSettings):
     webhook_poll_s: float = Field(default=1.0, gt=0, description="Pause of the delivery loop with nothing due.")
     webhook_batch: int = Field(default=20, ge=1, le=500, description="Notices sent concurrently at most.")
 
+    @field_validator("tokens", "webhook_secrets", mode="before")
+    @classmethod
+    def _a_json_object(cls, value: Any, info: ValidationInfo) -> Any:
+        """The environment gives JSON, decoded by pydantic-settings; anything but an object is refused by name."""
+        if not isinstance(value, dict):
+            raise ValueError(f"ARIANE_REFERRAL_{info.field_name.upper()} must be a JSON object")
+        return {str(k): str(v) for k, v in value.items()}
+
     def webhook_secret_table(self) -> dict[str, str]:
-        table = json.loads(self.webhook_secrets or "{}")
-        if not isinstance(table, dict):
-            raise ValueError("ARIANE_REFERRAL_WEBHOOK_SECRETS must be a JSON object")
-        return {str(k): str(v) for k, v in table.items()}
+        return dict(self.webhook_secrets)
 
     def webhook_retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.webhook_max_attempts, base_delay_s=self.webhook_base_delay_s,
                            max_delay_s=max(self.webhook_max_delay_s, self.webhook_base_delay_s))
 
-    def token_table(self) -> dict[str, str]:
-        table = json.loads(self.tokens or "{}")
-        if not isinstance(table, dict):
-            raise ValueError("ARIANE_REFERRAL_TOKENS must be a JSON object")
-        return {str(k).lower(): str(v) for k, v in table.items()}
+    def token_table(self) -> TokenTable:
+        return TokenTable(self.tokens)

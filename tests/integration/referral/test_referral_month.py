@@ -29,7 +29,7 @@ from contracts.referrals import (
     ReferralRefusedData,
 )
 from contracts.topics import key_for
-from services.referral.app import DEFINITION
+from services.referral.app import definition
 from services.referral.store import tables
 from tests.support.services import running_service
 from tests.support.services import test_settings as service_settings
@@ -210,11 +210,11 @@ async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_pr
     month = Month(producer, topic_prefix)
     try:
         # First half of the month, then the service stops (graceful) ...
-        async with running_service(DEFINITION, settings) as (app, client):
+        async with running_service(definition(), settings) as (app, client):
             for k in range(RESTART_AFTER_DAY + 1):
                 await month.day(app, client, k)
         # ... and starts again on the same database, consumer group and topics, for the rest of the month.
-        async with running_service(DEFINITION, settings) as (app, client):
+        async with running_service(definition(), settings) as (app, client):
             for k in range(RESTART_AFTER_DAY + 1, DAYS):
                 await month.day(app, client, k)
             everything = (await client.get("/v1/referrals", params={"limit": 5000},

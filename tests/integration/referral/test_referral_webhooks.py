@@ -23,9 +23,9 @@ from contracts import topics
 from contracts.people import PersonRegistered, PersonRegisteredData
 from contracts.territory import DEFAULT_TERRITORY_FILE
 from contracts.topics import key_for
-from services.referral.app import DEFINITION
+from services.referral.app import definition
 from services.referral.store import WebhookAttemptRow, WebhookDeliveryRow
-from services.referral.webhooks import WebhookConfigError
+from services.referral.domain.webhook_targets import WebhookConfigError
 from tests.support.services import running_service
 from tests.support.services import test_settings as service_settings
 
@@ -147,7 +147,7 @@ async def run_scenario(script, *, tmp_path, monkeypatch, kafka_bootstrap, topic_
         monkeypatch.setenv("ARIANE_REFERRAL_WEBHOOK_TIMEOUT_S", "5")
         settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
                                     topic_prefix=topic_prefix)
-        async with running_service(DEFINITION, settings) as (app, client):
+        async with running_service(definition(), settings) as (app, client):
             producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
             await producer.start()
             try:
@@ -226,5 +226,5 @@ async def test_a_webhook_url_without_a_secret_stops_the_start_up(tmp_path, monke
     monkeypatch.setenv("ARIANE_REFERRAL_WEBHOOK_SECRETS", json.dumps({"cap_emploi_49": "not the right one"}))
     settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
     with pytest.raises(WebhookConfigError, match=f"'{ML}' has a webhook_url but no secret"):
-        async with running_service(DEFINITION, settings, ready_timeout=20):
+        async with running_service(definition(), settings, ready_timeout=20):
             pass

@@ -10,10 +10,10 @@ from contracts.people import PersonRegistered, PersonRegisteredData
 from contracts.referrals import ReferralAccepted, ReferralAcceptedData
 from contracts.territory import load_territory
 from services.referral import store
-from services.referral.handlers import ReferralHandler
 from services.runtime.db import make_engine, make_session_factory
 from services.runtime.errors import PermanentError
 from services.runtime.unit_of_work import UnitOfWork
+from tests.unit.referral.referral_handler import ReferralHandler
 
 
 @pytest.fixture

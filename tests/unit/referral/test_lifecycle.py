@@ -24,7 +24,7 @@ from contracts.referrals import (
 )
 from contracts.territory import load_territory
 from contracts.vocabulary import RefusalReason
-from services.referral.lifecycle import OPEN, DomainRejection, Origin, PersonState, Status, decide, on_day
+from services.referral.domain.lifecycle import OPEN, DomainRejection, Origin, PersonState, Status, decide, on_day
 
 TERRITORY = load_territory()
 START = date(2026, 1, 1)

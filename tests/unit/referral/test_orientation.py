@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from contracts.territory import load_territory
 from contracts.vocabulary import BarrierKind
-from services.referral.orientation import Profile, additional_rules, age_on, referent_rule
+from services.referral.domain.orientation import Profile, additional_rules, age_on, referent_rule
 
 TERRITORY = load_territory()
 ON = date(2026, 3, 1)

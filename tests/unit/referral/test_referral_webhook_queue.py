@@ -9,9 +9,9 @@ from contracts.clock import DayStarted
 from contracts.people import PersonRegistered, PersonRegisteredData
 from contracts.territory import load_territory
 from services.referral import store
-from services.referral.handlers import ReferralHandler
 from services.runtime.db import make_engine, make_session_factory
 from services.runtime.unit_of_work import UnitOfWork
+from tests.unit.referral.referral_handler import ReferralHandler
 
 ML = "mission_locale_angevine"
 URL = "http://127.0.0.1:9/ml"

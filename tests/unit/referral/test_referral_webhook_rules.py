@@ -11,20 +11,11 @@ from hypothesis import strategies as st
 from contracts.clock import DayStarted
 from contracts.referrals import ReferralExpired, ReferralExpiredData, ReferralReminderSent, ReferralReminderSentData
 from contracts.territory import load_territory
-from services.referral.settings import ReferralSettings
-from services.referral.webhooks import (
-    RetryPolicy,
-    Verdict,
-    WebhookConfigError,
-    after_attempt,
-    backoff_delay,
-    is_retryable,
-    max_total_delay,
-    receiving_structure,
-    signature,
-    verify,
-    webhook_targets,
-)
+from services.referral.domain.delivery_verdicts import Verdict, is_retryable
+from services.referral.domain.signing import signature, verify
+from services.referral.domain.webhook_targets import WebhookConfigError, receiving_structure, webhook_targets
+from services.referral.settings import ReferralSettings, RetryPolicy
+from services.referral.tasks import after_attempt, backoff_delay, max_total_delay
 
 secrets = st.text(min_size=1, max_size=64)
 bodies = st.binary(max_size=2048)

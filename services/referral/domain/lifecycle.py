@@ -33,7 +33,7 @@ from contracts.referrals import (
 )
 from contracts.territory import OrientationRule, ReferralSla, Territory
 from contracts.vocabulary import BarrierKind, DeadlineKind, ReferralKind, RefusalReason
-from services.referral.orientation import (
+from services.referral.domain.orientation import (
     ESCALATION_RULE,
     REORIENTATION_PREFIX,
     Profile,
