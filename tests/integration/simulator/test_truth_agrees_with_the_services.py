@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from contracts.events import parse_event
-from services.followup.app import DEFINITION as FOLLOWUP
+from services.followup.app import definition as followup_definition
 from services.intake.app import definition as intake_definition
 from services.referral.app import definition as referral_definition
 from local.drain import CaughtUp
@@ -50,7 +50,7 @@ async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstr
     year = simulate("territory", people=60, seed=8, days=240)
     truth = year.truth()
     async with AsyncExitStack() as stack:
-        for name, defn in (("intake", intake_definition()), ("referral", referral_definition()), ("followup", FOLLOWUP)):
+        for name, defn in (("intake", intake_definition()), ("referral", referral_definition()), ("followup", followup_definition())):
             settings = test_settings(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
                                      database_url=await database_url_factory(name))
             await stack.enter_async_context(running_service(defn, settings))
