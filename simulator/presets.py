@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# What becomes of a person once their route is set (see scenario.py for each plot's events).
+# What becomes of a person once their route is set (see plots.py for each plot's events).
 PLOTS: tuple[str, ...] = (
     "job_lasting",  # lasting job (CDI, CDD or interim >= 6 months, creation, alternance): held by the job
     "job_short_held",  # short job; when it ends the structure takes the person up again at once

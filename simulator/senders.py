@@ -21,7 +21,7 @@ from contracts.envelope import Envelope
 from contracts.events import parse_event
 
 from simulator.directory import Directory, Rewriter, Unresolved
-from simulator.scenario import person_of_event_id
+from simulator.script import person_of_event_id
 
 
 class DirectoryReader:

@@ -14,7 +14,8 @@ from contracts.envelope import Envelope
 from contracts.territory import Territory, load_territory
 
 from simulator.presets import Preset, get_preset
-from simulator.scenario import PersonScript, build_script
+from simulator.scenario import build_script
+from simulator.script import PersonScript
 from simulator.truth import compute_truth
 
 DEFAULT_START = date(2026, 1, 1)

@@ -1,0 +1,105 @@
+"""One person's story while it is scripted: what the earlier steps decided, which the later ones read.
+
+Every step draws from the person's own generator in turn, so the steps must run in story order: reordering two
+draws changes the script of everyone.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+from contracts.envelope import Envelope
+from contracts.people import ContactRecorded, ContactRecordedData
+from contracts.territory import Dispositif, Territory
+from contracts.vocabulary import BarrierKind, ContactChannel
+
+from simulator.people import SimPerson
+from simulator.presets import Preset
+from simulator.script import PersonScript, ScriptWriter
+
+
+class MainReferral(NamedTuple):
+    """The referral through which the person is meant to enter their dispositif, and how it will be answered."""
+
+    issued: int
+    referral_id: str
+    answer: str
+
+
+class Anchor(NamedTuple):
+    """A job or an exit after which followup asks for check-ins, for up to `months` months."""
+
+    kind: str
+    day: int
+    structure: str
+    months: int
+
+
+@dataclass
+class Story:
+    rng: random.Random
+    out: ScriptWriter
+    script: PersonScript
+    preset: Preset
+    territory: Territory
+    start: date
+    horizon: int
+    registered: int = 0
+    barrier_ids: dict[BarrierKind, str] = field(default_factory=dict)
+    dispositif: Dispositif | None = None
+    main: MainReferral | None = None
+    entry: int | None = None  # the day the person enters the dispositif, if they do
+    plot_day: int = 0
+    last_contact: int = 0
+    closed_on: int | None = None
+    anchors: list[Anchor] = field(default_factory=list)
+    unreachable: list[tuple[int, int]] = field(default_factory=list)  # when check-ins cannot reach the person
+
+    @property
+    def person(self) -> SimPerson:
+        return self.script.person
+
+    @property
+    def referent(self) -> str:
+        return self.script.referent
+
+    @property
+    def partner_ref(self) -> str:
+        return self.script.partner_ref
+
+    @property
+    def operator(self) -> str | None:
+        return self.dispositif.operator if self.dispositif else None
+
+    @property
+    def in_dispositif(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def holder(self) -> str:
+        """The structure that holds the person: the dispositif's operator once entered, else the référent."""
+        return self.operator if self.in_dispositif and self.operator else self.referent
+
+    def emit(self, day: int, cls: type[Envelope], source: str, data: Any) -> str:
+        return self.out.emit(day, cls, source, data)
+
+    def day(self, offset: int) -> date:
+        return self.out.day(offset)
+
+    def contacts(self, first: int, last: int, by: str) -> int:
+        """Contacts every 20 to 40 days after `first` until `last` (exclusive); the last one's day."""
+        rng = self.rng
+        day, latest = first + rng.randint(20, 40), first
+        while day < last:
+            if rng.random() < 0.1:  # an unanswered call, answered the next day
+                self.emit(day, ContactRecorded, by, ContactRecordedData(
+                    structure_id=by, channel=ContactChannel.PHONE, reached=False))
+                day += 1
+            self.emit(day, ContactRecorded, by, ContactRecordedData(
+                structure_id=by, channel=rng.choice(list(ContactChannel)), reached=True))
+            latest = day
+            day += rng.randint(20, 40)
+        return latest
