@@ -16,17 +16,15 @@ from contracts.envelope import Envelope
 from contracts.territory import Territory
 
 from simulator.parcours import PRECEDENCE, Episode, Fact, Parcours, apply, evaluate
-from simulator.scenario import PersonScript
-
-PARIS = ZoneInfo("Europe/Paris")
+from simulator.script import PersonScript
 
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-def _midnight(day: date) -> str:
-    return _utc(datetime.combine(day, time(0), tzinfo=PARIS))
+def _midnight(day: date, zone: ZoneInfo) -> str:
+    return _utc(datetime.combine(day, time(0), tzinfo=zone))
 
 
 def fact_of(day: date, event: Envelope) -> Fact | None:
@@ -91,7 +89,8 @@ class _Referral:
         return "expired" if self.expired_day is not None else "pending"
 
 
-def _referrals_of(script: PersonScript, start: date, horizon: int) -> tuple[list[_Referral], list[Fact]]:
+def _referrals_of(script: PersonScript, start: date, horizon: int, zone: ZoneInfo
+                  ) -> tuple[list[_Referral], list[Fact]]:
     """Every referral about the person (orientations predicted, prescriptions from the stream), what became of
     it, and the facts the referral service adds (orientation issued, expired)."""
     referrals: dict[str, _Referral] = {}
@@ -122,7 +121,7 @@ def _referrals_of(script: PersonScript, start: date, horizon: int) -> tuple[list
         expiry = ref.due_day + 1
         if expiry < horizon and (ref.answer_day is None or ref.answer_day >= expiry):
             ref.expired_day = expiry
-            facts.append(Fact((_midnight(start + timedelta(expiry)), 1, f"expired:{ref.ref}"),
+            facts.append(Fact((_midnight(start + timedelta(expiry), zone), 1, f"expired:{ref.ref}"),
                               start + timedelta(expiry), "referral_expired", ref.to, ref.ref,
                               (("due", start + timedelta(ref.due_day)),)))
     return list(referrals.values()), facts
@@ -131,7 +130,7 @@ def _referrals_of(script: PersonScript, start: date, horizon: int) -> tuple[list
 def follow(script: PersonScript, territory: Territory, start: date, horizon: int
            ) -> tuple[Parcours, list[Episode], set[str], str, list[_Referral]]:
     """Replay one person's year: the parcours at the end, the lost episodes, the at-risk keys, the final state."""
-    referrals, extra = _referrals_of(script, start, horizon)
+    referrals, extra = _referrals_of(script, start, horizon, ZoneInfo(territory.timezone))
     facts = [f for d, e in script.events if (f := fact_of(start + timedelta(d), e)) is not None] + extra
     by_day: dict[date, list[Fact]] = defaultdict(list)
     for fact in facts:
