@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
 from local import kafka as kafka_local
@@ -31,13 +32,20 @@ async def _read_until(consumer: AIOKafkaConsumer, done, timeout: float = READ_TI
     return records
 
 
+async def _partitions(bootstrap: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [p["partition"] for t in described for p in t["partitions"]]
+
+
 async def _assigned_consumer(bootstrap: str, topic: str, **kwargs) -> AIOKafkaConsumer:
+    partitions = await _partitions(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **kwargs)
     await consumer.start()
-    partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(topic)
     assert partitions, f"no partitions known for {topic}"
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)

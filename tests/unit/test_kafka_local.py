@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
 from local import kafka as kafka_local
 from local.kafka import KafkaRuntimeError, LocalKafka
 
@@ -114,7 +115,7 @@ def test_server_properties_describe_one_combined_kraft_node_on_loopback(tmp_path
     assert int(props["transaction.state.log.num.partitions"]) <= 10
     # and what is written round-trips through a properties file
     path = tmp_path / "server.properties"
-    kafka_local._write_properties(path, props, "test")
+    kafka_local.write_properties(path, props, "test")
     assert kafka_local.read_properties(path) == props
 
 
@@ -155,9 +156,9 @@ def test_resolve_bootstrap_prefers_env_then_a_live_local_broker(monkeypatch, tmp
 
 def test_topic_plan_gives_the_clock_one_partition():
     plan = kafka_local.topic_plan(4)
-    assert set(plan) == set(kafka_local.ALL_TOPICS)
+    assert set(plan) == set(ALL_TOPICS)
     for name, count in plan.items():
-        assert count == (1 if name in kafka_local.SINGLE_PARTITION_TOPICS else 4)
+        assert count == (1 if name in SINGLE_PARTITION_TOPICS else 4)
 
 
 def test_stop_signals_only_the_recorded_pid_and_kills_after_the_timeout(tmp_path: Path):
