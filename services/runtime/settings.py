@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -53,9 +54,25 @@ class RuntimeSettings(BaseSettings):
             return self.kafka_bootstrap
         if os.environ.get("KAFKA_BOOTSTRAP"):
             return os.environ["KAFKA_BOOTSTRAP"]
-        from local.kafka import resolve_bootstrap
-
-        found = resolve_bootstrap(self.var_dir / "kafka")
+        found = self._local_broker_address(self.var_dir / "kafka" / "broker.json")
         if not found:
             raise RuntimeError("no Kafka broker: run `ariane kafka start` or set KAFKA_BOOTSTRAP")
         return found
+
+    @staticmethod
+    def _local_broker_address(path: Path) -> str | None:
+        """The address a local broker publishes while it runs: a JSON object with at least ``bootstrap``
+        (host:port) and ``pid`` (the broker's process). Read by path and format, so the runtime needs no
+        tooling; a file whose pid is gone is what a killed broker left behind, and names no broker."""
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            bootstrap, pid = str(state["bootstrap"]), int(state["pid"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass  # alive, only not ours to signal
+        return bootstrap
