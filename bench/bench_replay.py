@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from services.reporting.app import CONSUMES  # noqa: E402
-from services.reporting.replay import default_replay_url, read_log, replay  # noqa: E402
+from services.reporting.store.replay import default_replay_url, read_log, replay  # noqa: E402
 from local.sample import sample_events  # noqa: E402
 from local.kafka import LocalKafka, ensure_topics  # noqa: E402
 

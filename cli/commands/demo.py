@@ -86,7 +86,7 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
         console.print(f"[green]✓[/] {stats.events} events and {stats.ticks} day ticks through the pipeline "
                       f"in {stats.seconds:.1f} s")
 
-        from services.reporting.render import render
+        from cli.render_report import render
 
         report, digest = await pipeline.report()
         render(report, digest, console)

@@ -15,15 +15,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from contracts.territory import load_territory
-from services.reporting.app import CONSUMES, to_csv
-from services.reporting.archive import ArchiveError, read_archive, verify_archive, write_archive
-from services.reporting.projections import end_of_day
-from services.reporting.render import render
-from services.reporting.replay import default_replay_url, read_log, replay as run_replay
-from services.reporting.report import Period, compute, digest
+from cli.render_report import render
+from contracts.territory import Territory, load_territory
+from services.reporting.app import CONSUMES
+from services.reporting.domain.calendar import Period, end_of_day, zone_of
+from services.reporting.domain.digest import digest
+from services.reporting.domain.report import Report, as_json, compute, to_csv
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import SERVICE, VERSIONS_DIR, load_state, metadata
+from services.reporting.store.archive import ArchiveError, read_archive, verify_archive, write_archive
+from services.reporting.store.documents import load_state
+from services.reporting.store.replay import default_replay_url, read_log, replay as run_replay
+from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata
 from services.runtime.db import make_engine
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.records import Record
@@ -38,14 +40,14 @@ class Format(str, Enum):
     csv = "csv"
 
 
-def _territory_id() -> str:
-    return load_territory(ReportingSettings().territory_file).id
+def _territory() -> Territory:
+    return load_territory(ReportingSettings().territory_file)
 
 
-def _emit(report: dict, fmt: Format, *, extra: dict | None = None) -> None:
+def _emit(report: Report, fmt: Format, *, extra: dict | None = None) -> None:
     d = digest(report)
     if fmt is Format.json:
-        print(json.dumps({"report": report, "digest": d, **(extra or {})}, ensure_ascii=False, indent=1))
+        print(json.dumps({"report": as_json(report), "digest": d, **(extra or {})}, ensure_ascii=False, indent=1))
     elif fmt is Format.csv:
         sys.stdout.write(to_csv(report))
         sys.stdout.write(f"# digest {d}\n")
@@ -64,11 +66,11 @@ def report(
     """Print the outcome tables of the reporting service's store for a period."""
     url = database_url or RuntimeSettings().database_url_for(SERVICE)
 
-    async def load() -> dict:
+    async def load() -> Report:
         engine = make_engine(url)
         try:
             await upgrade_to_head(engine, SERVICE, metadata, VERSIONS_DIR)
-            return compute(await load_state(engine), _period(start, end), _territory_id())[0]
+            return compute(await load_state(engine), _period(start, end), _territory().id)
         finally:
             await engine.dispose()
 
@@ -105,7 +107,8 @@ def replay(
 ) -> None:
     """Rebuild the figures from the event log alone into an empty store, and print them with their digest."""
     settings = RuntimeSettings()
-    cutoff = end_of_day(as_of.date()) if as_of else None
+    territory = _territory()
+    cutoff = end_of_day(as_of.date(), zone_of(territory)) if as_of else None
     console = Console(stderr=True)
 
     async def go(url: str):  # noqa: ANN202
@@ -121,7 +124,7 @@ def replay(
             else:
                 batches = read_log(settings.bootstrap(), [settings.topic(t) for t in CONSUMES], progress)
             return await run_replay(batches, database_url=url, period=_period(start, end), as_of=cutoff,
-                                    territory=_territory_id())
+                                    territory=territory.id, zone=zone_of(territory))
 
     try:
         if database_url:

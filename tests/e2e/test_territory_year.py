@@ -18,7 +18,7 @@ import pytest
 from contracts.territory import load_territory
 from local.pipeline import LocalPipeline
 from services.reporting.app import CONSUMES
-from services.reporting.replay import read_log, replay
+from services.reporting.store.replay import read_log, replay
 from tests.e2e.figures import (compare, expected_figures, expected_lost, render, render_lost, reported_figures,
                                reported_lost)
 from tests.e2e.territory_run import run_year

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from contracts import topics
 from contracts.territory import load_territory
 from services.reporting.app import CONSUMES, definition
-from services.reporting.projections import fold
-from services.reporting.replay import read_log, replay
-from services.reporting.report import build_report, digest
+from services.reporting.domain.digest import digest
+from services.reporting.domain.projection import fold
+from services.reporting.domain.report import build_report
+from services.reporting.store.replay import read_log, replay
 from local.sample import sample_events
 from services.reporting.store import tables
 from tests.support.services import running_service, test_settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.reporting.archive import ArchiveError, read_archive, verify_archive, write_archive
+from services.reporting.store.archive import ArchiveError, read_archive, verify_archive, write_archive
 from services.runtime.records import Record
 
 

@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 from contracts.territory import load_territory
 from cli.commands.reporting import app
-from services.reporting.archive import write_archive
-from services.reporting.projections import fold
-from services.reporting.report import build_report, digest
+from services.reporting.domain.digest import digest
+from services.reporting.domain.projection import fold
+from services.reporting.domain.report import build_report
+from services.reporting.store.archive import write_archive
 from local.sample import sample_events
 from services.runtime.records import Record
 

@@ -7,8 +7,10 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.reporting.projections import apply, fold, join
-from services.reporting.report import build_report, digest
+from services.reporting.domain.digest import digest
+from services.reporting.domain.documents import join
+from services.reporting.domain.projection import apply, fold
+from services.reporting.domain.report import build_report
 from local.sample import sample_events
 
 EVENTS = [event for _topic, event in sample_events(people=25, seed=3)]

@@ -25,8 +25,11 @@ from contracts.referrals import (
     ReferralIssued,
     ReferralIssuedData,
 )
-from services.reporting.projections import as_of_filter, end_of_day, fold
-from services.reporting.report import Period, build_report, canonical_json, digest, nearest_rank
+from services.reporting.domain.calendar import Period, as_of_filter, end_of_day
+from services.reporting.domain.delays import nearest_rank
+from services.reporting.domain.digest import canonical_json, digest
+from services.reporting.domain.projection import fold
+from services.reporting.domain.report import build_report
 
 PARIS = ZoneInfo("Europe/Paris")
 

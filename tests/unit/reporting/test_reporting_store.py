@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.reporting.handlers import on_event
-from services.reporting.projections import fold
 from local.sample import sample_events
+from services.reporting.app import ReportingDeps
+from services.reporting.domain.projection import fold
+from services.reporting.handlers import HANDLERS
+from services.reporting.settings import ReportingSettings
 from services.reporting.store import VERSIONS_DIR, load_state, metadata, tables
 from services.runtime.db import make_engine, make_session_factory
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.processor import EventProcessor
 from services.runtime.records import Record
+from services.runtime.routing import route
 from services.runtime.settings import RuntimeSettings
+
+on_event = route(HANDLERS, ReportingDeps.of(ReportingSettings()))
 
 
 async def test_batched_documents_equal_the_fold(tmp_path: Path) -> None:

@@ -1,52 +1,36 @@
-"""The projection's store: one row per document, written once per consumed batch.
+"""Reading and writing the projection's documents, once per consumed batch.
 
 Handlers fold events into a per-transaction cache of documents (`BatchCache`, kept in the session's `info`);
 the cache is written with one multi-row upsert when the batch's transaction commits (never at a savepoint),
 so a batch of 500 events touching 300 documents costs one statement, not 500.
+
+A document is stored as canonical JSON, its rows as arrays; `typed` gives the named rows back on reading.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 
-from sqlalchemy import Column, String, Text, event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Session, registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Session
 
-from services.runtime.tables import runtime_tables
-from services.reporting.projections import Doc, State, join
+from services.reporting.domain.documents import Doc, Patch, State, join, typed
+from services.reporting.store.schema import document_table, tables
 
-SERVICE = "reporting"
 CACHE_KEY = "ariane_reporting_cache"
 WRITE_CHUNK = 500
-VERSIONS_DIR = Path(__file__).with_name("migrations") / "versions"
-
-
-class Base(SQLModel, registry=registry()):
-    pass
-
-
-class DocumentRow(Base, table=True):
-    """One projection document: a person, a referral, a barrier, a stay in a dispositif, a job..."""
-
-    __tablename__ = "reporting_document"
-    key: str = Field(sa_column=Column(String(300), primary_key=True))
-    kind: str = Field(sa_column=Column(String(16), nullable=False, index=True))
-    doc: str = Field(sa_column=Column(Text, nullable=False))
-
-
-metadata = Base.metadata
-tables = runtime_tables(metadata, SERVICE)
-document_table = DocumentRow.__table__
 
 
 def encode(doc: Doc) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> Doc:
+    return typed(json.loads(text))
 
 
 def _upsert(dialect: str, rows: list[dict]):  # noqa: ANN202
@@ -94,7 +78,7 @@ def batch_cache(async_session) -> BatchCache:  # noqa: ANN001 - sqlmodel AsyncSe
     return entry[1]
 
 
-async def apply_patches(async_session, patches: Iterable[tuple[str, Doc]]) -> None:  # noqa: ANN001
+async def apply_patches(async_session, patches: Iterable[Patch]) -> None:  # noqa: ANN001
     """Join patches into the cached documents; the new values replace the old ones only once all are made,
     so a failing handler leaves the cache as it was (its savepoint is rolled back alone)."""
     cache = batch_cache(async_session)
@@ -105,7 +89,7 @@ async def apply_patches(async_session, patches: Iterable[tuple[str, Doc]]) -> No
             current = cache.docs.get(key)
         if current is None and key not in cache.docs:
             row = (await async_session.execute(select(document_table.c.doc).where(document_table.c.key == key))).first()
-            current = json.loads(row[0]) if row else None
+            current = decode(row[0]) if row else None
         updated[key] = join(current, patch)
     cache.docs.update(updated)
     cache.dirty.update(updated)
@@ -115,7 +99,7 @@ async def load_state(engine: AsyncEngine) -> State:
     """Every document of the store, as the projection's state."""
     async with engine.connect() as conn:
         rows = await conn.execute(select(document_table.c.key, document_table.c.doc))
-        return {key: json.loads(doc) for key, doc in rows}
+        return {key: decode(doc) for key, doc in rows}
 
 
 async def write_state(engine: AsyncEngine, state: State) -> None:
@@ -124,3 +108,9 @@ async def write_state(engine: AsyncEngine, state: State) -> None:
     async with engine.begin() as conn:
         for start in range(0, len(rows), WRITE_CHUNK):
             await conn.execute(_upsert(conn.dialect.name, rows[start:start + WRITE_CHUNK]))
+
+
+async def events_applied(engine: AsyncEngine) -> int:
+    """How many events the service has applied (its inbox size): the report changes only when this does."""
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(tables.inbox))).scalar_one()

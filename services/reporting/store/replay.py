@@ -12,13 +12,18 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.events import parse_event
-from services.reporting.projections import State, as_of_filter, patches, join
-from services.reporting.report import Period, compute, digest
-from services.reporting.store import VERSIONS_DIR, load_state, metadata, write_state
+from services.reporting.domain.calendar import DEFAULT_ZONE, Period, as_of_filter
+from services.reporting.domain.digest import digest
+from services.reporting.domain.documents import State, join
+from services.reporting.domain.projection import patches
+from services.reporting.domain.report import Report, compute
+from services.reporting.store.documents import load_state, write_state
+from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata
 from services.runtime.db import make_engine
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.records import Record
@@ -30,7 +35,7 @@ STALL_TIMEOUT_S = 60.0
 
 @dataclass
 class ReplayResult:
-    report: dict
+    report: Report
     digest: str
     records: int
     folded: int
@@ -102,7 +107,8 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
         await consumer.stop()
 
 
-def fold_records(state: State, records: Iterable[Record], keep: Callable, counts: dict[str, int]) -> None:
+def fold_records(state: State, records: Iterable[Record], keep: Callable, counts: dict[str, int],
+                 zone: ZoneInfo = DEFAULT_ZONE) -> None:
     """Fold raw records into `state` in place: unparseable ones are skipped (live, they are dead-lettered)."""
     for record in records:
         try:
@@ -114,19 +120,20 @@ def fold_records(state: State, records: Iterable[Record], keep: Callable, counts
             counts["after_cut"] += 1
             continue
         counts["folded"] += 1
-        for key, patch in patches(event):
+        for key, patch in patches(event, zone):
             state[key] = join(state.get(key), patch)
 
 
 async def fresh_store(database_url: str):  # noqa: ANN201
     engine = make_engine(database_url)
-    await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
+    await upgrade_to_head(engine, SERVICE, metadata, VERSIONS_DIR)
     return engine
 
 
 async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, period: Period = Period(),
-                 as_of: datetime | None = None, territory: str = "") -> ReplayResult:
-    """Fold every batch, write the projection to a fresh store in chunks, and report from that store."""
+                 as_of: datetime | None = None, territory: str = "", zone: ZoneInfo = DEFAULT_ZONE) -> ReplayResult:
+    """Fold every batch, write the projection to a fresh store in chunks, and report from that store;
+    business days are those of `zone`, the territory's time zone."""
     started = time.perf_counter()
     keep = as_of_filter(as_of)
     counts = {"unparseable": 0, "after_cut": 0, "folded": 0}
@@ -134,14 +141,14 @@ async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, per
     records = 0
     async for batch in batches:
         records += len(batch)
-        fold_records(state, batch, keep, counts)
+        fold_records(state, batch, keep, counts, zone)
     engine = await fresh_store(database_url)
     try:
         await write_state(engine, state)
         stored = await load_state(engine)
     finally:
         await engine.dispose()
-    report = compute(stored, period, territory)[0]
+    report = compute(stored, period, territory)
     return ReplayResult(report, digest(report), records, counts["folded"], counts["unparseable"],
                         counts["after_cut"], time.perf_counter() - started)
 

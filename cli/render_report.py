@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from services.reporting.tables import report_tables
+from services.reporting.domain.report import Report, as_json, report_tables
 
 TITLES = {
     "persons_by_state": "People by state and structure",
@@ -21,12 +22,14 @@ TITLES = {
 }
 
 
-def render(report: dict[str, Any], digest: str, console: Console | None = None) -> None:
+def render(report: Report | Mapping[str, Any], digest: str, console: Console | None = None) -> None:
+    """`report` typed, or in its JSON form as the service serves it."""
     console = console or Console()
-    period = report["period"]
-    console.print(f"[bold]Ariane report[/bold] territory={report['territory'] or '-'} "
+    data = as_json(report)
+    period = data["period"]
+    console.print(f"[bold]Ariane report[/bold] territory={data['territory'] or '-'} "
                   f"period={period['start'] or '…'} → {period['end'] or '…'}")
-    for name, rows in report_tables(report):
+    for name, rows in report_tables(data):
         table = Table(title=TITLES.get(name, name), title_justify="left")
         if not rows:
             console.print(f"[dim]{TITLES.get(name, name)}: nothing in this period[/dim]")

@@ -1,0 +1,249 @@
+"""The projection as a pure fold: each event type has one rule saying what it teaches the documents.
+
+`RULES` is the table from event type to rule; a rule turns one event into patches (document key, fields),
+joined into the state by `documents.join`. A fact that appears on two topics (a referral issued by a partner
+on the intake topic, a case closed by followup) lands on the same document key (referral id, person id) and
+is therefore never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contracts.barriers import BarrierIdentified, BarrierLifted
+from contracts.clock import DayStarted
+from contracts.envelope import Envelope
+from contracts.followup import CaseClosed, PersonLost, PersonReengaged
+from contracts.pathway import (
+    DispositifEntered,
+    DispositifExited,
+    JobEnded,
+    JobStarted,
+    TrainingEnded,
+    TrainingStarted,
+)
+from contracts.people import PersonIdentitiesMerged, PersonProfileUpdated, PersonRegistered
+from contracts.referrals import (
+    ReferralAccepted,
+    ReferralAcknowledged,
+    ReferralExpired,
+    ReferralFirstAppointmentHeld,
+    ReferralIssued,
+    ReferralRefused,
+)
+from services.reporting.domain.calendar import DEFAULT_ZONE, local_day, stamp
+from services.reporting.domain.documents import (
+    Accepted,
+    Attribute,
+    Closure,
+    Dated,
+    Entry,
+    Exit,
+    Expiry,
+    Holding,
+    Identified,
+    Issued,
+    JobEnd,
+    JobStart,
+    Kept,
+    Lifted,
+    LostEpisode,
+    Patch,
+    Reengagement,
+    Refused,
+    Registration,
+    State,
+    TrainingEnd,
+    TrainingStart,
+    join,
+)
+
+Rule = Callable[[Any, ZoneInfo], list[Patch]]
+PROFILE_FIELDS = ("birth_year", "qpv_resident", "rqth", "rsa", "single_parent")
+
+
+def _person(event: Envelope, **fields: Any) -> Patch:
+    return f"person:{event.subject}", {"kind": "person", **fields}
+
+
+def _referral(event: Envelope, referral_id: str, **fields: Any) -> Patch:
+    return f"referral:{referral_id}", {"kind": "referral", "person": event.subject, **fields}
+
+
+def _of(event: Envelope, kind: str, key: str, **fields: Any) -> Patch:
+    return f"{kind}:{key}", {"kind": kind, "person": event.subject, **fields}
+
+
+def _dated(event: Envelope, zone: ZoneInfo) -> Dated:
+    return Dated(stamp(event), event.id, local_day(event, zone))
+
+
+def person_registered(e: PersonRegistered, zone: ZoneInfo) -> list[Patch]:
+    t, d = stamp(e), e.data
+    return [_person(e, reg=Registration(t, e.id, d.registered_on.isoformat(), d.structure_id),
+                    attr={f: Attribute(t, e.id, getattr(d, f)) for f in PROFILE_FIELDS},
+                    holder=Holding(t, e.id, d.structure_id))]
+
+
+def person_profile_updated(e: PersonProfileUpdated, zone: ZoneInfo) -> list[Patch]:
+    t, d = stamp(e), e.data
+    attrs = {f: Attribute(t, e.id, getattr(d, f)) for f in PROFILE_FIELDS if getattr(d, f) is not None}
+    return [_person(e, attr=attrs)] if attrs else []
+
+
+def person_identities_merged(e: PersonIdentitiesMerged, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [(f"alias:{d.merged_person_id}", {"kind": "alias", "kept": Kept(stamp(e), e.id, d.kept_person_id)})]
+
+
+def referral_issued(e: ReferralIssued, zone: ZoneInfo) -> list[Patch]:
+    at, d = _dated(e, zone), e.data
+    return [_referral(e, d.referral_id, issued=Issued(*at, d.kind.value, d.from_structure, d.to_structure,
+                                                       d.dispositif_id or "", d.due_date.isoformat())),
+            _person(e, first_ref=at)]
+
+
+def referral_acknowledged(e: ReferralAcknowledged, zone: ZoneInfo) -> list[Patch]:
+    return [_referral(e, e.data.referral_id, ack=_dated(e, zone))]
+
+
+def referral_accepted(e: ReferralAccepted, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_referral(e, d.referral_id, accepted=Accepted(*_dated(e, zone), d.structure_id)),
+            _person(e, holder=Holding(stamp(e), e.id, d.structure_id))]
+
+
+def referral_refused(e: ReferralRefused, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_referral(e, d.referral_id, refused=Refused(*_dated(e, zone), d.reason_code.value))]
+
+
+def referral_expired(e: ReferralExpired, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_referral(e, d.referral_id, expired={d.deadline.value: Expiry(*_dated(e, zone), d.structure_id)})]
+
+
+def first_appointment_held(e: ReferralFirstAppointmentHeld, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_referral(e, d.referral_id, appt=_dated(e, zone)),
+            _person(e, holder=Holding(stamp(e), e.id, d.structure_id))]
+
+
+def barrier_identified(e: BarrierIdentified, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "barrier", d.barrier_id,
+                identified=Identified(*_dated(e, zone), d.kind.value, d.impact.value, d.structure_id))]
+
+
+def barrier_lifted(e: BarrierLifted, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "barrier", d.barrier_id,
+                lifted=Lifted(*_dated(e, zone), d.kind.value, d.dispositif_id or "", d.structure_id))]
+
+
+def dispositif_entered(e: DispositifEntered, zone: ZoneInfo) -> list[Patch]:
+    t, d = stamp(e), e.data
+    return [_of(e, "stay", f"{e.subject}:{d.dispositif_id}", dispositif=d.dispositif_id,
+                entries={e.id: Entry(t, local_day(e, zone), d.structure_id)}),
+            _person(e, holder=Holding(t, e.id, d.structure_id))]
+
+
+def dispositif_exited(e: DispositifExited, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    next_kind = d.next_step.kind.value if d.next_step else ""
+    return [_of(e, "stay", f"{e.subject}:{d.dispositif_id}", dispositif=d.dispositif_id,
+                exits={e.id: Exit(stamp(e), local_day(e, zone), d.exit_class.value, d.structure_id, next_kind)})]
+
+
+def job_started(e: JobStarted, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "job", d.job_id,
+                job_started=JobStart(*_dated(e, zone), d.contract_type.value, d.structure_id or ""))]
+
+
+def job_ended(e: JobEnded, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "job", d.job_id, job_ended=JobEnd(*_dated(e, zone), d.reason.value))]
+
+
+def training_started(e: TrainingStarted, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "training", d.training_id,
+                trn_started=TrainingStart(*_dated(e, zone), d.qualifying, d.structure_id))]
+
+
+def training_ended(e: TrainingEnded, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_of(e, "training", d.training_id, trn_ended=TrainingEnd(*_dated(e, zone), d.completed, d.qualifying))]
+
+
+def person_lost(e: PersonLost, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_person(e, lost={e.id: LostEpisode(stamp(e), d.detected_on.isoformat(), d.reason.value,
+                                                d.structure_to_act)})]
+
+
+def person_reengaged(e: PersonReengaged, zone: ZoneInfo) -> list[Patch]:
+    d = e.data
+    return [_person(e, reeng={e.id: Reengagement(stamp(e), d.reengaged_on.isoformat(), d.by_structure)})]
+
+
+def case_closed(e: CaseClosed, zone: ZoneInfo) -> list[Patch]:
+    return [_person(e, closed=Closure(*_dated(e, zone), e.data.reason.value))]
+
+
+def day_started(e: DayStarted, zone: ZoneInfo) -> list[Patch]:
+    return [("clock:day", {"kind": "clock", "day": e.data.day.isoformat()})]
+
+
+RULES: Mapping[type[Envelope], Rule] = {
+    PersonRegistered: person_registered,
+    PersonProfileUpdated: person_profile_updated,
+    PersonIdentitiesMerged: person_identities_merged,
+    ReferralIssued: referral_issued,
+    ReferralAcknowledged: referral_acknowledged,
+    ReferralAccepted: referral_accepted,
+    ReferralRefused: referral_refused,
+    ReferralExpired: referral_expired,
+    ReferralFirstAppointmentHeld: first_appointment_held,
+    BarrierIdentified: barrier_identified,
+    BarrierLifted: barrier_lifted,
+    DispositifEntered: dispositif_entered,
+    DispositifExited: dispositif_exited,
+    JobStarted: job_started,
+    JobEnded: job_ended,
+    TrainingStarted: training_started,
+    TrainingEnded: training_ended,
+    PersonLost: person_lost,
+    PersonReengaged: person_reengaged,
+    CaseClosed: case_closed,
+    DayStarted: day_started,
+}
+
+
+def patches(event: Envelope, zone: ZoneInfo = DEFAULT_ZONE) -> list[Patch]:
+    """What one event teaches the projection; events of a type with no rule teach nothing."""
+    rule = RULES.get(type(event))
+    return rule(event, zone) if rule is not None else []
+
+
+def apply(state: State, event: Envelope, zone: ZoneInfo = DEFAULT_ZONE) -> State:
+    """One step of the fold: a new state, the old one untouched."""
+    changes = patches(event, zone)
+    if not changes:
+        return state
+    out = dict(state)
+    for key, patch in changes:
+        out[key] = join(out.get(key), patch)
+    return out
+
+
+def fold(events: Iterable[Envelope], state: State | None = None, zone: ZoneInfo = DEFAULT_ZONE) -> State:
+    """The projection of a sequence of events (mutates only its own fresh copy, for speed on replays)."""
+    out: State = dict(state or {})
+    for event in events:
+        for key, patch in patches(event, zone):
+            out[key] = join(out.get(key), patch)
+    return out

@@ -1,0 +1,180 @@
+"""The state read as typed documents for the report: identity merges resolved, people merged, and "today".
+
+Identity merges are kept as aliases in the state and resolved here, so events about the merged person that
+arrive after the merge still end up on the kept person.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.reporting.domain.documents import (
+    Accepted,
+    Attribute,
+    Closure,
+    Dated,
+    Doc,
+    Entry,
+    Exit,
+    Expiry,
+    Holding,
+    Identified,
+    Issued,
+    JobEnd,
+    JobStart,
+    Lifted,
+    LostEpisode,
+    Reengagement,
+    Refused,
+    Registration,
+    State,
+    TrainingEnd,
+    TrainingStart,
+    join,
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    reg: Registration | None = None
+    attr: Mapping[str, Attribute] = field(default_factory=dict)
+    holder: Holding | None = None
+    lost: Mapping[str, LostEpisode] = field(default_factory=dict)
+    reeng: Mapping[str, Reengagement] = field(default_factory=dict)
+    closed: Closure | None = None
+    first_ref: Dated | None = None
+
+    def attribute(self, name: str) -> Any:
+        entry = self.attr.get(name)
+        return entry.value if entry else None
+
+
+@dataclass(frozen=True)
+class Referral:
+    person: str
+    issued: Issued | None = None
+    ack: Dated | None = None
+    accepted: Accepted | None = None
+    refused: Refused | None = None
+    expired: Mapping[str, Expiry] = field(default_factory=dict)
+    appt: Dated | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Issued and not yet answered: not accepted, refused, expired, nor met."""
+        return self.issued is not None and not (self.accepted or self.refused or self.expired or self.appt)
+
+
+@dataclass(frozen=True)
+class Barrier:
+    person: str
+    identified: Identified | None = None
+    lifted: Lifted | None = None
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A person's time in one dispositif: every entry and exit."""
+
+    person: str
+    dispositif: str
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+    exits: Mapping[str, Exit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    person: str
+    started: JobStart | None = None
+    ended: JobEnd | None = None
+
+
+@dataclass(frozen=True)
+class Training:
+    person: str
+    started: TrainingStart | None = None
+    ended: TrainingEnd | None = None
+
+
+@dataclass(frozen=True)
+class Views:
+    persons: dict[str, Person]
+    referrals: list[Referral]
+    barriers: list[Barrier]
+    stays: list[Stay]
+    jobs: list[Job]
+    trainings: list[Training]
+    today: str  # the latest business day: the clock's, else the latest any fact carries ("" when none)
+
+
+def resolve(alias: Mapping[str, str], person: str) -> str:
+    """Follow identity merges to the person_id that was kept (cycles stop where they loop)."""
+    seen = {person}
+    while person in alias and alias[person] not in seen:
+        person = alias[person]
+        seen.add(person)
+    return person
+
+
+def _person(doc: Doc) -> Person:
+    return Person(reg=doc.get("reg"), attr=doc.get("attr", {}), holder=doc.get("holder"), lost=doc.get("lost", {}),
+                  reeng=doc.get("reeng", {}), closed=doc.get("closed"), first_ref=doc.get("first_ref"))
+
+
+def _referral(doc: Doc, person: str) -> Referral:
+    return Referral(person, issued=doc.get("issued"), ack=doc.get("ack"), accepted=doc.get("accepted"),
+                    refused=doc.get("refused"), expired=doc.get("expired", {}), appt=doc.get("appt"))
+
+
+def _barrier(doc: Doc, person: str) -> Barrier:
+    return Barrier(person, identified=doc.get("identified"), lifted=doc.get("lifted"))
+
+
+def _stay(doc: Doc, person: str) -> Stay:
+    return Stay(person, doc["dispositif"], entries=doc.get("entries", {}), exits=doc.get("exits", {}))
+
+
+def _job(doc: Doc, person: str) -> Job:
+    return Job(person, started=doc.get("job_started"), ended=doc.get("job_ended"))
+
+
+def _training(doc: Doc, person: str) -> Training:
+    return Training(person, started=doc.get("trn_started"), ended=doc.get("trn_ended"))
+
+
+def _days_of(doc: Doc) -> Iterator[str]:
+    """Every business day a document's facts carry (rows and keyed rows with a `day`)."""
+    for value in doc.values():
+        if isinstance(value, tuple) and hasattr(value, "day"):
+            yield value.day
+        elif isinstance(value, dict):
+            yield from (entry.day for entry in value.values() if hasattr(entry, "day"))
+
+
+def views(state: State) -> Views:
+    alias = {key.split(":", 1)[1]: doc["kept"].person for key, doc in state.items() if doc.get("kind") == "alias"}
+    persons: dict[str, Doc] = {}
+    by_kind: dict[str, list[Doc]] = defaultdict(list)
+    latest = ""
+    for key in sorted(state):
+        doc = state[key]
+        kind = doc.get("kind")
+        if kind == "person":
+            pid = resolve(alias, key.split(":", 1)[1])
+            persons[pid] = join(persons.get(pid), {k: v for k, v in doc.items() if k != "kind"})
+        elif kind == "clock":
+            latest = max(latest, doc["day"])
+        elif kind in ("referral", "barrier", "stay", "job", "training"):
+            by_kind[kind].append(doc)
+    if not latest:  # no clock ticks: the latest business day any fact carries
+        latest = max((day for doc in state.values() for day in _days_of(doc)), default="")
+
+    def owned(kind: str, build) -> list:  # noqa: ANN001 - one of the builders above
+        return [build(doc, resolve(alias, doc["person"])) for doc in by_kind[kind]]
+
+    return Views({pid: _person(doc) for pid, doc in persons.items()}, owned("referral", _referral),
+                 owned("barrier", _barrier), owned("stay", _stay), owned("job", _job), owned("training", _training),
+                 latest)
