@@ -32,7 +32,7 @@ from services.runtime.apply import Where, apply_once
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
     from services.intake.app import IntakeDeps
 
 router = APIRouter(tags=["ingress"])

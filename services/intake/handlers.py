@@ -22,7 +22,7 @@ from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
 from services.runtime.unit_of_work import UnitOfWork
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
     from services.intake.app import IntakeDeps
 
 log = structlog.get_logger("ariane.intake")
