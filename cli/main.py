@@ -17,6 +17,7 @@ from cli.commands import kafka as kafka_commands
 from cli.commands import referral as referral_commands
 from cli.commands import reporting as reporting_commands
 from cli.commands import simulate as simulate_commands
+from local import catalogue
 
 app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
@@ -40,18 +41,22 @@ run_app = typer.Typer(no_args_is_help=True, help="Run a service (or all of them)
 app.add_typer(run_app, name="run")
 
 
-def _run_service(name: str, port: int | None) -> None:
+def _run_service(module: str, port: int | None) -> None:
     import runpy
 
     if port is not None:
         os.environ["ARIANE_HTTP_PORT"] = str(port)
     # Exactly what `python -m services.<name>` does, so there is one way to start a service.
-    runpy.run_module(f"services.{name}", run_name="__main__", alter_sys=True)
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
-for _name in ("intake", "referral", "followup", "reporting"):
+# One command per package of the pipeline; names, ports and topics come from each service's definition(),
+# read only when a command runs, so that building the CLI imports no service.
+for _module in catalogue.PIPELINE:
+    _name = _module.rsplit(".", 1)[1]
+
     def _command(port: int = typer.Option(None, help="HTTP port (default: the service's own)."),
-                 _service: str = typer.Option(_name, hidden=True)) -> None:
+                 _service: str = typer.Option(_module, hidden=True)) -> None:
         _run_service(_service, port)
 
     _command.__doc__ = f"Run the {_name} service: its consumer, outbox relay, HTTP API, /health and /metrics."
@@ -61,15 +66,16 @@ run_app.command("clock")(clock_commands.clock)
 
 
 @run_app.command("all")
-def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (Europe/Paris midnight).")) -> None:
+def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (a tick at each midnight of the territory).")) -> None:
     """Run the four services (and the clock) as supervised processes until Ctrl-C."""
+    from local.supervisor import Supervisor
     from services.runtime.settings import RuntimeSettings
-    from local.supervisor import SERVICES, Supervisor
 
     settings = RuntimeSettings()
     env = dict(os.environ, ARIANE_KAFKA_BOOTSTRAP=settings.bootstrap())
-    names = [*SERVICES, *(["clock"] if with_clock else [])]
-    supervisor = Supervisor(names, settings.var_dir / "logs", env)
+    services = [*catalogue.pipeline(), *([catalogue.clock()] if with_clock else [])]
+    supervisor = Supervisor([service.name for service in services], settings.var_dir / "logs", env)
+    ports = {service.name: service.default_port for service in services}
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -80,7 +86,7 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     signal.signal(signal.SIGTERM, _stop)
     supervisor.start()
     for child in supervisor.children:
-        port = SERVICES.get(child.name)
+        port = ports.get(child.name)
         where = f" http://127.0.0.1:{port}/health /metrics" if port else ""
         typer.echo(f"{child.name:<10} pid {child.pid}{where}  log {child.log_path}")
     typer.echo("Ctrl-C stops everything.")

@@ -20,24 +20,15 @@ from pathlib import Path
 import httpx
 
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
+from local import catalogue
+from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
 from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
-from local.progress import PipelineWatcher, Progress
-from local.supervisor import SERVICES, Supervisor
+from local.supervisor import Supervisor
 
 # The services whose decisions depend on the order of what they read: between simulated days the pipeline
 # must have settled for them. Reporting's projection does not depend on order (and feeds nobody), so it
 # may trail behind until the end; waiting for it every day would only add a hop of latency per day.
 ORDER_SENSITIVE = ("intake", "referral", "followup")
-
-
-def service_consumes() -> dict[str, tuple[str, ...]]:
-    """What each service reads, from the services' own definitions (this module may know every service)."""
-    from services.followup.app import DEFINITION as followup
-    from services.intake.app import definition as intake
-    from services.referral.app import DEFINITION as referral
-    from services.reporting.app import definition as reporting
-
-    return {d.name: tuple(d.consumes) for d in (intake(), referral, followup, reporting())}
 
 
 class PipelineError(RuntimeError):
@@ -69,15 +60,17 @@ class LocalPipeline:
         await ensure_topics(self.bootstrap, partitions=self.partitions, prefix=self.prefix)
         env = self._service_env()
         self.api_keys = await asyncio.to_thread(self._issue_keys, env)
-        self.ports = {name: free_port(exclude=self.ports.values()) for name in SERVICES}
-        self.supervisor = Supervisor(list(SERVICES), self.run_dir / "logs", env, ports=dict(self.ports))
+        services = catalogue.pipeline()
+        self.ports = {}
+        for service in services:
+            self.ports[service.name] = free_port(exclude=self.ports.values())
+        self.supervisor = Supervisor(list(self.ports), self.run_dir / "logs", env, ports=dict(self.ports))
         self.supervisor.start()
         self.client = httpx.AsyncClient(timeout=30)
         await self._wait_healthy(timeout)
-        groups = {name: [f"{self.prefix}{t}" for t in topics] for name, topics in service_consumes().items()}
-        self.watcher = PipelineWatcher(self.bootstrap, {f"{self.prefix}ariane-{n}": t for n, t in groups.items()})
-        self.decisions_watcher = PipelineWatcher(self.bootstrap, {
-            f"{self.prefix}ariane-{n}": t for n, t in groups.items() if n in ORDER_SENSITIVE})
+        self.watcher = PipelineWatcher(self.bootstrap, service_groups(services, self.prefix))
+        self.decisions_watcher = PipelineWatcher(self.bootstrap, service_groups(
+            [s for s in services if s.name in ORDER_SENSITIVE], self.prefix))
         await self.watcher.start()
         await self.decisions_watcher.start()
 
@@ -104,8 +97,8 @@ class LocalPipeline:
             "ARIANE_FOLLOWUP_TOKENS": tokens,
             "ARIANE_REFERRAL_TOKENS": tokens,
         }
-        for service in ("INTAKE", "REFERRAL", "FOLLOWUP", "REPORTING"):
-            env[f"ARIANE_{service}_TERRITORY_FILE"] = str(self.territory_file)
+        for service in catalogue.pipeline():
+            env[f"ARIANE_{service.name.upper()}_TERRITORY_FILE"] = str(self.territory_file)
         if self.database_url:
             env["ARIANE_DATABASE_URL"] = self.database_url
         else:
@@ -136,7 +129,7 @@ class LocalPipeline:
     async def _wait_healthy(self, timeout: float) -> None:
         assert self.supervisor is not None
         deadline = time.monotonic() + timeout
-        waiting = set(SERVICES)
+        waiting = set(self.ports)
         while waiting:
             for child in self.supervisor.children:
                 if child.process and child.process.poll() is not None:
@@ -148,7 +141,8 @@ class LocalPipeline:
             await asyncio.sleep(0.2)
 
     # -- rest ------------------------------------------------------------------------------------------------
-    async def outbox_pending(self, services: tuple[str, ...] = tuple(SERVICES)) -> int:
+    async def outbox_pending(self, services: tuple[str, ...] | None = None) -> int:
+        services = tuple(self.ports) if services is None else services
         healths = await asyncio.gather(*(self._health(name) for name in services))
         for name, health in zip(services, healths):
             if health is None:
@@ -164,23 +158,15 @@ class LocalPipeline:
     async def drained(self, timeout: float = 300) -> None:
         """Every service, reporting included, has read and published everything."""
         assert self.watcher is not None
-        await self._at_rest(self.watcher, tuple(SERVICES), timeout)
+        await self._at_rest(self.watcher, tuple(self.ports), timeout)
 
     async def _at_rest(self, watcher: PipelineWatcher, outboxes: tuple[str, ...], timeout: float) -> None:
-        """At rest means: no watched consumer group behind, no outbox row waiting in the services whose output
-        the watched groups read, and the topics' end offsets unchanged across two consecutive looks (so
-        nothing was published between the looks)."""
-        deadline = time.monotonic() + timeout
-        previous: Progress | None = None
-        while True:
-            progress = await watcher.progress()
-            at_rest = progress.idle and await self.outbox_pending(outboxes) == 0
-            if at_rest and previous == progress:
-                return
-            previous = progress if at_rest else None
-            if time.monotonic() > deadline:
-                raise PipelineError(f"the pipeline did not come to rest within {timeout:.0f} s: {progress}")
-            await asyncio.sleep(0.01 if at_rest else 0.03)
+        """Drained as local.drain defines it, with the outboxes of the services whose output the watched groups
+        read."""
+        try:
+            await wait_drained(watcher, timeout=timeout, outbox_pending=lambda: self.outbox_pending(outboxes))
+        except NotDrained as exc:
+            raise PipelineError(f"the pipeline did not come to rest: {exc}") from None
 
     # -- reading -----------------------------------------------------------------------------------------------
     async def report(self) -> tuple[dict, str]:

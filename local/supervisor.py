@@ -10,8 +10,24 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICES: dict[str, int] = {"intake": 8101, "referral": 8102, "followup": 8103, "reporting": 8104}
-MAX_RESTARTS = 5
+from local import catalogue
+from services.runtime.backoff import Backoff
+
+# A child that keeps dying is restarted after 1, 2, 4, 8 then 10 s, then left down for a human to look at.
+RESTARTS = Backoff(base_s=1.0, ceiling_s=10.0, attempts=5)
+MAX_RESTARTS = RESTARTS.attempts
+
+
+def default_ports() -> dict[str, int]:
+    """Each pipeline service's default port, by name, as its definition declares it."""
+    return {service.name: service.default_port for service in catalogue.pipeline()}
+
+
+def __getattr__(name: str) -> object:
+    # SERVICES is computed on first use, so that importing this module imports no service.
+    if name == "SERVICES":
+        return default_ports()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -40,9 +56,8 @@ class Child:
 
 
 def service_argv(name: str) -> list[str]:
-    if name == "clock":
-        return [sys.executable, "-m", "cli.main", "run", "clock"]
-    return [sys.executable, "-m", f"services.{name}"]
+    """Exactly what a user types to run the service: `python -m <its package>`."""
+    return [sys.executable, "-m", catalogue.by_name(name).module]
 
 
 @dataclass
@@ -70,7 +85,7 @@ class Supervisor:
                 notes.append(f"{child.name} exited with {code} and has been restarted too often: left down")
                 continue
             child.restarts += 1
-            time.sleep(min(10, 0.5 * 2 ** child.restarts))
+            time.sleep(RESTARTS.delay(child.restarts))
             child.start(self.env)
             notes.append(f"{child.name} exited with {code}; restarted (pid {child.pid}), see {child.log_path}")
         return notes

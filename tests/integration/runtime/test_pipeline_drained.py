@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from services.runtime.db import make_engine
 from local.kafka import create_topics
-from local.progress import PipelineWatcher
+from local.drain import PipelineWatcher
 from tests.support.services import running_service, test_settings
 
 from counter_service import DEFINITION, IN_TOPIC, OUT_TOPIC, SINK_DEFINITION
