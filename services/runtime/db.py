@@ -33,5 +33,30 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def make_read_engine(url: str) -> AsyncEngine:
+    """An engine for reads only: health checks, pending counts, read APIs.
+
+    On SQLite its transactions begin DEFERRED and its connections are query-only, so under WAL a read never
+    queues for the single write lock behind a consumer's batch (the write engine begins IMMEDIATE so that a
+    writer never fails half-way on a lock upgrade). On PostgreSQL it is a small pool of its own."""
+    if not is_sqlite(url):
+        return create_async_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

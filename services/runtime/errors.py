@@ -15,8 +15,26 @@ class PermanentError(Exception):
     """Raise from a handler when the event can never be applied (impossible for the domain)."""
 
 
+# SQLSTATE classes and codes that say "the database is not there right now", not "this statement is wrong":
+# 08 connection exceptions, 57P0x the server shutting down or not yet accepting connections (a restart),
+# 53 insufficient resources, 40001/40P01 serialization failure and deadlock, 55P03 lock not available.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53")
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01", "55P03"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (TransientError, OperationalError, InterfaceError, ConnectionError, asyncio.TimeoutError)):
+    if isinstance(exc, (TransientError, OperationalError, InterfaceError, ConnectionError, OSError,
+                        asyncio.TimeoutError)):
+        return True
+    code = _sqlstate(exc)
+    if code is not None and (code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
-

@@ -24,11 +24,22 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.topics import DEADLETTER
 from services.runtime.backoff import Backoff
+from services.runtime.errors import is_transient
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
 
 log = structlog.get_logger("ariane.relay")
+
+def set_aside_letter(service: str, outbox_id: int, topic: str, size: int, limit: int) -> bytes:
+    """The dead letter published instead of an outbox row too large for the broker. The original is not kept
+    (it is what did not fit); it stays in the service's outbox table, where an operator can inspect it."""
+    return json.dumps({
+        "letter_id": f"aside:{service}:{outbox_id}", "service": service,
+        "reason": f"record_too_large: {size} bytes, above the {limit}-byte limit of one Kafka record",
+        "errors": [], "source": {"topic": topic, "outbox_id": outbox_id},
+    }, sort_keys=True).encode()
+
 
 def relay_group(service: str, prefix: str = "") -> str:
     return f"{prefix}ariane-relay-{service}"
@@ -36,9 +47,12 @@ def relay_group(service: str, prefix: str = "") -> str:
 
 class OutboxRelay:
     def __init__(self, *, service: str, session_factory: async_sessionmaker, tables: RuntimeTables,
-                 bootstrap: str, metrics: RuntimeMetrics, settings: RuntimeSettings) -> None:
+                 bootstrap: str, metrics: RuntimeMetrics, settings: RuntimeSettings,
+                 read_session_factory: async_sessionmaker | None = None) -> None:
         self.service = service
         self.session_factory = session_factory
+        # Looking for rows to send never waits behind a writer for the write lock (SQLite).
+        self.read_session_factory = read_session_factory or session_factory
         self.outbox = tables.outbox
         self.bootstrap = bootstrap
         self.metrics = metrics
@@ -50,6 +64,8 @@ class OutboxRelay:
         self.producer: AIOKafkaProducer | None = None
         # Set (then replaced) each time rows are marked published: wakes up wait_published().
         self._published = asyncio.Event()
+        self._needs_reconcile = False
+        self._failures = 0
 
     def notify(self) -> None:
         """Called after a handler's transaction commits: there may be rows to send."""
@@ -99,7 +115,7 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Send one batch of unpublished rows; returns how many were sent."""
         assert self.producer is not None, "start() the relay first"
-        async with self.session_factory() as session:
+        async with self.read_session_factory() as session:
             rows = (await session.exec(
                 select(self.outbox.c.id, self.outbox.c.topic, self.outbox.c.key, self.outbox.c.payload,
                        self.outbox.c.headers)
@@ -113,10 +129,8 @@ class OutboxRelay:
         async with self.producer.transaction():
             futures = []
             for row in rows:
-                headers = [(k, str(v).encode()) for k, v in json.loads(row.headers or "{}").items()]
-                headers.append(("ariane-outbox-id", str(row.id).encode()))
-                futures.append(await self.producer.send(row.topic, row.payload, key=row.key.encode(),
-                                                        headers=headers))
+                topic, key, payload, headers = self._sendable(row)
+                futures.append(await self.producer.send(topic, payload, key=key, headers=headers))
             await asyncio.gather(*futures)
             await self.producer.send_offsets_to_transaction(
                 {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group
@@ -133,6 +147,23 @@ class OutboxRelay:
         self._signal_published()
         return len(rows)
 
+    def _sendable(self, row) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:  # noqa: ANN001
+        """What to send for one outbox row: the row itself, or, when the broker could never take it, a small
+        dead letter in its place, so that one oversized record cannot hold back every row behind it."""
+        headers = [(k, str(v).encode()) for k, v in json.loads(row.headers or "{}").items()]
+        headers.append(("ariane-outbox-id", str(row.id).encode()))
+        key = row.key.encode()
+        size = len(row.payload) + len(key) + sum(len(k) + len(v) for k, v in headers)
+        if size <= self.settings.max_record_bytes:
+            return row.topic, key, row.payload, headers
+        self.metrics.errors.labels(self.service, "outbox_record_set_aside").inc()
+        log.error("outbox_record_set_aside", outbox_id=row.id, topic=row.topic, size=size,
+                  limit=self.settings.max_record_bytes)
+        letter = set_aside_letter(self.service, row.id, row.topic, size, self.settings.max_record_bytes)
+        return (self.settings.topic(DEADLETTER), f"{self.service}:outbox:{row.id}".encode(), letter,
+                [("ariane-service", self.service.encode()), ("reason", b"record_too_large"),
+                 ("ariane-outbox-id", str(row.id).encode())])
+
     def _signal_published(self) -> None:
         self._published.set()
         self._published = asyncio.Event()
@@ -148,7 +179,7 @@ class OutboxRelay:
         self.notify()
         while True:
             signal = self._published
-            async with self.session_factory() as session:
+            async with self.read_session_factory() as session:
                 left = (await session.exec(
                     select(func.count()).select_from(self.outbox)
                     .where(self.outbox.c.id.in_(list(outbox_ids)), self.outbox.c.published_at.is_(None))
@@ -163,8 +194,13 @@ class OutboxRelay:
             except asyncio.TimeoutError:
                 pass
 
+    @property
+    def healthy(self) -> bool:
+        """Connected to the broker and its last round did not fail."""
+        return self.producer is not None and self._failures == 0
+
     async def pending_count(self) -> int:
-        async with self.session_factory() as session:
+        async with self.read_session_factory() as session:
             return (await session.exec(
                 select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
             )).scalar_one()
@@ -189,8 +225,17 @@ class OutboxRelay:
             self.producer = None
             log.warning("relay_restart_failed", error=f"{type(restart_exc).__name__}: {restart_exc}"[:300])
 
+    async def _wait_database(self, exc: BaseException, attempt: int, stop: asyncio.Event) -> None:
+        self.metrics.errors.labels(self.service, "relay_database_unavailable").inc()
+        delay = Backoff(self.settings.retry_base_delay_s, self.settings.retry_max_delay_s).delay(attempt)
+        log.warning("relay_database_unavailable", error=f"{type(exc).__name__}: {exc}"[:300], retry_in_s=delay)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        except asyncio.TimeoutError:
+            pass
+
     async def run(self, stop: asyncio.Event) -> None:
-        failures = 0
+        self._failures = 0
         while not stop.is_set():
             # Cleared before looking for rows, never after: a commit that notifies while we publish must not be
             # forgotten until the idle timeout.
@@ -198,15 +243,29 @@ class OutboxRelay:
             try:
                 if self.producer is None:
                     await self.start()
+                elif self._needs_reconcile:
+                    # A database failure may have come between a Kafka commit and the rows' marking: the
+                    # mark on Kafka says which rows are already there, so none is sent twice.
+                    await self._reconcile()
+                self._needs_reconcile = False
                 sent = await asyncio.wait_for(self.publish_pending(), timeout=20)
-                failures = 0
+                if not sent:
+                    self.metrics.outbox_pending.labels(self.service).set(await self.pending_count())
+                self._failures = 0
             except (KafkaError, OSError, asyncio.TimeoutError) as exc:
-                failures += 1
-                await self._recover(exc, failures, stop)
+                self._failures += 1
+                await self._recover(exc, self._failures, stop)
+                continue
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # The database is restarting or busy: the rows are safe in it, wait and read them again.
+                self._failures += 1
+                self._needs_reconcile = True
+                await self._wait_database(exc, self._failures, stop)
                 continue
             if sent:
                 continue
-            self.metrics.outbox_pending.labels(self.service).set(await self.pending_count())
             try:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=self.settings.relay_idle_s * 20)
             except asyncio.TimeoutError:

@@ -24,7 +24,8 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.runtime.consumer import make_consumer, run_consumer
-from services.runtime.db import make_engine, make_session_factory
+from services.runtime.db import make_engine, make_read_engine, make_session_factory
+from services.runtime.errors import is_transient
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.migrate import upgrade_to_head
@@ -48,6 +49,8 @@ class ServiceContext(Generic[D]):
     settings: RuntimeSettings
     engine: AsyncEngine
     session_factory: async_sessionmaker
+    read_engine: AsyncEngine
+    read_session_factory: async_sessionmaker  # for reads only: never waits for the write lock
     tables: RuntimeTables
     metrics: RuntimeMetrics
     bootstrap_servers: str
@@ -106,7 +109,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         configure_logging(defn.name, json=settings.log_json, level=settings.log_level)
-        engine = make_engine(settings.database_url_for(defn.name))
+        url = settings.database_url_for(defn.name)
+        engine = make_engine(url)
         if defn.versions_dir is None:
             async with engine.begin() as conn:
                 await conn.run_sync(defn.metadata.create_all)
@@ -114,13 +118,17 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             await upgrade_to_head(engine, defn.name, defn.metadata, defn.versions_dir)
         metrics = RuntimeMetrics.create(defn.name)
         session_factory = make_session_factory(engine)
+        read_engine = make_read_engine(url)
+        read_session_factory = make_session_factory(read_engine)
         bootstrap_servers = settings.bootstrap()
         relay = OutboxRelay(service=defn.name, session_factory=session_factory, tables=defn.tables,
-                            bootstrap=bootstrap_servers, metrics=metrics, settings=settings)
+                            bootstrap=bootstrap_servers, metrics=metrics, settings=settings,
+                            read_session_factory=read_session_factory)
         stop = asyncio.Event()
         supervisor = TaskSupervisor(defn.name, metrics, stop)
-        ctx: ServiceContext = ServiceContext(defn.name, settings, engine, session_factory, defn.tables, metrics,
-                                             bootstrap_servers, relay, supervisor, stop)
+        ctx: ServiceContext = ServiceContext(defn.name, settings, engine, session_factory, read_engine,
+                                             read_session_factory, defn.tables, metrics, bootstrap_servers, relay,
+                                             supervisor, stop)
         app.state.ctx = ctx
         try:
             await relay.start()
@@ -129,6 +137,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         except BaseException:
             # A service that cannot start leaves nothing open behind it.
             await relay.stop()
+            await read_engine.dispose()
             await engine.dispose()
             raise
         supervisor.start(BackgroundTask("relay", relay.run, critical=True))
@@ -151,6 +160,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             relay.notify()
             clean = await supervisor.shutdown(timeout=30)
             await relay.stop()
+            await read_engine.dispose()
             await engine.dispose()
             log.info("service_stopped", clean=clean)
 
@@ -158,24 +168,47 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
 
     @app.get("/health", tags=["operations"])
     async def health(request: Request) -> JSONResponse:
+        """Everything at once, for people and for the local tooling: checks, background tasks, outbox."""
         ctx: ServiceContext = request.app.state.ctx
-        checks: dict[str, str] = {}
-        try:
-            async with ctx.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["database"] = f"failing: {type(exc).__name__}"
-        checks["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
-        for failure in ctx.failures:
-            checks[failure.split(":", 1)[0]] = "crashed"
+        checks = await _checks(ctx)
+        checks.pop("broker")  # shown, but not a reason for this endpoint to fail: see /health/ready
         healthy = all(v == "ok" for v in checks.values())
         body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks,
-                "tasks": ctx.tasks.states()}
+                "broker": "ok" if ctx.relay.healthy else "unavailable", "tasks": ctx.tasks.states()}
         if checks["database"] == "ok":
             # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
             body["outbox_pending"] = await ctx.relay.pending_count()
         return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/health/live", tags=["operations"])
+    async def live(request: Request) -> JSONResponse:
+        """The process answers and none of its core loops has crashed: restart it only when this fails."""
+        ctx: ServiceContext = request.app.state.ctx
+        alive = not ctx.failures
+        return JSONResponse({"service": ctx.name, "status": "alive" if alive else "dead"},
+                            status_code=200 if alive else 503)
+
+    @app.get("/health/ready", tags=["operations"])
+    async def ready(request: Request) -> JSONResponse:
+        """Database reachable, broker reachable, consumer assigned: send it traffic only when this is 200."""
+        ctx: ServiceContext = request.app.state.ctx
+        checks = await _checks(ctx)
+        is_ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"service": ctx.name, "status": "ready" if is_ready else "not_ready", "checks": checks},
+                            status_code=200 if is_ready else 503)
+
+    @app.middleware("http")
+    async def transient_is_503(request: Request, call_next):  # noqa: ANN001, ANN202
+        """A database or broker outage is the caller's cue to retry later, never a 500."""
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("request_failed_transiently", error=f"{type(exc).__name__}: {exc}"[:300])
+            return JSONResponse({"error": "temporarily_unavailable",
+                                 "detail": "a database or broker is unavailable; retry the same request later"},
+                                status_code=503, headers={"Retry-After": str(settings.retry_after_s)})
 
     @app.get("/metrics", tags=["operations"])
     async def metrics(request: Request) -> Response:
@@ -184,6 +217,22 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     for router in defn.routers:
         app.include_router(router)
     return app
+
+
+async def _checks(ctx: ServiceContext) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(2):
+            async with ctx.read_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is "not ok", named
+        checks["database"] = f"failing: {type(exc).__name__}"
+    checks["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
+    checks["broker"] = "ok" if ctx.relay.healthy else "unavailable"
+    for failure in ctx.failures:
+        checks[failure.split(":", 1)[0]] = "crashed"
+    return checks
 
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:

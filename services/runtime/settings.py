@@ -37,6 +37,12 @@ class RuntimeSettings(BaseSettings):
     retry_max_delay_s: float = Field(default=5.0, gt=0)
     relay_batch_max: int = Field(default=500, ge=1)
     relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
+    retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503 caused by an outage.")
+    max_record_bytes: int = Field(
+        default=900_000, ge=1024,
+        description="Largest record the relay sends (value, key and headers). Keep it below the broker's "
+        "message.max.bytes (1,048,588 by default) and the producer's max_request_size (1 MiB): a larger outbox "
+        "row is set aside as a small dead letter instead of blocking every row behind it.")
 
     def topic(self, name: str) -> str:
         """The physical topic name of a logical one from contracts.topics."""

@@ -60,6 +60,7 @@ class TaskSupervisor:
     metrics: RuntimeMetrics
     stop: asyncio.Event
     restart_backoff: Backoff = Backoff(base_s=0.5, ceiling_s=30.0)
+    healthy_run_s: float = 60.0
     _tasks: dict[str, _Supervised] = field(default_factory=dict)
 
     @property
@@ -79,7 +80,9 @@ class TaskSupervisor:
         return {name: s.state.value for name, s in self._tasks.items()}
 
     async def _run(self, s: _Supervised) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 await s.task.run(self.stop)
                 s.state = TaskState.DONE
@@ -95,6 +98,8 @@ class TaskSupervisor:
                     # Offsets were not committed past what the database holds: exiting loses nothing.
                     os.kill(os.getpid(), signal.SIGTERM)
                     return
+                if loop.time() - started > self.healthy_run_s:
+                    s.restarts = 0  # it ran well for a while: a new crash starts the back-off from the bottom
                 s.restarts += 1
                 s.state = TaskState.RESTARTING
                 delay = self.restart_backoff.delay(s.restarts)

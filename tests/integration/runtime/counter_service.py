@@ -53,7 +53,8 @@ async def handle(event: Envelope, uow: UnitOfWork) -> None:
     uow.session.add(AppliedRow(event_id=event.id))
     await uow.session.flush()
     out = Envelope(id=f"{event.id}:counted", source="ariane/counter", type="test.counted", subject=event.subject,
-                   time=event.time, causationid=event.id, data={"n": event.data.get("n")})
+                   time=event.time, causationid=event.id,
+                   data={"n": event.data.get("n"), **({"pad": event.data["pad"]} if event.data.get("pad") else {})})
     await uow.emit(out, OUT_TOPIC)
 
 
