@@ -13,7 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 structures = typer.Typer(no_args_is_help=True, help="API keys of the territory's structures.")
 app.add_typer(structures, name="structures")
 
-OPENAPI_FILE = Path(str(files("services.intake") / "openapi.json"))
+OPENAPI_FILE = Path(str(files("contracts") / "openapi" / "intake.json"))
 
 
 async def _with_store(work):  # noqa: ANN001, ANN202
@@ -113,7 +113,7 @@ def export_openapi(check: bool = typer.Option(False, help="Fail if the committed
         if not OPENAPI_FILE.exists() or OPENAPI_FILE.read_text(encoding="utf-8") != text:
             typer.echo(f"{OPENAPI_FILE.name} is out of date: run `ariane intake openapi`", err=True)
             raise typer.Exit(1)
-        typer.echo("openapi.json is up to date")
+        typer.echo("contracts/openapi/intake.json is up to date")
         return
     OPENAPI_FILE.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {OPENAPI_FILE}")
