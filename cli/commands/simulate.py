@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.territory import load_territory
+from local import catalogue
 from services.runtime.settings import RuntimeSettings
 from simulator.driver import drive
 from simulator.presets import PRESETS
@@ -40,7 +41,7 @@ def main(
     out: Path = typer.Option(Path(".var/simulation"), help="Where events.jsonl and truth.json are written."),
     via: str = typer.Option("kafka", help="kafka (ariane.inbound.v1), http (intake POST /v1/events) or none."),
     speed: str = typer.Option("fast", help="'fast' or events per second."),
-    intake_url: str = typer.Option("http://127.0.0.1:8101", help="Intake's base URL (--via http)."),
+    intake_url: str = typer.Option(None, help="Intake's base URL (--via http; default: its own port on 127.0.0.1)."),
     api_keys: Path = typer.Option(None, help="JSON file {structure_id: api_key} (--via http)."),
     territory_file: Path = typer.Option(None, "--territory", help="Territory file (default: Angers Loire Métropole)."),
 ) -> None:
@@ -63,7 +64,8 @@ def main(
         if via == "http":
             if api_keys is None:
                 raise typer.BadParameter("--via http needs --api-keys")
-            sender = HttpSender(intake_url, load_api_keys(str(api_keys)), bootstrap, settings.topic_prefix)
+            url = intake_url or f"http://127.0.0.1:{catalogue.by_name('intake').default_port}"
+            sender = HttpSender(url, load_api_keys(str(api_keys)), bootstrap, settings.topic_prefix)
         else:
             sender = KafkaSender(bootstrap, settings.topic_prefix)
         asyncio.run(_send(year, sender, rate, console))
