@@ -1,4 +1,6 @@
-"""The whole of Ariane on one machine: Kafka from its jars, the services as processes, drain and progress, sample data.
+"""The whole of Ariane on one machine, for development, the demo and the tests; no service imports it.
 
-Development and test tooling; no service imports it.
+``kafka`` (a real broker from Kafka's jars), ``catalogue`` (which services exist, from their definitions),
+``supervisor`` (the services as processes), ``pipeline`` (broker, services and drain check together),
+``drain`` (the one definition of "the pipeline has drained"), ``sample`` (a small seeded story for reporting).
 """
