@@ -90,7 +90,7 @@ class ServiceDefinition:
     default_port: int
     metadata: MetaData
     tables: RuntimeTables
-    versions_dir: Path | None  # None: create the tables directly (test doubles and tools only, never a service)
+    versions_dir: Path | None  # None: no tables but the runtime's own, created directly (the clock, test doubles)
     start: Start
     consumes: tuple[str, ...] = ()
     routers: Sequence[APIRouter] = ()
