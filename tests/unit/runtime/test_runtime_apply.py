@@ -1,0 +1,103 @@
+"""apply_once on a real database: an event is applied once, a duplicate is recognised, and a failing handler
+is rolled back alone (its SAVEPOINT) while the rest of the transaction stands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.envelope import Envelope
+from services.runtime.apply import Applied, Where, apply_once
+from services.runtime.db import make_engine, make_session_factory
+from services.runtime.tables import runtime_tables
+from services.runtime.unit_of_work import UnitOfWork
+
+SERVICE = "applytest"
+Sessions = async_sessionmaker[AsyncSession]
+metadata = MetaData()
+tables = runtime_tables(metadata, SERVICE)
+notes = Table(f"{SERVICE}_note", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("text", String(64), nullable=False))
+
+
+class Boom(Exception):
+    pass
+
+
+def event(n: int) -> Envelope:
+    return Envelope(id=f"ev-{n}", source="test", type="test.noted", subject="p-1",
+                    time=datetime(2026, 1, 5, 9, tzinfo=timezone.utc), data={"n": n})
+
+
+async def write_note(ev: Envelope, uow: UnitOfWork) -> str:
+    await uow.session.exec(insert(notes).values(text=ev.id))
+    return f"noted {ev.id}"
+
+
+async def write_then_fail(ev: Envelope, uow: UnitOfWork) -> str:
+    await uow.session.exec(insert(notes).values(text=f"half of {ev.id}"))
+    raise Boom(ev.id)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[Sessions]:
+    engine = make_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def apply_in_own_transaction(sessions: Sessions, ev: Envelope, where: Where,
+                                   handle: Callable[[Envelope, UnitOfWork], Awaitable[object]] = write_note
+                                   ) -> Applied:
+    async with sessions() as session, session.begin():
+        return await apply_once(UnitOfWork(session=session, tables=tables, service=SERVICE), ev, where, handle)
+
+
+async def rows(sessions: Sessions) -> tuple[list[str], list[tuple]]:
+    async with sessions() as session:
+        texts = (await session.exec(select(notes.c.text).order_by(notes.c.id))).scalars().all()
+        inbox = (await session.exec(select(tables.inbox.c.event_id, tables.inbox.c.topic, tables.inbox.c.partition,
+                                           tables.inbox.c.offset).order_by(tables.inbox.c.event_id))).all()
+    return list(texts), [tuple(r) for r in inbox]
+
+
+async def test_an_event_is_applied_and_recorded_where_it_came_from(sessions: Sessions) -> None:
+    applied = await apply_in_own_transaction(sessions, event(1), Where("ariane.partner.v1", 2, 41))
+    assert applied == Applied(duplicate=False, result="noted ev-1")
+    assert await rows(sessions) == (["ev-1"], [("ev-1", "ariane.partner.v1", 2, 41)])
+
+
+async def test_an_event_seen_again_is_a_duplicate_and_not_handled_twice(sessions: Sessions) -> None:
+    await apply_in_own_transaction(sessions, event(1), Where("http"))
+    handled: list[str] = []
+
+    async def must_not_run(ev: Envelope, uow: UnitOfWork) -> None:
+        handled.append(ev.id)
+
+    again = await apply_in_own_transaction(sessions, event(1), Where("ariane.partner.v1", 0, 7), must_not_run)
+    assert again == Applied(duplicate=True, result=None)
+    assert handled == []
+    assert await rows(sessions) == (["ev-1"], [("ev-1", "http", -1, -1)])
+
+
+async def test_a_failing_handler_is_rolled_back_alone(sessions: Sessions) -> None:
+    async with sessions() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
+        await session.exec(insert(notes).values(text="before"))
+        with pytest.raises(Boom):
+            await apply_once(uow, event(1), Where("http"), write_then_fail)
+        await apply_once(uow, event(2), Where("http"), write_note)
+    # The failed event's half-write and inbox mark are gone; what came before and after it is committed.
+    assert await rows(sessions) == (["before", "ev-2"], [("ev-2", "http", -1, -1)])
+    # Not marked processed, so it may be applied later.
+    retried = await apply_in_own_transaction(sessions, event(1), Where("http"))
+    assert retried == Applied(duplicate=False, result="noted ev-1")
