@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.topics import CLOCK
 from contracts.territory import load_territory
@@ -27,13 +28,15 @@ class ClockDeps:
     zone: ZoneInfo  # the territory's time zone: when a day starts
     bootstrap: str  # the Kafka broker
     topic: str  # the physical clock topic
+    engine: AsyncEngine  # only to hold the clock's lease: one instance ticks
 
 
 def definition(settings: ClockSettings | None = None) -> ServiceDefinition:
     async def start(ctx: ServiceContext) -> Wiring[ClockDeps]:
         own = settings or ClockSettings()
         territory = load_territory(own.territory_file)
-        deps = ClockDeps(own, ZoneInfo(territory.timezone), ctx.bootstrap_servers, ctx.settings.topic(CLOCK))
+        deps = ClockDeps(own, ZoneInfo(territory.timezone), ctx.bootstrap_servers, ctx.settings.topic(CLOCK),
+                         ctx.engine)
         return Wiring(deps=deps, tasks=tasks(deps))
 
     return ServiceDefinition(name="clock", default_port=8105, metadata=metadata, tables=tables, versions_dir=None,

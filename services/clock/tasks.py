@@ -17,6 +17,7 @@ import structlog
 
 from services.clock.domain import day_of, seconds_until_next_midnight, tick_of
 from services.runtime.broker import connected_broker, publish
+from services.runtime.leadership import Lease
 from services.runtime.tasks import BackgroundTask
 
 if TYPE_CHECKING:
@@ -36,8 +37,20 @@ async def publish_days(bootstrap: str, topic: str, days: Iterable[date]) -> int:
 
 
 async def tick_forever(deps: ClockDeps, stop: asyncio.Event) -> None:
-    """Tick today at start (a duplicate id if already ticked), then at each midnight of the territory."""
-    while not stop.is_set():
+    """Tick today at start (a duplicate id if already ticked), then at each midnight of the territory.
+
+    Only the instance holding the clock's lease ticks: a second clock stands by and takes over if the first
+    dies. (Doubled ticks would be harmless, their ids being the date, but one writer is the rule.)"""
+    lease = Lease(deps.engine, f"clock-{deps.topic}")
+    try:
+        while await lease.acquire(stop):
+            await _tick_while_leading(deps, lease, stop)
+    finally:
+        await lease.release()
+
+
+async def _tick_while_leading(deps: ClockDeps, lease: Lease, stop: asyncio.Event) -> None:
+    while not stop.is_set() and await lease.still_held():
         today = day_of(datetime.now(UTC), deps.zone)
         await publish_days(deps.bootstrap, deps.topic, [today])
         log.info("day_ticked", day=today.isoformat())

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from contracts.topics import DEADLETTER
 from services.runtime.backoff import Backoff
 from services.runtime.errors import is_transient
+from services.runtime.leadership import Lease
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
@@ -48,7 +49,7 @@ def relay_group(service: str, prefix: str = "") -> str:
 class OutboxRelay:
     def __init__(self, *, service: str, session_factory: async_sessionmaker, tables: RuntimeTables,
                  bootstrap: str, metrics: RuntimeMetrics, settings: RuntimeSettings,
-                 read_session_factory: async_sessionmaker | None = None) -> None:
+                 read_session_factory: async_sessionmaker | None = None, lease: Lease | None = None) -> None:
         self.service = service
         self.session_factory = session_factory
         # Looking for rows to send never waits behind a writer for the write lock (SQLite).
@@ -65,6 +66,8 @@ class OutboxRelay:
         # Set (then replaced) each time rows are marked published: wakes up wait_published().
         self._published = asyncio.Event()
         self._needs_reconcile = False
+        # Several instances of a service share one outbox: only the lease holder publishes it (see leadership).
+        self.lease = lease
         self._failures = 0
 
     def notify(self) -> None:
@@ -195,9 +198,27 @@ class OutboxRelay:
                 pass
 
     @property
+    def role(self) -> str:
+        return "leader" if self.lease is None or self.lease.held else "standby"
+
+    @property
     def healthy(self) -> bool:
-        """Connected to the broker and its last round did not fail."""
+        """Connected to the broker and its last round did not fail; a standby instance is healthy by definition
+        (it publishes nothing until it leads)."""
+        if self.role == "standby":
+            return True
         return self.producer is not None and self._failures == 0
+
+    async def _lead(self, stop: asyncio.Event) -> bool:
+        """Make sure this instance holds the lease before a round of publishing; stand by until it does.
+        False when asked to stop while standing by."""
+        if self.lease is None or await self.lease.still_held():
+            return True
+        await self.stop()  # no producer while another instance leads: it would only be fenced
+        if not await self.lease.acquire(stop):
+            return False
+        self._needs_reconcile = True  # the previous leader's last rounds: the mark on Kafka says what is there
+        return True
 
     async def pending_count(self) -> int:
         async with self.read_session_factory() as session:
@@ -240,6 +261,8 @@ class OutboxRelay:
             # Cleared before looking for rows, never after: a commit that notifies while we publish must not be
             # forgotten until the idle timeout.
             self.wakeup.clear()
+            if not await self._lead(stop):
+                break
             try:
                 if self.producer is None:
                     await self.start()
@@ -273,7 +296,7 @@ class OutboxRelay:
         # Drain what is committed before leaving, so a graceful stop leaves nothing behind (if the broker lets us:
         # otherwise the rows wait in the outbox for the next start).
         try:
-            while self.producer is not None and await self.publish_pending():
+            while self.producer is not None and self.role == "leader" and await self.publish_pending():
                 pass
         except (KafkaError, OSError, asyncio.TimeoutError) as exc:
             log.warning("relay_drain_failed", error=f"{type(exc).__name__}: {exc}"[:300])

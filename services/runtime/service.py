@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from services.runtime.consumer import make_consumer, run_consumer
 from services.runtime.db import make_engine, make_read_engine, make_session_factory
 from services.runtime.errors import is_transient
+from services.runtime.leadership import Lease
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.migrate import upgrade_to_head
@@ -121,9 +122,10 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         read_engine = make_read_engine(url)
         read_session_factory = make_session_factory(read_engine)
         bootstrap_servers = settings.bootstrap()
+        lease = Lease(engine, f"relay-{settings.topic_prefix}{defn.name}")
         relay = OutboxRelay(service=defn.name, session_factory=session_factory, tables=defn.tables,
                             bootstrap=bootstrap_servers, metrics=metrics, settings=settings,
-                            read_session_factory=read_session_factory)
+                            read_session_factory=read_session_factory, lease=lease)
         stop = asyncio.Event()
         supervisor = TaskSupervisor(defn.name, metrics, stop)
         ctx: ServiceContext = ServiceContext(defn.name, settings, engine, session_factory, read_engine,
@@ -131,12 +133,16 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
                                              supervisor, stop)
         app.state.ctx = ctx
         try:
-            await relay.start()
+            if await lease.try_acquire():
+                await relay.start()  # the single (or first) instance fails fast if the broker is unreachable
+            else:
+                log.info("relay_standby", detail="another instance of this service publishes the outbox")
             wiring = await defn.start(ctx)
             ctx.deps = wiring.deps
         except BaseException:
             # A service that cannot start leaves nothing open behind it.
             await relay.stop()
+            await lease.release()
             await read_engine.dispose()
             await engine.dispose()
             raise
@@ -160,6 +166,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             relay.notify()
             clean = await supervisor.shutdown(timeout=30)
             await relay.stop()
+            await lease.release()
             await read_engine.dispose()
             await engine.dispose()
             log.info("service_stopped", clean=clean)
@@ -174,7 +181,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         checks.pop("broker")  # shown, but not a reason for this endpoint to fail: see /health/ready
         healthy = all(v == "ok" for v in checks.values())
         body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks,
-                "broker": "ok" if ctx.relay.healthy else "unavailable", "tasks": ctx.tasks.states()}
+                "broker": "ok" if ctx.relay.healthy else "unavailable", "relay": ctx.relay.role,
+                "tasks": ctx.tasks.states()}
         if checks["database"] == "ok":
             # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
             body["outbox_pending"] = await ctx.relay.pending_count()
