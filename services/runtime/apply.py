@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from contracts.envelope import Envelope
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -33,12 +35,31 @@ class Applied(Generic[T]):
     result: T | None = None
 
 
+class _ClaimedElsewhere(Exception):
+    """Another transaction recorded this event id first (two instances during a rebalance)."""
+
+
 async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
                      handle: Callable[[Envelope, UnitOfWork], Awaitable[T]]) -> Applied[T]:
-    """Run `handle` for `event` unless its id is already in the inbox; record it there when it succeeds."""
+    """Run `handle` for `event` unless its id is already in the inbox; record it there when it succeeds.
+
+    The inbox row is written first, inside the same SAVEPOINT as the handler's writes: if the handler fails,
+    both go; and if another instance is applying the same event concurrently (a partition that just moved),
+    the primary key makes the second writer wait for the first and then fail on that row alone, which is
+    recognised as a duplicate rather than taken for a poison event."""
     if await uow.already_processed(event.id):
         return Applied(duplicate=True)
-    async with uow.session.begin_nested():
-        result = await handle(event, uow)
-    await uow.mark_processed(event.id, where.topic, where.partition, where.offset)
+    try:
+        async with uow.session.begin_nested():
+            try:
+                await uow.mark_processed(event.id, where.topic, where.partition, where.offset)
+            except IntegrityError as exc:
+                raise _ClaimedElsewhere from exc
+            result = await handle(event, uow)
+    except _ClaimedElsewhere:
+        uow.forget(event.id)
+        return Applied(duplicate=True)
+    except BaseException:
+        uow.forget(event.id)  # the SAVEPOINT took the inbox row away with the handler's writes
+        raise
     return Applied(duplicate=False, result=result)

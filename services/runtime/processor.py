@@ -113,20 +113,28 @@ class EventProcessor:
             async with session.begin():
                 uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
                                  topic_prefix=self.settings.topic_prefix)
-                for record in records:
+                parsed = [(record, self._parse(record)) for record in records]
+                # One inbox query for the whole batch rather than one per event.
+                await uow.prefetch_processed(e.id for _, e in parsed if isinstance(e, Envelope))
+                for record, event in parsed:
                     with structlog.contextvars.bound_contextvars(
                         topic=record.topic, partition=record.partition, offset=record.offset
                     ):
-                        await self._apply_one(uow, record, outcome, forced_reason)
+                        await self._apply_one(uow, record, event, outcome, forced_reason)
         self._count(outcome)
         self.on_committed()
 
-    async def _apply_one(self, uow: UnitOfWork, record: Record, outcome: _Outcome, forced_reason: str | None) -> None:
+    def _parse(self, record: Record) -> Envelope | Exception:
         try:
-            event = self.parse(record.value)
+            return self.parse(record.value)
         except Exception as exc:  # noqa: BLE001 - anything unparseable is poison by definition
-            await self._dead_letter(uow, record, f"unparseable or invalid event: {exc}"[:2000], outcome,
-                                    errors=_contract_errors(exc))
+            return exc
+
+    async def _apply_one(self, uow: UnitOfWork, record: Record, event: Envelope | Exception, outcome: _Outcome,
+                         forced_reason: str | None) -> None:
+        if isinstance(event, Exception):
+            await self._dead_letter(uow, record, f"unparseable or invalid event: {event}"[:2000], outcome,
+                                    errors=_contract_errors(event))
             return
         with structlog.contextvars.bound_contextvars(
             event_id=event.id, event_type=event.type, correlation_id=event.correlationid or event.id

@@ -101,3 +101,24 @@ async def test_a_failing_handler_is_rolled_back_alone(sessions: Sessions) -> Non
     # Not marked processed, so it may be applied later.
     retried = await apply_in_own_transaction(sessions, event(1), Where("http"))
     assert retried == Applied(duplicate=False, result="noted ev-1")
+
+
+async def test_an_event_recorded_by_another_instance_meanwhile_is_a_duplicate_not_a_poison(
+        sessions: Sessions) -> None:
+    # Another instance applied ev-7 and committed after this transaction looked the batch up in the inbox
+    # (a partition moving during a rebalance): the claim on the inbox row fails and nothing is applied twice.
+    await apply_in_own_transaction(sessions, event(7), Where("other-instance"))
+    calls: list[str] = []
+
+    async def counting(ev: Envelope, uow: UnitOfWork) -> str:
+        calls.append(ev.id)
+        return await write_note(ev, uow)
+
+    async with sessions() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
+        uow._absent.add("ev-7")  # noqa: SLF001 - the stale look-up the race leaves behind
+        applied = await apply_once(uow, event(7), Where("this-instance"), counting)
+        assert applied == Applied(duplicate=True)
+        assert await apply_once(uow, event(8), Where("this-instance"), counting) == Applied(False, "noted ev-8")
+    assert calls == ["ev-8"]
+    assert await rows(sessions) == (["ev-7", "ev-8"], [("ev-7", "other-instance", -1, -1), ("ev-8", "this-instance", -1, -1)])
