@@ -86,7 +86,19 @@ TERRITORY = Preset(
     answers={"on_time": 0.7, "late": 0.12, "refused": 0.08, "never": 0.1},
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (CITE_EMPLOI, PAR_EMPLOI, TERRITORY)}
+# The territory's mix at the scale of a large département: 100,000 people over a year (benchmarks, long tests).
+SCALE = Preset(
+    name="scale",
+    default_people=100_000,
+    description="the territory's mix at the scale of a large département: 100,000 people over a year",
+    share_under_26=TERRITORY.share_under_26, share_rqth=TERRITORY.share_rqth, share_rsa=TERRITORY.share_rsa,
+    share_qpv=TERRITORY.share_qpv, share_single_parent=TERRITORY.share_single_parent,
+    registration_window_days=300,
+    plots=dict(TERRITORY.plots),
+    answers=dict(TERRITORY.answers),
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (CITE_EMPLOI, PAR_EMPLOI, TERRITORY, SCALE)}
 
 
 def get_preset(name: str) -> Preset:

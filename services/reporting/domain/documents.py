@@ -214,7 +214,8 @@ FIELDS: dict[str, Field] = {
 }
 
 
-def _join_value(policy: Join, old: Any, new: Any) -> Any:
+def join_value(policy: Join, old: Any, new: Any) -> Any:
+    """One field's join (the replay's in-place fold joins field by field)."""
     if old is None:
         return new
     if new is None:
@@ -238,7 +239,7 @@ def join(doc: Doc | None, patch: Mapping[str, Any]) -> Doc:
     """The least document holding both: the fold's only operation."""
     out = dict(doc or {})
     for name, value in patch.items():
-        out[name] = _join_value(FIELDS[name].join, out.get(name), value)
+        out[name] = join_value(FIELDS[name].join, out.get(name), value)
     return out
 
 
