@@ -50,10 +50,23 @@ class Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# CloudEvents 1.0 requires these attributes of every event. The models give `id`, `specversion` and `type` a
+# default so that Ariane's services can build events tersely, but the published schemas require all four, and
+# intake refuses a partner event that lacks one (it never invents an id).
+REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
+
+
+def _require_cloudevents_attributes(schema: dict[str, Any]) -> None:
+    if "properties" in schema and all(name in schema["properties"] for name in REQUIRED_ATTRIBUTES):
+        schema["required"] = sorted(set(schema.get("required", [])) | set(REQUIRED_ATTRIBUTES),
+                                    key=list(schema["properties"]).index)
+
+
 class Envelope(BaseModel):
     """CloudEvents 1.0 attributes common to every event; subclasses pin `type` and `data`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              json_schema_extra=_require_cloudevents_attributes)
 
     # Short name of the event type without the prefix, e.g. "referral.issued"; set by each subclass.
     short_type: ClassVar[str] = ""

@@ -99,10 +99,11 @@ def list_keys() -> None:
 
 
 def openapi_document() -> dict:
+    from services.intake.api import openapi_document as intake_openapi
     from services.intake.app import definition
     from services.runtime.service import create_app
 
-    return create_app(definition()).openapi()
+    return intake_openapi(create_app(definition()))
 
 
 @app.command("openapi")

@@ -15,6 +15,11 @@ class BreakingChangeError(Exception):
         super().__init__("; ".join(problems))
 
 
+# The one listed exception to "nothing becomes required": the attributes CloudEvents 1.0 requires of every
+# event (id, source, specversion, type). Every v1 producer always sent them (the models fill them in) and every
+# consumer relies on them; the first v1 schemas failed to say so. Only at the envelope's top level.
+CLOUDEVENTS_REQUIRED = frozenset({"id", "source", "specversion", "type"})
+
 _UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 
@@ -147,6 +152,8 @@ class _Compare:
                 self.node(old_prop, new_props[name], _join(path, name), out, stack)
         old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
         for name in sorted(new_req - old_req):
+            if not path and name in CLOUDEVENTS_REQUIRED and name in old_props:
+                continue  # listed exception, see CLOUDEVENTS_REQUIRED
             if name in old_props:
                 out.append(f"{_join(path, name)}: optional property made required")
             else:
@@ -163,7 +170,8 @@ class _Compare:
 def breaking_changes(old_schema: dict[str, Any], new_schema: dict[str, Any]) -> list[str]:
     """What `new_schema` refuses that `old_schema` accepted: removed properties, narrowed types (type changed,
     enum values removed, pattern/format/bounds added or tightened), optional properties made required, new
-    required properties. Empty when the change is compatible (additions only). Paths read "data.birth_year"."""
+    required properties (except the CloudEvents-required attributes, CLOUDEVENTS_REQUIRED). Empty when the change
+    is compatible (additions only). Paths read "data.birth_year"."""
     out: list[str] = []
     _Compare(old_schema, new_schema).node(old_schema, new_schema, "", out, frozenset())
     return list(dict.fromkeys(out))

@@ -1,9 +1,9 @@
 """POST /v1/events: partner events over HTTP, answered per event, 202 only once accepted events are on Kafka.
 
-Order of work, so that refused requests leave no trace: size limits (413), authentication (401), JSON (400),
-the `source` of every event against the authenticated structure (403), contracts (per event), then ONE database
-transaction holding the vault, inbox and outbox rows of every acceptable event, each applied exactly once by the
-runtime's `apply_once`, as the Kafka consumer applies what it reads. After the commit the request
+Order of work, so that refused requests leave no trace: media type (415), size limits (413), authentication
+(401), JSON (400), the `source` of every event against the authenticated structure (403), then ONE database
+transaction in which each event is judged by `handlers.admit`, exactly as the Kafka consumer judges what it
+reads (a refused event writes nothing; an accepted one its vault, (source, id) and outbox rows). After the commit the request
 waits until the relay has published those outbox rows (and those of duplicates first stored by an earlier
 attempt). If the broker is down that wait times out: 503 + Retry-After. The rows stay in the outbox and reach
 Kafka when the broker is back; retrying the same batch then answers `duplicate` for them, once they are on Kafka.
@@ -14,21 +14,18 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
-from contracts.envelope import Envelope
-from contracts.events import ContractError, parse_event
+from contracts.events import EVENT_TYPES, PARTNER_TYPES
+from contracts.export.json_schema import event_schema
 from services.intake.domain import api_keys
-from services.intake.domain.admission import is_partner_event
-from services.intake.handlers import Refused, accept
+from services.intake.handlers import admit
 from services.intake.store import credentials
-from services.runtime.apply import Where, apply_once
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -43,7 +40,8 @@ def intake_deps(request: Request) -> IntakeDeps:
     return request.app.state.ctx.deps
 
 
-HTTP_TOPIC = "http"  # inbox rows of events received over HTTP: topic "http:<structure>", no partition or offset
+# application/json, and the CloudEvents media types of structured mode (one event) and batches.
+MEDIA_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
 
 
 class FieldProblem(BaseModel):
@@ -54,10 +52,12 @@ class FieldProblem(BaseModel):
 
 class EventAnswer(BaseModel):
     index: int = Field(description="Position of the event in the request (0 for a single event).")
-    id: str | None = Field(default=None, description="The event id, when it could be read.")
-    status: Literal["accepted", "duplicate", "rejected"] = Field(
-        description="accepted: on Kafka now; duplicate: this id was accepted before (and is on Kafka); "
-        "rejected: see reason and errors, nothing was written for it.")
+    id: str | None = Field(default=None, description="The event id, when it could be read (and holds no personal "
+                           "data).")
+    status: Literal["accepted", "duplicate", "conflict", "rejected"] = Field(
+        description="accepted: on Kafka now; duplicate: this source sent this very event before (it is on "
+        "Kafka); conflict: this source sent a different event with this id before (nothing was written); "
+        "rejected: see reason and errors, nothing was written for it and its id stays free.")
     person_id: str | None = Field(default=None, description="The pseudonymous person_id the event is about; keep "
                                   "it to use as the subject of later events.")
     reason: str | None = Field(default=None, description="Why it was rejected (a stable code).")
@@ -68,6 +68,7 @@ class EventAnswer(BaseModel):
 class IngressAnswer(BaseModel):
     accepted: int
     duplicate: int
+    conflict: int = 0
     rejected: int
     results: list[EventAnswer]
 
@@ -77,21 +78,24 @@ class ErrorAnswer(BaseModel):
     detail: str
 
 
-_REQUEST_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {
-        "description": "One CloudEvents 1.0 event of the Ariane contracts (see contracts/schemas), or a JSON array "
-                       "of them. Events may carry data.identity (registrations and profile updates): intake keeps "
-                       "it in its vault and never publishes it.",
-        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}},
-}
+_BODY_SCHEMA = {
+    "description": "One CloudEvents 1.0 partner event of the Ariane contracts (contracts/schemas), or a JSON array "
+                   "of them. Events may carry data.identity (registrations and profile updates): intake keeps it in "
+                   "its vault and never publishes it.",
+    "oneOf": [{"$ref": "#/components/schemas/PartnerEvent"},
+              {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/PartnerEvent"}}]}
+_REQUEST_BODY = {"required": True, "content": {media: {"schema": _BODY_SCHEMA} for media in MEDIA_TYPES}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": IngressAnswer, "description": "Every accepted event is durably on Kafka; one answer per event."},
     400: {"model": ErrorAnswer, "description": "The body is not JSON, or neither an object nor an array."},
     401: {"model": ErrorAnswer, "description": "No valid API key or signature."},
     403: {"model": ErrorAnswer, "description": "An event's source is not the authenticated structure."},
+    409: {"model": IngressAnswer, "description": "No event could be accepted and at least one reuses the id of a "
+          "different event this source sent before (status `conflict`)."},
     413: {"model": ErrorAnswer, "description": "Body or batch too large."},
-    422: {"model": IngressAnswer, "description": "No event could be accepted; errors per event with their path."},
+    415: {"model": ErrorAnswer, "description": "Content-Type is not application/json (or a CloudEvents JSON type)."},
+    422: {"model": IngressAnswer, "description": "No event could be accepted; errors per event with their path "
+          "(never their value)."},
     503: {"model": ErrorAnswer, "description": "Kafka did not confirm in time. Retry the same request after "
           "Retry-After seconds: events already stored answer `duplicate` once they are on Kafka."},
 }
@@ -152,6 +156,9 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
     ctx: ServiceContext = request.app.state.ctx
     settings, metrics = deps.settings, deps.metrics
 
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in MEDIA_TYPES:
+        return _error(415, "unsupported_media_type", f"send the events as {MEDIA_TYPES[0]}")
     body = await _read_body(request, settings.max_body_bytes)
     if body is None:
         return _error(413, "too_large", f"request body above {settings.max_body_bytes} bytes")
@@ -173,58 +180,59 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
         return _error(403, "forbidden_source",
                       f"events {foreign[:20]} do not have source {structure!r}, the structure of this key")
 
-    answers: dict[int, EventAnswer] = {}
-    valid: list[tuple[int, Envelope]] = []
-    for index, item in enumerate(items):
-        raw_id = item.get("id") if isinstance(item.get("id"), str) else None
-        try:
-            event = parse_event(item)
-        except ContractError as exc:
-            answers[index] = EventAnswer(index=index, id=raw_id, status="rejected", reason="invalid_event",
-                                         errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type) for e in exc.errors])
-            metrics.count("rejected", "http", structure, str(item.get("type"))[:80], "invalid_event")
-            continue
-        if not is_partner_event(event.type):
-            answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason="not_a_partner_event",
-                                         detail=f"{event.type} is emitted by Ariane's services, not by partners")
-            metrics.count("rejected", "http", structure, event.type, "not_a_partner_event")
-            continue
-        valid.append((index, event))
-
+    answers: list[EventAnswer] = []
     waiting: list[int] = []
-    if valid:
-        where = Where(f"{HTTP_TOPIC}:{structure}")
-        async with ctx.session_factory() as session, session.begin():
-            uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
-                             topic_prefix=ctx.settings.topic_prefix)
-            for index, event in valid:
-                try:
-                    applied = await apply_once(uow, event, where, partial(accept, deps=deps))
-                except Refused as exc:
-                    answers[index] = EventAnswer(index=index, id=event.id, status="rejected", reason=exc.reason,
-                                                 detail=exc.detail)
-                    metrics.count("rejected", "http", structure, event.type, exc.reason)
-                    continue
-                rows = await _outbox_ids_for(uow, event.id)
-                waiting += [row_id for row_id, _key in rows]
-                if applied.duplicate:
-                    # First stored by an earlier attempt: answered once those rows are on Kafka too.
-                    answers[index] = EventAnswer(index=index, id=event.id, status="duplicate",
-                                                 person_id=rows[0][1] if rows else None)
-                    metrics.count("duplicate", "http", structure, event.type)
-                    continue
-                accepted = applied.result
-                assert accepted is not None
-                answers[index] = EventAnswer(index=index, id=event.id, status="accepted",
-                                             person_id=accepted.person_id)
-                metrics.count_accepted("http", deps.structures.source_label(event.source), event.type,
-                                       accepted.emitted, accepted.flagged_for_review)
-    results = [answers[i] for i in range(len(items))]
-    tally = {s: sum(1 for a in results if a.status == s) for s in ("accepted", "duplicate", "rejected")}
+    async with ctx.session_factory() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
+        for index, item in enumerate(items):
+            verdict = await admit(item, uow, deps, ingress="http")
+            if verdict.published_id is not None:
+                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
+                waiting += [row_id for row_id, _key in await _outbox_ids_for(uow, verdict.published_id)]
+            answers.append(EventAnswer(
+                index=index, id=verdict.id, status=verdict.status, person_id=verdict.person_id, reason=verdict.reason,
+                detail=verdict.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
+                                               for e in verdict.errors]))
+    tally = {s: sum(1 for a in answers if a.status == s) for s in ("accepted", "duplicate", "conflict", "rejected")}
     if waiting and not await ctx.relay.wait_published(waiting, settings.publish_timeout_s):
         return _error(503, "broker_unavailable",
                       "the events are stored but Kafka has not confirmed them yet; retry the same request later",
                       {"Retry-After": str(settings.retry_after_s)})
-    answer = IngressAnswer(results=results, **tally)
-    status = 422 if tally["rejected"] == len(results) else 202
+    answer = IngressAnswer(results=answers, **tally)
+    status = 202 if tally["accepted"] + tally["duplicate"] else 409 if tally["conflict"] else 422
     return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """Intake's OpenAPI document: the app's, with the real partner event schemas as the request body and
+    /metrics as the Prometheus text it is."""
+    document = app.openapi()
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    variants = []
+    for event_type in sorted(PARTNER_TYPES):
+        cls = EVENT_TYPES[event_type]
+        schema = event_schema(cls)
+        name = cls.__name__
+        for def_name, definition in schema.pop("$defs", {}).items():
+            components[f"{name}_{def_name}"] = _rebased(definition, name)
+        schema.pop("$schema", None)
+        components[name] = _rebased(schema, name)
+        variants.append({"$ref": f"#/components/schemas/{name}"})
+    components["PartnerEvent"] = {"description": "A partner event: one of the v1 contracts partners may send.",
+                                  "oneOf": variants}
+    metrics = document.get("paths", {}).get("/metrics", {}).get("get")
+    if metrics:
+        metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+        metrics["responses"]["200"]["description"] = "Prometheus text exposition format."
+    return document
+
+
+def _rebased(node: Any, prefix: str) -> Any:
+    """A JSON Schema whose local $refs (#/$defs/X) point at the document's components (#/components/schemas/P_X)."""
+    if isinstance(node, dict):
+        return {k: (f"#/components/schemas/{prefix}_{v.removeprefix('#/$defs/')}"
+                    if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/") else _rebased(v, prefix))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rebased(v, prefix) for v in node]
+    return node

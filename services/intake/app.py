@@ -15,7 +15,7 @@ from contracts.territory import Territory, load_territory
 from services.intake.api import router
 from services.intake.domain.admission import KnownStructures
 from services.intake.domain.redaction import redact_original
-from services.intake.handlers import HANDLERS, refuse_non_partner
+from services.intake.handlers import HANDLERS, parse_inbound
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.store.identities import IdentityResolver
@@ -60,7 +60,7 @@ async def start(ctx: ServiceContext, settings: IntakeSettings | None = None) -> 
     deps = IntakeDeps(settings=settings, territory=territory, structures=KnownStructures.of(territory), vault=vault,
                       resolver=IdentityResolver(settings.territory_key, vault), metrics=metrics)
     log.info("intake_ready", territory=territory.id, structures=len(territory.structures))
-    return Wiring(deps=deps, handler=route(HANDLERS, deps, otherwise=refuse_non_partner),
+    return Wiring(deps=deps, handler=route(HANDLERS, deps),
                   tasks=[vault_size_gauge(ctx.session_factory, metrics)])
 
 
@@ -68,4 +68,5 @@ def definition(settings: IntakeSettings | None = None) -> ServiceDefinition:
     """The intake service; `settings` lets tests pin secrets and limits without touching the environment."""
     return ServiceDefinition(name="intake", default_port=8101, metadata=metadata, tables=tables,
                              versions_dir=VERSIONS_DIR, start=partial(start, settings=settings),
-                             consumes=(topics.INBOUND,), routers=[router], redact=redact_original)
+                             consumes=(topics.INBOUND,), routers=[router], parse=parse_inbound,
+                             redact=redact_original)

@@ -1,23 +1,33 @@
-"""Accept one partner event: check it against the territory, resolve the person, emit the canonical event.
+"""Admit one partner event: the same checks and the same verdict whichever way it came.
 
-`accept` is shared by both ingress paths, each through the runtime's `apply_once`: the Kafka consumer of
-ariane.inbound.v1 (through `HANDLERS`) and POST /v1/events (api.py, inside the request's transaction). What
-must be refused raises Refused, a PermanentError whose message never quotes an identity.
+`admit` is shared by both ingress paths: POST /v1/events (api.py, inside the request's transaction) and the
+consumer of ariane.inbound.v1 (`on_inbound`, through `HANDLERS`). It checks the envelope, the dates, personal
+data and the structures named, then tells a duplicate (same source, id and content) from a conflict (same
+source and id, other content), then `accept`s: the person, and what is published. A refused event writes
+nothing, so its id stays free for the corrected event. Refusals never quote a value, only field names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import structlog
 
 from contracts import topics
 from contracts.envelope import Envelope
-from contracts.events import EVENT_TYPES, PARTNER_TYPES
+from contracts.events import ContractError, FieldError, parse_event
 from contracts.people import PersonProfileUpdated, PersonRegistered
-from services.intake.domain import identity, publication
+from services.intake.domain import checks, identity, pii, publication
+from services.intake.domain.admission import is_partner_event, type_label
+from services.intake.domain.redaction import redact_original
+from services.intake.store import events as accepted_events
 from services.intake.store.identities import Outcome
+from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
 from services.runtime.unit_of_work import UnitOfWork
@@ -91,9 +101,6 @@ async def _person_of_subject(event: Envelope, uow: UnitOfWork, deps: IntakeDeps)
 
 async def accept(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> Accepted:
     """Accept one partner event: the person it is about, then what intake publishes of it."""
-    problems = deps.structures.problems(event)
-    if problems:
-        raise Refused("unknown_structure", "; ".join(problems))
     outcome = None
     if isinstance(event, PersonRegistered):
         person_id, outcome = await _person_of_registration(event, uow, deps)
@@ -108,23 +115,157 @@ async def accept(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> Accepted
                     outcome.flagged_for_review if outcome else 0)
 
 
-async def on_partner_event(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> None:
-    """A partner event read on ariane.inbound.v1: accepted as over HTTP; a refusal goes to the dead-letter topic."""
+Status = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+
+@dataclass
+class Verdict:
+    """What intake decided for one event; `id` is the event's id when it is safe to repeat it back."""
+
+    status: Status
+    id: str | None = None
+    person_id: str | None = None
+    published_id: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def _safe_id(raw: Mapping[str, Any]) -> str | None:
+    value = raw.get("id")
+    if isinstance(value, str) and 0 < len(value) <= 128 and not pii.kinds_in(value):
+        return value
+    return None
+
+
+def _contract_errors(exc: ContractError) -> list[FieldError]:
+    """Contract errors without the values pydantic may quote (an unknown type is not repeated back)."""
+    return [FieldError(e.loc, "Unknown event type" if e.type == "unknown_event_type" else e.msg, e.type)
+            for e in exc.errors]
+
+
+def _refused(raw: Mapping[str, Any], reason: str, detail: str, errors: list[FieldError] | None = None) -> Verdict:
+    return Verdict("rejected", _safe_id(raw), reason=reason, detail=detail, errors=errors or [])
+
+
+async def admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps, *, ingress: str) -> Verdict:
+    """Check one partner event and accept it unless it was accepted before; count the verdict."""
+    verdict = await _admit(raw, uow, deps)
+    source = raw.get("source") if isinstance(raw, Mapping) else None
+    event_type = raw.get("type") if isinstance(raw, Mapping) else None
+    deps.metrics.count(verdict.status, ingress, deps.structures.source_label(source), type_label(event_type),
+                       verdict.reason or "")
+    if verdict.status != "accepted":
+        log.info("not_accepted", status=verdict.status, reason=verdict.reason, ingress=ingress,
+                 type=type_label(event_type), fields=sorted({e.loc for e in verdict.errors})[:10])
+    return verdict
+
+
+async def _admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps) -> Verdict:  # noqa: C901 - one linear pipeline
+    if not isinstance(raw, Mapping):
+        return Verdict("rejected", reason="invalid_event", detail="an event is a JSON object",
+                       errors=[FieldError("", "An event must be a JSON object", "model_type")])
+    missing = checks.missing_attributes(raw)
+    if missing:
+        return _refused(raw, "invalid_event", "CloudEvents requires id, source, specversion and type", missing)
     try:
-        accepted = await accept(event, uow, deps)
+        event = parse_event(raw)
+    except ContractError as exc:
+        return _refused(raw, "invalid_event", "the event does not follow its contract", _contract_errors(exc))
+    if not is_partner_event(event.type):
+        return _refused(raw, "not_a_partner_event", "this type is emitted by Ariane's services, not by partners")
+
+    digest = checks.content_sha256(raw)
+    seen = await accepted_events.accepted(uow.session, event.source, event.id)
+    if seen is not None:
+        if seen.content_sha256 == digest:
+            return Verdict("duplicate", _safe_id(raw), person_id=seen.person_id, published_id=seen.published_id)
+        return Verdict("conflict", _safe_id(raw), reason="id_conflict",
+                       detail="this source already sent a different event with this id: a new event needs a new id")
+
+    problems = checks.date_problems(event, raw, checks.Window(deps.clock()))
+    if problems:
+        return _refused(raw, "implausible_event", "dates or times that make no sense", problems)
+    if deps.settings.pii_firewall:
+        problems = checks.personal_data_problems(event, raw)
+        if problems:
+            return _refused(raw, "personal_data", "personal data outside data.identity, or an identifier that "
+                            "does not follow its pattern", problems)
+    unknown = deps.structures.problems(event)
+    if unknown:
+        return _refused(raw, "unknown_structure", "; ".join(unknown))
+    foreign = deps.structures.impersonations(event)
+    if foreign:
+        return _refused(raw, "forbidden_structure", "; ".join(foreign))
+
+    published = checks.published_id(event.id, event.source,
+                                     await accepted_events.id_is_published(uow.session, event.id))
+    try:
+        async with uow.session.begin_nested():
+            outcome = await accept(event.model_copy(update={"id": published}) if published != event.id else event,
+                                   uow, deps)
+            await accepted_events.record(uow.session, source=event.source, event_id=event.id,
+                                         content_sha256=digest, published_id=published, person_id=outcome.person_id)
     except Refused as exc:
-        deps.metrics.count("rejected", "kafka", deps.structures.source_label(event.source), event.type, exc.reason)
-        raise
-    deps.metrics.count_accepted("kafka", deps.structures.source_label(event.source), event.type, accepted.emitted,
-                                accepted.flagged_for_review)
+        return _refused(raw, exc.reason, exc.detail)
+    deps.metrics.count_merges(outcome.emitted, outcome.flagged_for_review)
+    return Verdict("accepted", _safe_id(raw), person_id=outcome.person_id, published_id=published)
 
 
-async def refuse_non_partner(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> None:
-    """Anything else on ariane.inbound.v1 is what Ariane's services emit: never accepted from a partner."""
-    deps.metrics.count("rejected", "kafka", deps.structures.source_label(event.source), event.type,
-                       "not_a_partner_event")
-    raise Refused("not_a_partner_event", f"{event.type} is emitted by Ariane's services, not by partners")
+# --------------------------------------------------------------------------- the Kafka path
 
 
-# Every type a partner may send is accepted the same way; the rest goes to `refuse_non_partner` (app.py).
-HANDLERS: HandlerTable = {EVENT_TYPES[t]: on_partner_event for t in sorted(PARTNER_TYPES)}
+class InboundRecord(Envelope):
+    """A record read on ariane.inbound.v1, as the runtime hands it over: intake parses and judges it itself,
+    so that a refusal is dead-lettered the same way as over HTTP and never consumes the event's id. Each
+    delivery gets its own id: whether an event was accepted before is intake's (source, id) record."""
+
+    short_type: ClassVar[str] = "intake.inbound_record"
+    type: Literal["ariane.intake.inbound_record"] = "ariane.intake.inbound_record"
+    data: bytes
+
+
+def parse_inbound(raw: bytes) -> InboundRecord:
+    """The runtime's parser for ariane.inbound.v1: never fails, never reads the record's key."""
+    return InboundRecord(id=f"inbound:{uuid.uuid4().hex}", source=publication.SERVICE_SOURCE, subject="inbound",
+                         time=datetime.now(timezone.utc), data=raw)
+
+
+@dataclass(frozen=True)
+class _IntakeLetter(DeadLetter):
+    """A dead letter named by the digest of the refused bytes, keyed by partition (never a partner's key)."""
+
+    digest: str = ""
+
+    @property
+    def letter_id(self) -> str:
+        return f"dlq:{self.service}:{self.topic}:{self.digest[:32]}"
+
+
+async def on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -> None:
+    """A partner event read on ariane.inbound.v1: admitted as over HTTP; anything else is dead-lettered,
+    redacted, with its reason."""
+    try:
+        raw = json.loads(record.data)
+    except (ValueError, UnicodeDecodeError):
+        raw = None
+        verdict = Verdict("rejected", reason="unparseable", detail="the record is not JSON")
+        deps.metrics.count("rejected", "kafka", "unknown", "unknown", "unparseable")
+    else:
+        verdict = await admit(raw, uow, deps, ingress="kafka")
+    if verdict.status in ("accepted", "duplicate"):
+        return
+    # Where the runtime is reading (it binds the record's position to the log context of each record).
+    position = structlog.contextvars.get_contextvars()
+    letter = _IntakeLetter(
+        service="intake", reason=f"{verdict.reason}: {verdict.detail}"[:2000],
+        topic=str(position.get("topic", uow.topic_prefix + topics.INBOUND)),
+        partition=int(position.get("partition", -1)), offset=int(position.get("offset", -1)), key=None,
+        original=redact_original(record.data), errors=tuple(e.as_dict() for e in verdict.errors),
+        digest=checks.content_sha256({"bytes": record.data.hex()}))
+    await uow.dead_letter(letter)
+    log.warning("dead_lettered", reason=verdict.reason, letter_id=letter.letter_id)
+
+
+# ariane.inbound.v1 is read through `parse_inbound`: every record reaches `on_inbound`.
+HANDLERS: HandlerTable = {InboundRecord: on_inbound}

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from contracts.envelope import Envelope
+from contracts.events import EVENT_TYPES
 from contracts.people import PersonIdentitiesMerged
+
+
+OUTCOMES = frozenset({"accepted", "duplicate", "conflict", "rejected"})
+INGRESS = frozenset({"http", "kafka"})
+LABELLED_TYPES = frozenset(EVENT_TYPES) | {"unknown"}
+# Why an event was refused: the stable codes of answers and dead letters.
+REASONS = frozenset({"", "invalid_event", "not_a_partner_event", "implausible_event", "personal_data",
+                     "unknown_structure", "forbidden_structure", "unknown_person", "identity_missing",
+                     "identity_incomplete", "id_conflict", "unparseable"})
 
 
 @dataclass(frozen=True)
@@ -37,12 +47,13 @@ class IntakeMetrics:
         )
 
     def count(self, outcome: str, ingress: str, source: str, event_type: str, reason: str = "") -> None:
-        self.events.labels(outcome, ingress, source[:64], event_type[:80], reason[:40]).inc()
+        """Every label from a closed set: callers pass validated values; anything else is counted as unknown."""
+        self.events.labels(outcome if outcome in OUTCOMES else "unknown", ingress if ingress in INGRESS else "unknown",
+                           source[:64], event_type if event_type in LABELLED_TYPES else "unknown",
+                           reason if reason in REASONS else "other").inc()
 
-    def count_accepted(self, ingress: str, source: str, event_type: str, emitted: Sequence[Envelope],
-                       flagged_for_review: int) -> None:
-        """An accepted event, the merges it caused (by rule) and the pairs it flagged for review."""
-        self.count("accepted", ingress, source, event_type)
+    def count_merges(self, emitted: Sequence[Envelope], flagged_for_review: int) -> None:
+        """The merges an accepted event caused (by rule) and the pairs it flagged for review."""
         for merge in emitted:
             if isinstance(merge, PersonIdentitiesMerged):
                 self.merges.labels(merge.data.rule).inc()

@@ -32,6 +32,8 @@ class IntakeSettings(BaseSettings):
                                      description="How long a request waits for its events to reach Kafka before 503.")
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503.")
     signature_window_s: int = Field(default=300, ge=1, description="Accepted clock skew of a signed request.")
+    pii_firewall: bool = Field(default=True, description="Refuse events holding personal data outside "
+                               "data.identity. On in every deployment; off only to prove that a test detects it.")
 
     @property
     def territory_key(self) -> bytes:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 from datetime import datetime
 
 KEY_PREFIX = "ak_"
 SIGNATURE_HEADER = "x-ariane-signature"
 KEY_ID_HEADER = "x-ariane-key-id"
 TIMESTAMP_HEADER = "x-ariane-timestamp"
+# Unix seconds, optionally with a fraction: nothing else is a timestamp.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
 
 
 def secret_sha256(secret: str) -> str:
@@ -49,11 +53,10 @@ def is_fresh(timestamp: str, now: datetime, window_s: int) -> bool:
     """A signed request counts only within the replay window around its timestamp.
 
     A replay inside the window can only repeat the same events, which the inbox answers as duplicates."""
-    try:
-        sent_at = float(timestamp)
-    except ValueError:
-        return False
-    return abs(now.timestamp() - sent_at) <= window_s
+    if not _TIMESTAMP.fullmatch(timestamp):
+        return False  # "nan", "inf", "1e99", signs and spaces are not a time
+    sent_at = float(timestamp)
+    return math.isfinite(sent_at) and abs(now.timestamp() - sent_at) <= window_s
 
 
 def signature_matches(key: bytes, timestamp: str, body: bytes, signature: str) -> bool:

@@ -56,6 +56,21 @@ class ReviewRow(Base, table=True):
     cause_event_id: str = Field(max_length=160)
 
 
+class EventRow(Base, table=True):
+    """A partner event intake accepted, by (source, id) as CloudEvents makes them unique: its content digest
+    tells the same event sent again (duplicate) from another event reusing the id (conflict). Refused events
+    leave no row, so a corrected event may reuse their id."""
+
+    __tablename__ = "intake_event"
+    source: str = Field(primary_key=True, max_length=128)
+    event_id: str = Field(primary_key=True, max_length=128)
+    content_sha256: str = Field(max_length=64)
+    published_id: str = Field(max_length=160, index=True, description="The id it was published under.")
+    person_id: str | None = Field(default=None, max_length=64)
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True),
+                                                                      server_default=func.now()))
+
+
 class ApiKeyRow(Base, table=True):
     """A structure's API key: only the SHA-256 of the secret, and the signing key sealed by the master key."""
 

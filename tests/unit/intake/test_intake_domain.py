@@ -113,7 +113,9 @@ def test_partner_reference_may_be_prefixed_by_the_source():
     assert domain.partner_ref_of("ML-1", "mission_locale_angevine") == "ML-1"
 
 
-def test_unknown_structures_are_named():
+def test_unknown_structures_are_named_by_field_never_by_value():
     known_ids = frozenset({"a_b"})
-    assert admission.unknown_structures("a_b", ["a_b"], known_ids, known_ids) == []
-    assert len(admission.unknown_structures("zz", ["yy"], known_ids, known_ids)) == 2
+    assert admission.unknown_structures("a_b", [("structure_id", "a_b")], known_ids, known_ids) == []
+    problems = admission.unknown_structures("zz", [("structure_id", "yy")], known_ids, known_ids)
+    assert len(problems) == 2 and "data.structure_id" in problems[1]
+    assert not any("zz" in p or "yy" in p for p in problems)
