@@ -11,8 +11,16 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+)
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import topics
@@ -221,21 +229,17 @@ class HttpSender(Sender):
         if key is None:
             raise RuntimeError(f"no API key for structure {source!r}")
         body = b"[" + b",".join(e.to_json_bytes() for e in batch) + b"]"
-        for attempt in range(self.retries):
-            try:
-                response = await self.client.post("/v1/events", content=body, headers={
-                    "authorization": f"Bearer {key}", "content-type": "application/json"})
-            except httpx.TransportError:
-                # A kept-alive connection the server closed as we reused it, say. Resending is safe: intake
-                # answers "duplicate" for the events it already has.
-                if attempt == self.retries - 1:
-                    raise
-                await asyncio.sleep(0.2)
-                continue
-            if response.status_code == 503:
-                await asyncio.sleep(min(float(response.headers.get("retry-after", "1")), 5.0))
-                continue
-            break
+        headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+        # As a partner's client should: resend after a dropped connection (intake answers "duplicate" for the
+        # events it already has) a bounded number of times, and after a 503 wait what Retry-After says.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(httpx.TransportError) | retry_if_result(_is_unavailable),
+            stop=stop_after_attempt(self.retries), wait=_retry_after_or(0.2), reraise=True,
+            retry_error_callback=lambda state: state.outcome.result()):
+            with attempt:
+                response = await self.client.post("/v1/events", content=body, headers=headers)
+            if not attempt.retry_state.outcome.failed:
+                attempt.retry_state.set_result(response)
         if response.status_code not in (202, 422):
             raise RuntimeError(f"intake answered {response.status_code}: {response.text[:300]}")
         for answer in response.json()["results"]:
@@ -245,6 +249,22 @@ class HttpSender(Sender):
             elif answer.get("person_id") and event.type.endswith("person.registered"):
                 self.directory.person_by_event[event.id] = answer["person_id"]
         self.sent += len(batch)
+
+
+def _is_unavailable(response: httpx.Response) -> bool:
+    return response.status_code == 503
+
+
+def _retry_after_or(default_s: float):  # noqa: ANN202
+    """Wait what the last 503's Retry-After says (at most 5 s), or `default_s` after a transport error."""
+
+    def wait(state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            return min(float(outcome.result().headers.get("retry-after", "1")), 5.0)
+        return default_s
+
+    return wait
 
 
 def load_api_keys(path: str) -> dict[str, str]:
