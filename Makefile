@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-postgres setup kafka-jars prometheus lint contracts-check clean
+.PHONY: demo test test-unit test-postgres chaos setup kafka-jars prometheus lint contracts-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -40,6 +40,14 @@ test: setup prometheus lint contracts-check
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
+
+## Faults on purpose: a territory year through the services as processes (two instances of referral and of
+## followup) while each service is killed -9 three times, the broker is killed and paused, and reporting's SQLite
+## disk fills up (or PostgreSQL restarts); then every figure against the ground truth, lags, duplicates, dead
+## letters, and the table of faults. CHAOS_ARGS="--database both" adds PostgreSQL (a private cluster).
+CHAOS_ARGS ?= --people 1000 --days 365 --database sqlite
+chaos: setup
+	$(BIN)/python -m tests.chaos.chaos_year $(CHAOS_ARGS)
 
 ## The same suites on a private local PostgreSQL (installed and started when absent).
 test-postgres:

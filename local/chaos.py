@@ -421,14 +421,19 @@ class Injector:
         if child.pid == pid and await self._live(fault.target) == 503:
             # A core loop crashed and the process did not exit: what a liveness probe sees, and restarts.
             os.kill(pid, signal.SIGKILL)
-            probed = "; /health/live said dead and the process stayed up: killed as a liveness probe would"
+            probed = "killed"
         while child.pid == pid and probed:
             await asyncio.sleep(0.05)
         await self._until_healthy(fault.target)
         fault.back_at = time.monotonic()
-        what = (f"{after - before:.0f} failed write(s) retried" if child.pid == pid
-                else f"the process exited (pid {pid} -> {child.pid}), {after - before:.0f} retries seen before")
-        what += probed
+        if probed:
+            what = (f"{after - before:.0f} failed batch(es) retried, then a core loop crashed and the process "
+                    f"stayed up with /health/live 503 (its log could not be written either): killed as a liveness "
+                    f"probe would (pid {pid} -> {child.pid})")
+        elif child.pid != pid:
+            what = f"{after - before:.0f} failed batch(es) retried, then the process exited (pid {pid} -> {child.pid})"
+        else:
+            what = f"{after - before:.0f} failed batch(es) retried, the process rode it out"
         fault.detail = f"RLIMIT_FSIZE {limit} B (its store's size) for {self.full_disk_s:.0f} s: {what}"
 
     async def _live(self, label: str) -> int | None:
