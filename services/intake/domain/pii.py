@@ -25,7 +25,7 @@ REDACTED = "[redacted by intake]"
 _NIR = re.compile(
     r"(?<![0-9A-Za-z])([1-478])[\s.\-]?(\d{2})[\s.\-]?(0[1-9]|1[0-2]|[2-9]\d)[\s.\-]?(\d{2}|2[AaBb])[\s.\-]?"
     r"(\d{3})[\s.\-]?(\d{3})[\s.\-]?(\d{2})(?![0-9A-Za-z])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|\s*\(at\)\s*|\s*\[at\]\s*)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[^\s@<>()\[\]\",;:]+(?:@|\s*\(at\)\s*|\s*\[at\]\s*)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, 0033..., with spaces, dots or hyphens between pairs.
 _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|00)\s?33[\s.\-]?(?:\(0\)[\s.\-]?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?![0-9])")
 # SEPA country codes, upper case as IBANs are written; groups separated by single spaces or nothing.
