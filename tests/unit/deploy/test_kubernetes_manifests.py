@@ -723,3 +723,34 @@ def test_partner_check_finds_an_unknown_structure(overlay: list[Doc]) -> None:
 
 def test_every_check_is_tried_broken() -> None:
     assert {b[0] for b in BREAKAGES} == set(CHECKS)
+
+
+# ------------------------------------------------------------------------------------------ the runbook
+
+RUNBOOK = REPO / "deploy" / "RUNBOOK.md"
+
+
+def test_runbook_says_what_to_do_for_every_alert() -> None:
+    alerts = [rule["alert"] for group in yaml.safe_load(ALERTS_FILE.read_text(encoding="utf-8"))["groups"]
+              for rule in group["rules"] if "alert" in rule]
+    sections = re.findall(r"^### (\w+)", RUNBOOK.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert alerts and [a for a in alerts if a not in sections] == []
+
+
+def test_runbook_names_only_commands_that_exist() -> None:
+    import typer
+
+    from cli.main import app
+
+    root = typer.main.get_command(app)
+    text = RUNBOOK.read_text(encoding="utf-8")
+    used = set(re.findall(r"\bariane ([a-z][a-z-]+)(?: ([a-z][a-z-]+))?", text))
+    assert used
+    missing = []
+    for first, second in sorted(used):
+        command = root.commands.get(first)
+        if command is None:
+            missing.append(first)
+        elif hasattr(command, "commands") and command.commands.get(second) is None:  # a group: its subcommand
+            missing.append(f"{first} {second}")
+    assert missing == [], f"deploy/RUNBOOK.md names commands `ariane --help` does not know: {missing}"
