@@ -19,34 +19,62 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from services.reporting.domain.documents import Doc, Patch, State, join, typed
-from services.reporting.store.schema import document_table, tables
+from services.reporting.store.schema import document_table, sequence_table, tables
 
 CACHE_KEY = "ariane_reporting_cache"
+SEQUENCE = "documents"
 WRITE_CHUNK = 500
 BULK_CHUNK = 20000
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def encode(doc: Doc) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(doc)
 
 
 def decode(text: str) -> Doc:
     return typed(json.loads(text))
 
 
+def _insert(dialect: str):  # noqa: ANN202
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _on_conflict(stmt):  # noqa: ANN001, ANN202
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={
+        "doc": stmt.excluded.doc, "kind": stmt.excluded.kind, "person": stmt.excluded.person,
+        "seq": stmt.excluded.seq})
+
+
 def _upsert_many(dialect: str):  # noqa: ANN202
     """The upsert of one row, for executemany over many."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(document_table)
-    return stmt.on_conflict_do_update(index_elements=["key"], set_={"doc": stmt.excluded.doc,
-                                                                    "kind": stmt.excluded.kind})
+    return _on_conflict(_insert(dialect)(document_table))
 
 
 def _upsert(dialect: str, rows: list[dict]):  # noqa: ANN202
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(document_table).values(rows)
-    return stmt.on_conflict_do_update(index_elements=["key"], set_={"doc": stmt.excluded.doc,
-                                                                    "kind": stmt.excluded.kind})
+    return _on_conflict(_insert(dialect)(document_table).values(rows))
+
+
+def _next_seq(dialect: str):  # noqa: ANN202
+    """Take the next write number; on PostgreSQL its row stays locked until the commit, so writes commit in
+    the order of their numbers and a reader that saw number n has seen every write before it."""
+    stmt = _insert(dialect)(sequence_table).values(name=SEQUENCE, value=1)
+    return stmt.on_conflict_do_update(index_elements=["name"], set_={"value": sequence_table.c.value + 1}
+                                      ).returning(sequence_table.c.value)
+
+
+def owner(key: str, doc: Doc) -> str | None:
+    """Whose document it is: a person's or an alias's own id, else the person its facts were about."""
+    kind, _, rest = key.partition(":")
+    if kind in ("person", "alias"):
+        return rest
+    return doc.get("person")
+
+
+def _row(key: str, doc: Doc, seq: int) -> dict:
+    return {"key": key, "kind": doc["kind"], "doc": encode(doc), "person": owner(key, doc), "seq": seq}
 
 
 class BatchCache:
@@ -59,8 +87,9 @@ class BatchCache:
     def flush(self, session: Session) -> None:
         if not self.dirty:
             return
-        rows = [{"key": k, "kind": self.docs[k]["kind"], "doc": encode(self.docs[k])} for k in sorted(self.dirty)]
         dialect = session.get_bind().dialect.name
+        seq = session.execute(_next_seq(dialect)).scalar_one()
+        rows = [_row(k, self.docs[k], seq) for k in sorted(self.dirty)]
         for start in range(0, len(rows), WRITE_CHUNK):
             session.execute(_upsert(dialect, rows[start:start + WRITE_CHUNK]))
         self.dirty.clear()
@@ -114,17 +143,39 @@ async def load_state(engine: AsyncEngine) -> State:
 async def write_state(engine: AsyncEngine, state: State) -> None:
     """Write a whole projection in bulk (the replay's path): one statement compiled once and executed over
     every row (executemany), in chunks of BULK_CHUNK rows, in one transaction."""
-    upsert = _upsert_many(engine.dialect.name)
+    dialect = engine.dialect.name
+    upsert = _upsert_many(dialect)
     items = sorted(state.items())
     async with engine.begin() as conn:
+        seq = (await conn.execute(_next_seq(dialect))).scalar_one()
         for start in range(0, len(items), BULK_CHUNK):
-            rows = [{"key": k, "kind": d["kind"], "doc": encode(d)} for k, d in items[start:start + BULK_CHUNK]]
-            await conn.execute(upsert, rows)
+            await conn.execute(upsert, [_row(k, d, seq) for k, d in items[start:start + BULK_CHUNK]])
 
 
 async def count_documents(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(document_table))).scalar_one()
+
+
+async def changed_since(engine: AsyncEngine, seq: int) -> tuple[int, list[tuple[str, str | None, Doc]]]:
+    """The documents written after write number `seq` (key, person, document) and the latest number seen."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(document_table.c.key, document_table.c.person, document_table.c.doc,
+                                          document_table.c.seq).where(document_table.c.seq > seq))).all()
+    latest = max((row[3] for row in rows), default=seq)
+    return latest, [(key, person, decode(doc)) for key, person, doc, _ in rows]
+
+
+async def documents_of(engine: AsyncEngine, persons: Iterable[str], chunk: int = 500) -> State:
+    """Every document of these people (their person documents, aliases, referrals, barriers, stays...)."""
+    wanted = sorted(set(persons))
+    out: State = {}
+    async with engine.connect() as conn:
+        for start in range(0, len(wanted), chunk):
+            rows = await conn.execute(select(document_table.c.key, document_table.c.doc)
+                                      .where(document_table.c.person.in_(wanted[start:start + chunk])))
+            out.update((key, decode(doc)) for key, doc in rows)
+    return out
 
 
 async def events_applied(engine: AsyncEngine) -> int:
