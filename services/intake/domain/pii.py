@@ -41,8 +41,15 @@ def _nir_key_ok(groups: tuple[str, ...]) -> bool:
 
 
 def has_nir(text: str) -> bool:
-    """A NIR (numéro de sécurité sociale) of 15 characters whose 2-digit key is right, spaced or not."""
-    return any(_nir_key_ok(m.groups()) for m in _NIR.finditer(text))
+    """A NIR (numéro de sécurité sociale) of 15 characters with its 2-digit key, spaced or not. A wrong key is
+    still a NIR (a typo of one); the shape (sex, year, month, department, commune, order, key) is the test."""
+    return _NIR.search(text) is not None
+
+
+def nir_key_is_right(text: str) -> bool:
+    """The first NIR of a text has the right key (97 minus the number modulo 97)."""
+    match = _NIR.search(text)
+    return match is not None and _nir_key_ok(match.groups())
 
 
 def has_email(text: str) -> bool:

@@ -54,11 +54,12 @@ padding = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,;()'", max_size=20)
 
 @given(nirs(), padding, padding)
 @settings(max_examples=50)
-def test_a_nir_is_found_spaced_or_not_and_a_wrong_key_is_not_a_nir(nir, before, after):
+def test_a_nir_is_found_spaced_or_not_even_with_a_mistyped_key(nir, before, after):
     spaced, compact = nir
-    assert pii.has_nir(f"{before} {spaced} {after}") and pii.has_nir(compact)
+    assert pii.has_nir(f"{before} {spaced} {after}") and pii.has_nir(compact) and pii.nir_key_is_right(compact)
     wrong = compact[:13] + f"{(int(compact[13:]) % 97) + 1:02d}"
-    assert not pii.has_nir(wrong)
+    assert pii.has_nir(wrong) and not pii.nir_key_is_right(wrong)
+    assert not pii.has_nir(compact + "1") and not pii.has_nir(compact[:-1])
 
 
 @given(emails, phones(), ibans(), padding)
