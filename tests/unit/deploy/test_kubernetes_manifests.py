@@ -508,6 +508,8 @@ def check_autoscaling(docs: list[Doc]) -> Problems:
                 problems.append(f"ScaledObject/{name}: not on the lag of group {definition(service).group_id}")
             if metadata.get("bootstrapServers") != f"{kafka}-kafka-bootstrap:9092":
                 problems.append(f"ScaledObject/{name}: bootstrapServers is not the cluster's")
+            if metadata.get("sasl") != "scram_sha512":
+                problems.append(f"ScaledObject/{name}: the broker wants SCRAM-SHA-512 (sasl: scram_sha512)")
             auth = named(docs, "TriggerAuthentication", trigger.get("authenticationRef", {}).get("name", ""))
             if auth is None:
                 problems.append(f"ScaledObject/{name}: no TriggerAuthentication (the broker wants SCRAM)")
@@ -696,6 +698,8 @@ BREAKAGES: list[tuple[str, str, str, str, Callable[[Doc], object]]] = [
      lambda d: d["spec"].update(maxReplicaCount=12)),
     ("autoscaling", "lag of another group", "ScaledObject", "ariane-intake",
      lambda d: d["spec"]["triggers"][0]["metadata"].update(consumerGroup="ariane-referral")),
+    ("autoscaling", "KEDA without SASL", "ScaledObject", "ariane-followup",
+     lambda d: d["spec"]["triggers"][0]["metadata"].pop("sasl")),
     ("autoscaling", "two clocks", "Deployment", "ariane-clock",
      lambda d: d["spec"].update(replicas=2)),
     ("secrets", "an undocumented Secret", "Deployment", "ariane-intake",
