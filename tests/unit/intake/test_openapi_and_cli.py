@@ -13,7 +13,20 @@ def test_committed_openapi_matches_the_app():
     committed = json.loads(commands.OPENAPI_FILE.read_text(encoding="utf-8"))
     assert committed == json.loads(json.dumps(commands.openapi_document()))
     assert "/v1/events" in committed["paths"]
-    assert {"202", "400", "401", "403", "413", "422", "503"} <= set(committed["paths"]["/v1/events"]["post"]["responses"])
+    post = committed["paths"]["/v1/events"]["post"]
+    assert {"202", "400", "401", "403", "409", "413", "415", "422", "503"} <= set(post["responses"])
+
+
+def test_the_openapi_carries_the_real_event_schemas_and_metrics_as_text():
+    committed = json.loads(commands.OPENAPI_FILE.read_text(encoding="utf-8"))
+    body = committed["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["oneOf"][0] == {"$ref": "#/components/schemas/PartnerEvent"}
+    variants = committed["components"]["schemas"]["PartnerEvent"]["oneOf"]
+    assert len(variants) == 18
+    registered = committed["components"]["schemas"]["PersonRegistered"]
+    assert {"id", "source", "specversion", "type"} <= set(registered["required"])
+    assert "application/cloudevents+json" in committed["paths"]["/v1/events"]["post"]["requestBody"]["content"]
+    assert list(committed["paths"]["/metrics"]["get"]["responses"]["200"]["content"]) == ["text/plain"]
 
 
 def test_add_list_and_revoke_keys(tmp_path, monkeypatch):
