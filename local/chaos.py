@@ -68,23 +68,23 @@ class Fault:
 
 def plan_faults(seed: int, days: int, instances: dict[str, int], *, kills_per_service: int = 3,
                 broker_kills: int = 1, broker_pauses: int = 1, postgres_restarts: int = 0,
-                full_disks: Iterable[str] = ()) -> list[Fault]:
+                full_disks: Iterable[str] = (), kills_together: int = 1) -> list[Fault]:
     """Faults at seeded random days of a run of ``days`` days (never the first two nor the last), the kills of a
-    service spread over its instances in turn. Sorted by day; two faults never share a day."""
+    service spread over its instances in turn. ``kills_together`` kills of different services share a day (and
+    are injected at the same moment); any other fault has its day to itself. Sorted by day."""
     rng = random.Random(seed)
-    wanted: list[tuple[str, str]] = []
-    for service, count in instances.items():
-        for k in range(kills_per_service):
-            wanted.append((KILL, f"{service}#{k % count + 1}"))
-    wanted += [(BROKER_KILL, "broker")] * broker_kills + [(BROKER_PAUSE, "broker")] * broker_pauses
-    wanted += [(POSTGRES_RESTART, "postgres")] * postgres_restarts
-    wanted += [(FULL_DISK, f"{service}#1") for service in full_disks]
+    kills = [(KILL, f"{service}#{k % count + 1}") for k in range(kills_per_service)
+             for service, count in instances.items()]
+    groups = [kills[i:i + kills_together] for i in range(0, len(kills), kills_together)]
+    groups += [[(BROKER_KILL, "broker")]] * broker_kills + [[(BROKER_PAUSE, "broker")]] * broker_pauses
+    groups += [[(POSTGRES_RESTART, "postgres")]] * postgres_restarts
+    groups += [[(FULL_DISK, f"{service}#1")] for service in full_disks]
     candidates = list(range(3, days))
-    if len(candidates) < len(wanted):
-        raise ValueError(f"{len(wanted)} faults do not fit in {days} days (one a day, from day 3)")
-    chosen = sorted(rng.sample(candidates, len(wanted)))
-    rng.shuffle(wanted)
-    return [Fault(kind, target, day) for day, (kind, target) in zip(chosen, wanted, strict=True)]
+    if len(candidates) < len(groups):
+        raise ValueError(f"{len(groups)} days of faults do not fit in {days} days (from day 3)")
+    chosen = sorted(rng.sample(candidates, len(groups)))
+    rng.shuffle(groups)
+    return [Fault(kind, target, day) for day, group in zip(chosen, groups, strict=True) for kind, target in group]
 
 
 class PrivatePostgres:
@@ -162,8 +162,19 @@ class ChaosPipeline(LocalPipeline):
 
     async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
         await super().start(bootstrap=bootstrap, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        for label in self._by_label:
+            while await self.instance_health(label) is None:
+                if time.monotonic() > deadline:
+                    raise PipelineError(f"{label} not healthy after {timeout:.0f} s (logs in {self.run_dir})")
+                await asyncio.sleep(0.2)
+        self._poller = threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True)
+        self._poller.start()
+
+    async def _wait_healthy(self, timeout: float) -> None:
+        # The first instances have just been started: start the others beside them, then wait for the first.
         assert self.supervisor is not None
-        for child in self.supervisor.children:
+        for child in list(self.supervisor.children):
             self._by_label[f"{child.name}#1"] = child
             self._port_of[f"{child.name}#1"] = self.ports[child.name]
         for name, count in self.instances.items():
@@ -174,14 +185,7 @@ class ChaosPipeline(LocalPipeline):
                 child.start(self.supervisor.env)
                 self.supervisor.children.append(child)
                 self._by_label[label], self._port_of[label] = child, port
-        deadline = time.monotonic() + timeout
-        for label in self._by_label:
-            while await self.instance_health(label) is None:
-                if time.monotonic() > deadline:
-                    raise PipelineError(f"{label} not healthy after {timeout:.0f} s (logs in {self.run_dir})")
-                await asyncio.sleep(0.2)
-        self._poller = threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True)
-        self._poller.start()
+        await super()._wait_healthy(timeout)
 
     def _supervise(self) -> None:
         assert self.supervisor is not None
@@ -324,15 +328,18 @@ class Injector:
         self._waiting_catch_up = [f for f in self._waiting_catch_up if f.caught_up_at is None]
 
     async def _run(self) -> None:
-        for fault in self.faults:
-            while self.day < fault.day:
+        for day in sorted({fault.day for fault in self.faults}):
+            while self.day < day:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(self.rng.uniform(0.0, 1.0))
-            fault.injected_at = time.monotonic()
-            self.log(f"  day {self.day}: {fault.kind} {fault.target}")
-            await getattr(self, "_" + fault.kind.replace(" -9", "").replace(" ", "_"))(fault)
-            self._waiting_catch_up.append(fault)
-            self.log(f"  day {self.day}: {fault.target} back after {fault.back_s:.1f} s; {fault.detail}")
+            await asyncio.gather(*(self._inject(fault) for fault in self.faults if fault.day == day))
+
+    async def _inject(self, fault: Fault) -> None:
+        fault.injected_at = time.monotonic()
+        self.log(f"  day {self.day}: {fault.kind} {fault.target}")
+        await getattr(self, "_" + fault.kind.replace(" -9", "").replace(" ", "_"))(fault)
+        self._waiting_catch_up.append(fault)
+        self.log(f"  day {self.day}: {fault.target} back after {fault.back_s:.1f} s; {fault.detail}")
 
     # -- the faults -----------------------------------------------------------------------------------------------
     async def _kill(self, fault: Fault) -> None:

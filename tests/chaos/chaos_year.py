@@ -153,7 +153,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 7, database: str = "sqlite",
                          kills_per_service: int = 3, broker_kills: int = 1, broker_pauses: int = 1,
-                         store_faults: bool = True, instances: dict[str, int] | None = None,
+                         store_faults: bool = True, kills_together: int = 1, instances: dict[str, int] | None = None,
                          log=print) -> ChaosResult:  # noqa: ANN001
     """The run, from nothing to the comparison; everything it started is stopped before it returns.
 
@@ -181,7 +181,7 @@ async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 
                         territory=load_territory(DEFAULT_TERRITORY_FILE))
         truth = year.truth()
         faults = plan_faults(seed, days, instances, kills_per_service=kills_per_service, broker_kills=broker_kills,
-                             broker_pauses=broker_pauses,
+                             broker_pauses=broker_pauses, kills_together=kills_together,
                              postgres_restarts=1 if postgres and store_faults else 0,
                              full_disks=("reporting",) if store_faults and not postgres else ())
         injector = Injector(pipeline, faults, seed=seed, postgres=postgres, log=log)
