@@ -242,6 +242,11 @@ def check_kafka(docs: list[Doc]) -> Problems:
     config = kafka["spec"]["kafka"].get("config") or {}
     if config.get("auto.create.topics.enable") is not False:
         problems.append("Kafka: auto.create.topics.enable must be false (topics come from KafkaTopic resources)")
+    # The relays set aside an outbox row above ARIANE_MAX_RECORD_BYTES; above the broker's limit it would block.
+    record_limit = RuntimeSettings.model_fields["max_record_bytes"].default
+    if int(config.get("message.max.bytes", 1048588)) <= record_limit:
+        problems.append(f"Kafka: message.max.bytes {config.get('message.max.bytes')} is not above the relays' "
+                        f"ARIANE_MAX_RECORD_BYTES ({record_limit})")
     pools = [p for p in of_kind(docs, "KafkaNodePool") if label(p, "strimzi.io/cluster") == name]
     brokers = sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"])
     controllers = sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"])
@@ -654,6 +659,8 @@ BREAKAGES: list[tuple[str, str, str, str, Callable[[Doc], object]]] = [
      lambda d: d["metadata"]["annotations"].pop("strimzi.io/kraft")),
     ("kafka", "a listener without SCRAM", "Kafka", "ariane",
      lambda d: d["spec"]["kafka"]["listeners"][0].pop("authentication")),
+    ("kafka", "records smaller than the relays send", "Kafka", "ariane",
+     lambda d: d["spec"]["kafka"]["config"].update({"message.max.bytes": 500000})),
     ("kafka", "min ISR equal to replicas", "KafkaTopic", "ariane.intake.v1",
      lambda d: d["spec"]["config"].update({"min.insync.replicas": 3})),
     ("topics", "a clock with two partitions", "KafkaTopic", "ariane.clock.v1",
