@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-postgres chaos setup kafka-jars prometheus lint contracts-check clean
+.PHONY: demo test test-unit test-postgres chaos setup kafka-jars prometheus lint contracts-check clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -52,6 +52,16 @@ chaos: setup
 ## The same suites on a private local PostgreSQL (installed and started when absent).
 test-postgres:
 	ARIANE_DATABASE_URL="$$(bash deploy/postgres/ensure-postgres.sh)" $(MAKE) test
+
+## The benchmarks, each against its baseline in the same run, on a real broker (bench/README.md); not in `make test`.
+## BENCH_PEOPLE sizes the replay's simulated year; ARIANE_DATABASE_URL replays into PostgreSQL instead of SQLite;
+## BENCH_SIZES are the territory sizes of the refresh and day-tick runs (the day ticks at 100k take hours today).
+BENCH_PEOPLE ?= 5000
+BENCH_SIZES ?= 10000 100000
+bench: setup
+	$(BIN)/python bench/bench_replay.py --people $(BENCH_PEOPLE)
+	$(BIN)/python bench/bench_refresh.py --people $(BENCH_SIZES)
+	$(BIN)/python bench/bench_tick.py --people $(BENCH_SIZES)
 
 clean:
 	rm -rf .var .pytest_cache .hypothesis
