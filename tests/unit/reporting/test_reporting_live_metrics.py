@@ -1,6 +1,7 @@
 """What a coordinator scrapes from /metrics, kept up to date batch by batch, equals the whole report's figures.
 
-The events go through the runtime's real processor into a SQLite store, batch by batch, with identity merges
+The events go through the runtime's real processor into a real store (SQLite, or PostgreSQL when
+ARIANE_DATABASE_URL says so), batch by batch, with identity merges
 arriving in the middle of the story (a merge, then facts about the merged person; a chain of two merges; an
 earlier merge told late, which moves a person from one kept person to another).
 After every batch the metrics task's round reads only what was written since, and the metrics it yields are
@@ -10,8 +11,6 @@ those of the report computed from the whole store.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
-
 from prometheus_client.registry import CollectorRegistry
 
 from contracts.people import PersonIdentitiesMerged, PersonIdentitiesMergedData
@@ -50,8 +49,8 @@ def _scrape(collector: ReportCollector) -> list[tuple[str, list]]:
             for family in registry.collect()]
 
 
-async def test_metrics_follow_each_batch_and_equal_the_whole_report(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+async def test_metrics_follow_each_batch_and_equal_the_whole_report(database_url: str) -> None:
+    engine = make_engine(database_url)
     await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
     processor = EventProcessor("reporting", make_session_factory(engine), tables, on_event,
                                RuntimeMetrics.create("reporting"), RuntimeSettings())
