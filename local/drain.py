@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from local import catalogue
+from services.runtime.kafka_security import ADMIN, client_security
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,11 @@ class PipelineWatcher:
     def __init__(self, bootstrap: str, groups: Mapping[str, Sequence[str]]) -> None:
         self.bootstrap = bootstrap
         self.groups = {g: list(topics) for g, topics in groups.items()}
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        security = client_security(bootstrap, ADMIN)  # tooling: the admin principal
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
         # read_uncommitted: end offsets are high watermarks, which count the records of open transactions
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                          isolation_level="read_uncommitted")
+                                          isolation_level="read_uncommitted", **security)
         self._partitions: list[TopicPartition] = []
 
     async def start(self) -> None:

@@ -2,6 +2,10 @@
 
 Used by `ariane demo` and by the end-to-end tests, so that both exercise the same start-up a user gets:
 a private topic namespace and private stores per run, one API key per structure, services on free ports.
+
+On the local broker every client authenticates: each service as its own principal (it is given the broker's
+credentials directory and takes its own file there), this pipeline's watchers and the simulator as the admin
+(``kafka_security()``), with the ACLs of the run's topic prefix granted when its topics are created.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from local import catalogue
 from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
 from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
 from local.supervisor import Supervisor
+from services.runtime.kafka_security import ADMIN, client_security, credentials_dir_for
 
 # The services whose decisions depend on the order of what they read: between simulated days the pipeline
 # must have settled for them. Reporting's projection does not depend on order (and feeds nobody), so it
@@ -91,6 +96,7 @@ class LocalPipeline:
             "ARIANE_VAR_DIR": str(self.run_dir),
             "ARIANE_TOPIC_PREFIX": self.prefix,
             "ARIANE_KAFKA_BOOTSTRAP": self.bootstrap,
+            "ARIANE_KAFKA_CREDENTIALS_DIR": str(credentials_dir_for(self.bootstrap) or ""),
             "ARIANE_LOG_JSON": "true",
             "ARIANE_INTAKE_TERRITORY_SECRET": secrets.token_hex(32),
             "ARIANE_INTAKE_MASTER_KEY": secrets.token_hex(32),
@@ -104,6 +110,9 @@ class LocalPipeline:
         else:
             env.pop("ARIANE_DATABASE_URL", None)
         env.pop("ARIANE_HTTP_PORT", None)
+        env.pop("ARIANE_KAFKA_PRINCIPAL", None)  # each service is itself
+        if not env["ARIANE_KAFKA_CREDENTIALS_DIR"]:
+            del env["ARIANE_KAFKA_CREDENTIALS_DIR"]
         self.env = env
         return env
 
@@ -114,6 +123,10 @@ class LocalPipeline:
         if done.returncode != 0:
             raise PipelineError(f"could not issue API keys: {done.stderr.strip()[-1500:]}")
         return json.loads(keys_file.read_text(encoding="utf-8"))
+
+    def kafka_security(self, principal: str = ADMIN) -> dict:
+        """aiokafka security arguments for a client of this pipeline's broker (the simulator, the watchers)."""
+        return client_security(self.bootstrap, principal)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

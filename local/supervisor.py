@@ -1,4 +1,9 @@
-"""Run Ariane's services as separate processes, restart the ones that die, stop them all together."""
+"""Run Ariane's services as separate processes, restart the ones that die, stop them all together.
+
+Each child logs in to Kafka as its own principal: with the local broker, it finds its credentials in
+``$ARIANE_VAR_DIR/kafka/credentials/<service>.json`` (or the ``ARIANE_KAFKA_CREDENTIALS_DIR`` it is given);
+see services.runtime.kafka_security.
+"""
 
 from __future__ import annotations
 

@@ -38,14 +38,16 @@ class DirectoryReader:
 
     LEARNED = (topics.INTAKE, topics.REFERRAL, topics.FOLLOWUP)
 
-    def __init__(self, bootstrap: str, prefix: str, directory: Directory):
+    def __init__(self, bootstrap: str, prefix: str, directory: Directory, security: Mapping[str, Any] | None = None):
         self.bootstrap, self.prefix, self.directory = bootstrap, prefix, directory
+        self.security = dict(security or {})
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                         isolation_level="read_committed", auto_offset_reset="earliest")
+                                         isolation_level="read_committed", auto_offset_reset="earliest",
+                                         **self.security)
         await self.consumer.start()
         parts = []
         for name in self.LEARNED:
@@ -80,16 +82,22 @@ class DirectoryReader:
 
 
 class Sender:
-    """Base: rewrite placeholders (waiting for Ariane to publish them), then transmit; ticks over Kafka."""
+    """Base: rewrite placeholders (waiting for Ariane to publish them), then transmit; ticks over Kafka.
+
+    ``security``: the aiokafka security arguments of its Kafka clients (``security_protocol``, ``sasl_mechanism``,
+    ``sasl_plain_username``, ``sasl_plain_password``), given by the caller; none: PLAINTEXT."""
 
     def __init__(self, bootstrap: str, prefix: str = "", *, directory: Directory | None = None,
-                 resolve_timeout_s: float = 60.0, learn_from_topics: bool = True, resolve: bool = True):
+                 resolve_timeout_s: float = 60.0, learn_from_topics: bool = True, resolve: bool = True,
+                 security: Mapping[str, Any] | None = None):
         self.bootstrap, self.prefix = bootstrap, prefix
+        self.security = dict(security or {})
         self.directory = directory or Directory()
         self.rewriter = Rewriter(self.directory)
         self.resolve_timeout_s = resolve_timeout_s
         self.resolve = resolve  # False: send the events as generated, placeholders included (for tests)
-        self.reader = DirectoryReader(bootstrap, prefix, self.directory) if learn_from_topics and resolve else None
+        self.reader = (DirectoryReader(bootstrap, prefix, self.directory, self.security)
+                       if learn_from_topics and resolve else None)
         self.producer: AIOKafkaProducer | None = None
         self.pending: list[asyncio.Future] = []
         self.sent = 0
@@ -98,7 +106,7 @@ class Sender:
 
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all",
-                                         linger_ms=5)
+                                         linger_ms=5, **self.security)
         await self.producer.start()
         if self.reader:
             await self.reader.start()

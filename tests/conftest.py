@@ -4,6 +4,10 @@
 ``KAFKA_BOOTSTRAP`` when set, else a local KRaft node started from Kafka's jars
 in a session temp dir on free loopback ports, and stopped at the end. Tests
 using it are marked ``kafka`` automatically (``-m "not kafka"`` skips them).
+
+The local broker authenticates every client (SASL/SCRAM) and authorizes by ACL. In this process, services
+find their own credentials by the broker's address; the processes a test starts find them through
+``ARIANE_KAFKA_CREDENTIALS_DIR``; fixtures and direct clients use ``tests.support.kafka.admin_security``.
 """
 
 from __future__ import annotations
@@ -58,9 +62,11 @@ def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_loca
         broker.start(timeout=90)
     except kafka_local.KafkaRuntimeError as exc:
         pytest.fail(f"could not start the local Kafka broker: {exc}", pytrace=False)
+    os.environ["ARIANE_KAFKA_CREDENTIALS_DIR"] = str(broker.credentials_dir)  # for the processes tests start
     try:
         yield broker
     finally:
+        os.environ.pop("ARIANE_KAFKA_CREDENTIALS_DIR", None)
         broker.stop()
 
 

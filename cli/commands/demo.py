@@ -72,7 +72,8 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
         console.print(f"[green]✓[/] {preset}: {len(year.scripts)} people, {year.event_count()} partner events over "
                       f"{days} days, sent over HTTP with each structure's API key")
 
-        sender = HttpSender(pipeline.url("intake"), pipeline.api_keys, pipeline.bootstrap, pipeline.prefix)
+        sender = HttpSender(pipeline.url("intake"), pipeline.api_keys, pipeline.bootstrap, pipeline.prefix,
+                            security=pipeline.kafka_security())
         await sender.start()
         try:
             with Progress(TextColumn("simulated days"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

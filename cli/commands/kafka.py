@@ -51,8 +51,10 @@ def start(
             bootstrap = broker.start(timeout=timeout)
             verb = "already running" if reused else f"started in {broker.start_seconds:.1f} s"
             out.print(f"Apache Kafka {broker.version} {verb} at {bootstrap} (pid {broker.pid}, files in {broker.data_dir})")
+            out.print(f"SASL/SCRAM-SHA-512 and ACLs on; each principal's credentials in {broker.credentials_dir}")
         created = kafka_local.ensure_topics_sync(bootstrap, partitions=partitions)
-        out.print(f"topics: {len(created)} created, {len(kafka_local.topic_plan(partitions)) - len(created)} already there")
+        out.print(f"topics: {len(created)} created, {len(kafka_local.topic_plan(partitions)) - len(created)} already there;"
+                  f" {len(kafka_local.acl_plan())} ACLs granted")
     except KafkaRuntimeError as exc:
         _fail(str(exc))
 

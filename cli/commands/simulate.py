@@ -65,9 +65,10 @@ def main(
             if api_keys is None:
                 raise typer.BadParameter("--via http needs --api-keys")
             url = intake_url or f"http://127.0.0.1:{catalogue.by_name('intake').default_port}"
-            sender = HttpSender(url, load_api_keys(str(api_keys)), bootstrap, settings.topic_prefix)
+            sender = HttpSender(url, load_api_keys(str(api_keys)), bootstrap, settings.topic_prefix,
+                                security=_tooling_security(bootstrap, settings))
         else:
-            sender = KafkaSender(bootstrap, settings.topic_prefix)
+            sender = KafkaSender(bootstrap, settings.topic_prefix, security=_tooling_security(bootstrap, settings))
         asyncio.run(_send(year, sender, rate, console))
     report = truth["report"]
     console.print(f"people {report['people_registered']} · events {year.event_count()} · days {days} · "
@@ -88,3 +89,10 @@ async def _send(year, sender: Sender, rate: float | None, console: Console) -> N
     console.print(f"sent {sender.sent} events and {stats.ticks} ticks in {stats.seconds:.1f} s"
                   + (f"; {sender.unresolved} events dropped (Ariane never published what they answer)"
                      if sender.unresolved else ""))
+
+
+def _tooling_security(bootstrap: str, settings: RuntimeSettings) -> dict:
+    """The simulator plays every partner and the territory's clock at once: it runs as the admin principal."""
+    from services.runtime.kafka_security import ADMIN, client_security
+
+    return client_security(bootstrap, ADMIN, settings)

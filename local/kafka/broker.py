@@ -10,14 +10,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from local.kafka.clients import wait_ready
+from local.kafka.clients import run_sync, wait_ready
 from local.kafka.config import LOOPBACK, default_data_dir, log4j_properties, server_properties, write_properties
 from local.kafka.errors import KafkaRuntimeError, tail
 from local.kafka.jars import ensure_jars, runtime_version
 from local.kafka.ports import choose_ports
 from local.kafka.process import exit_with_parent, pid_alive, pid_is_broker, send_signal, which_java
 from local.kafka.state import PORTS_FILE, STATE_FILE, read_json, remember_ports, write_state
+from local.kafka.security import CONTROLLER, credentials_dir, ensure_credentials, principals, register_principals, \
+    scram_arguments
 from local.kafka.storage import format_storage
+from services.runtime.kafka_security import ADMIN, register_credentials_dir
 
 
 class LocalKafka:
@@ -46,6 +49,11 @@ class LocalKafka:
     @property
     def config_path(self) -> Path:
         return self.data_dir / "server.properties"
+
+    @property
+    def credentials_dir(self) -> Path:
+        """One ``<principal>.json`` per principal (owner-only): what clients authenticate with."""
+        return credentials_dir(self.data_dir)
 
     @property
     def state_path(self) -> Path:
@@ -112,17 +120,24 @@ class LocalKafka:
         classpath = str(lib / "*")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
         self._choose_ports(self.read_state() or read_json(self.ports_path))
 
         assert self.port is not None and self.controller_port is not None
+        self._set_aside_unsecured_data()
+        credentials = ensure_credentials(self.credentials_dir)
+        admin, controller = credentials[ADMIN], credentials[CONTROLLER]
         write_properties(
             self.config_path,
-            server_properties(self.data_dir, self.port, self.controller_port),
+            server_properties(self.data_dir, self.port, self.controller_port,
+                              admin=(admin.username, admin.password),
+                              controller=(controller.username, controller.password)),
             f"single-node KRaft broker, Apache Kafka {self.version}; rewritten on every start",
         )
         log4j = self.data_dir / "log4j.properties"
         write_properties(log4j, log4j_properties(self.server_log), "broker logging")
-        format_storage(java, classpath, self.data_dir, self.config_path)
+        format_storage(java, classpath, self.data_dir, self.config_path, scram_arguments(credentials))
+        register_credentials_dir(self.bootstrap, self.credentials_dir)
 
         with open(self.console_log, "ab") as console:
             self._proc = subprocess.Popen(
@@ -145,6 +160,10 @@ class LocalKafka:
                     controller_port=self.controller_port, version=self.version)
         try:
             wait_ready(self.bootstrap, timeout=max(1.0, timeout - (time.monotonic() - began)), alive=self._alive)
+            # Principals added since the storage was formatted (a new structure in the territory file) get their
+            # SCRAM user now; the admin, needed to do this, was written at format time.
+            run_sync(register_principals(self.bootstrap, self.credentials_dir,
+                                         [name for name in principals() if name != ADMIN]))
         except KafkaRuntimeError:
             self.stop(timeout=10)
             raise
@@ -183,6 +202,14 @@ class LocalKafka:
         self.port = int(state["port"])
         self.controller_port = int(state["controller_port"])
         self.version = str(state.get("version") or runtime_version())
+        register_credentials_dir(self.bootstrap, self.credentials_dir)
+
+    def _set_aside_unsecured_data(self) -> None:
+        """A log dir formatted before this broker had credentials holds no SCRAM user: nobody could log in.
+        It is moved aside (not deleted) and a fresh one is formatted with the credentials."""
+        data = self.data_dir / "data"
+        if (data / "meta.properties").exists() and not (self.credentials_dir / f"{ADMIN}.json").exists():
+            data.rename(self.data_dir / f"data.before-authentication.{int(time.time())}")
 
     def _choose_ports(self, previous: Mapping[str, Any] | None) -> None:
         """Requested ports must be free; else reuse the previous run's ports if free; else pick new ones."""
@@ -236,5 +263,9 @@ def resolve_bootstrap(data_dir: Path | None = None) -> str | None:
     env = os.environ.get("KAFKA_BOOTSTRAP", "").strip()
     if env:
         return env
-    state = LocalKafka(data_dir or default_data_dir()).live_state()
-    return str(state["bootstrap"]) if state else None
+    broker = LocalKafka(data_dir or default_data_dir())
+    state = broker.live_state()
+    if state is None:
+        return None
+    register_credentials_dir(str(state["bootstrap"]), broker.credentials_dir)
+    return str(state["bootstrap"])

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from local.kafka.errors import KafkaRuntimeError
 from services.runtime.backoff import Backoff
+from services.runtime.kafka_security import ADMIN, client_security
 
 T = TypeVar("T")
 
@@ -20,9 +21,11 @@ READY_RETRY = Backoff(base_s=0.25, ceiling_s=0.25)
 
 
 def admin(bootstrap: str, request_timeout_ms: int = 10000) -> Any:
+    """An admin client of the tooling: it authenticates as the ``admin`` principal when the broker has one."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms)
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=request_timeout_ms,
+                               **client_security(bootstrap, ADMIN))
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -13,6 +13,10 @@ A file whose pid is no longer alive is stale (the broker was killed): readers ig
 
 ``ports.json`` (``{"port": ..., "controller_port": ...}``) is written at stop and survives it, so that a
 restarted broker comes back on its previous ports when they are still free.
+
+``credentials/<principal>.json`` (``{"username", "password", "mechanism"}``, files 0600 in a 0700 directory)
+are written at the first start and kept: they are what clients log in with (services.runtime.kafka_security
+reads them by path and format). ``server.properties`` holds the admin's and the controller's passwords: 0600.
 """
 
 from __future__ import annotations

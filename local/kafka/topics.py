@@ -91,11 +91,15 @@ def topic_partitions(metadata_topics: list[dict[str, Any]]) -> dict[str, int]:
 
 
 async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:
-    """Create ALL_TOPICS that are absent (the clock with one partition); idempotent. Returns those created.
+    """Create ALL_TOPICS that are absent (the clock with one partition) and grant the principals their ACLs on
+    them (local.kafka.security); idempotent. Returns the topics created.
 
     ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker).
     """
+    from local.kafka.security import grant
+
     created = await create_topics(bootstrap, topic_plan(partitions, prefix), timeout=timeout)
+    await grant(bootstrap, prefix, timeout=timeout)
     await wait_coordinators(bootstrap, timeout=timeout)
     return created
 

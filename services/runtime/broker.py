@@ -18,13 +18,17 @@ from prometheus_client import CollectorRegistry
 
 from contracts.envelope import Envelope
 from contracts.topics import key_for
+from services.runtime.kafka_security import client_security, faststream_security
 
 
-def make_broker(bootstrap: str, *, service: str, registry: CollectorRegistry | None = None) -> KafkaBroker:
+def make_broker(bootstrap: str, *, service: str, registry: CollectorRegistry | None = None,
+                principal: str | None = None) -> KafkaBroker:
+    """``principal``: who the broker authenticates as (kafka_security); unset, the service itself."""
     middlewares = [KafkaPrometheusMiddleware(registry=registry, app_name=service)] if registry is not None else []
     return KafkaBroker(
         bootstrap,
         client_id=f"ariane-{service}",
+        security=faststream_security(client_security(bootstrap, principal or service)),
         enable_idempotence=True,
         acks="all",
         middlewares=middlewares,
@@ -33,9 +37,9 @@ def make_broker(bootstrap: str, *, service: str, registry: CollectorRegistry | N
 
 
 @asynccontextmanager
-async def connected_broker(bootstrap: str, *, service: str,
-                           registry: CollectorRegistry | None = None) -> AsyncIterator[KafkaBroker]:
-    broker = make_broker(bootstrap, service=service, registry=registry)
+async def connected_broker(bootstrap: str, *, service: str, registry: CollectorRegistry | None = None,
+                           principal: str | None = None) -> AsyncIterator[KafkaBroker]:
+    broker = make_broker(bootstrap, service=service, registry=registry, principal=principal)
     await broker.start()
     try:
         yield broker

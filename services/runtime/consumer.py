@@ -14,6 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
+from services.runtime.kafka_security import client_security
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.processor import EventProcessor
 from services.runtime.records import Record
@@ -22,10 +23,14 @@ from services.runtime.settings import RuntimeSettings
 log = structlog.get_logger("ariane.consumer")
 
 
-def make_consumer(bootstrap: str, group_id: str, topics: Sequence[str], settings: RuntimeSettings) -> AIOKafkaConsumer:
+def make_consumer(bootstrap: str, group_id: str, topics: Sequence[str], settings: RuntimeSettings,
+                  principal: str | None = None) -> AIOKafkaConsumer:
+    """``principal``: who the consumer authenticates as (kafka_security); unset, the group id without its prefix."""
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
+        **client_security(bootstrap, principal or group_id.removeprefix(settings.topic_prefix).removeprefix("ariane-"),
+                          settings),
         group_id=group_id,
         client_id=group_id,
         enable_auto_commit=False,

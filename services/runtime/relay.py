@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from contracts.topics import DEADLETTER
 from services.runtime.backoff import Backoff
 from services.runtime.errors import is_transient
+from services.runtime.kafka_security import client_security
 from services.runtime.leadership import Lease
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
@@ -77,6 +78,7 @@ class OutboxRelay:
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
+            **client_security(self.bootstrap, self.service, self.settings),
             client_id=self.group,
             transactional_id=self.group,
             enable_idempotence=True,
@@ -97,7 +99,8 @@ class OutboxRelay:
 
     async def committed_mark(self) -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group,
-                                    enable_auto_commit=False)
+                                    enable_auto_commit=False,
+                                    **client_security(self.bootstrap, self.service, self.settings))
         await consumer.start()
         try:
             return await consumer.committed(self.marker) or 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,16 @@ class RuntimeSettings(BaseSettings):
         "postgresql+asyncpg://... to use PostgreSQL (every service in one database, tables prefixed by service).",
     )
     kafka_bootstrap: str | None = Field(default=None, description="host:port of the broker; KAFKA_BOOTSTRAP also works.")
+    # Who the Kafka clients are (services.runtime.kafka_security says how these combine).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] | None = Field(
+        default=None, description="Unset: SASL_PLAINTEXT when credentials are known, else PLAINTEXT.")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(default=None, description="SASL user; wins over a credentials directory.")
+    kafka_password: SecretStr | None = None
+    kafka_credentials_dir: Path | None = Field(
+        default=None, description="A directory of <principal>.json credentials, as the local broker writes them.")
+    kafka_principal: str | None = Field(
+        default=None, description="Principal looked up in the credentials directory instead of the service's name.")
     log_json: bool = True
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"

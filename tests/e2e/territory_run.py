@@ -92,7 +92,7 @@ async def run_year(pipeline: LocalPipeline, *, bootstrap: str, people: int, seed
     client = httpx.AsyncClient(base_url=pipeline.url("intake"), timeout=60.0,
                                limits=httpx.Limits(keepalive_expiry=2.0))
     sender = HttpSender(pipeline.url("intake"), pipeline.api_keys, pipeline.bootstrap, pipeline.prefix,
-                        client=client)
+                        client=client, security=pipeline.kafka_security())
     await sender.start()
     drive_began = time.monotonic()
 

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
 from local import kafka as kafka_local
+from tests.support.kafka import admin_security
 
 pytestmark = pytest.mark.kafka
 
@@ -33,7 +34,7 @@ async def _read_until(consumer: AIOKafkaConsumer, done, timeout: float = READ_TI
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **admin_security(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -44,7 +45,7 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
 
 async def _assigned_consumer(bootstrap: str, topic: str, **kwargs) -> AIOKafkaConsumer:
     partitions = await _partitions(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **kwargs)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security(bootstrap), enable_auto_commit=False, **kwargs)
     await consumer.start()
     assert partitions, f"no partitions known for {topic}"
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -56,7 +57,7 @@ async def _assigned_consumer(bootstrap: str, topic: str, **kwargs) -> AIOKafkaCo
 async def test_idempotent_producer_delivers_1000_keyed_messages_in_order_per_key(kafka_bootstrap, unique_topic):
     topic = await unique_topic(partitions=6)
     keys = [f"person-{i:02d}" for i in range(37)]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         sent: dict[str, list[int]] = defaultdict(list)
@@ -96,7 +97,7 @@ async def test_idempotent_producer_delivers_1000_keyed_messages_in_order_per_key
 async def test_transactions_commit_is_visible_and_abort_is_not_to_read_committed(kafka_bootstrap, unique_topic):
     topic = await unique_topic(partitions=1)
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, transactional_id=f"test-tx-{uuid.uuid4().hex[:8]}"
+        bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), transactional_id=f"test-tx-{uuid.uuid4().hex[:8]}"
     )
     await producer.start()
     try:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from services.runtime.kafka_security import ADMIN, KafkaSecurityError, client_security
 from services.runtime.service import ServiceDefinition, create_app
 from services.runtime.settings import RuntimeSettings
 
@@ -23,7 +24,14 @@ def test_settings(*, kafka_bootstrap: str, database_url: str, topic_prefix: str,
 @asynccontextmanager
 async def running_service(defn: ServiceDefinition, settings: RuntimeSettings,
                           ready_timeout: float = 60) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """Start the service's lifespan, wait until its consumer has joined, yield (app, http client)."""
+    """Start the service's lifespan, wait until its consumer has joined, yield (app, http client).
+
+    A real service runs as its own Kafka principal; a test double, which has none, as the admin."""
+    if settings.kafka_principal is None:
+        try:
+            client_security(settings.bootstrap(), defn.name, settings)
+        except KafkaSecurityError:
+            settings = settings.model_copy(update={"kafka_principal": ADMIN})
     app = create_app(defn, settings)
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(app.state.ctx.consumer_ready.wait(), ready_timeout)

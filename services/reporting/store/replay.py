@@ -25,6 +25,7 @@ from services.reporting.domain.report import Report, compute
 from services.reporting.store.documents import count_documents, load_state, write_state
 from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata
 from services.runtime.db import make_engine
+from services.runtime.kafka_security import client_security
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.records import Record
 
@@ -63,6 +64,7 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
                    ) -> AsyncIterator[list[Record]]:
     """Every committed record of the topics, from offset 0 to the end offsets seen at start, in batches."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                **client_security(bootstrap, SERVICE),  # reads what reporting consumes
                                 isolation_level="read_committed", auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=8 * 1024 * 1024)
     await consumer.start()

@@ -21,6 +21,7 @@ from contracts import topics  # noqa: E402
 from services.followup.app import definition  # noqa: E402
 from services.followup.store import ClockRow, PersonRow  # noqa: E402
 from services.runtime.settings import RuntimeSettings  # noqa: E402
+from tests.support.kafka import admin_security
 from tests.support.services import running_service  # noqa: E402
 from tests.support.services import test_settings as make_settings  # noqa: E402
 
@@ -63,7 +64,7 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
     referral = [expired("A", 15, "ref-a", due_day=15)]
     async with running_service(definition(), settings) as (app, client):
         ctx = app.state.ctx
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True)
         await producer.start()
         try:
             for e in intake:

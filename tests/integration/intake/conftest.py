@@ -16,6 +16,7 @@ from services.intake.store import credentials
 from services.intake.app import definition
 from services.intake.settings import IntakeSettings
 from services.runtime.service import ServiceContext
+from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
 SECRET = "territory-secret-for-tests-0123456789"
@@ -52,7 +53,7 @@ async def intake(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
     """Every committed record of a topic, from the beginning to its current end (read_committed)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed",
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security(bootstrap), isolation_level="read_committed",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaProducer
 from conftest import contact, intake_topic, read_topic, registration
 
 from contracts import topics
+from tests.support.kafka import admin_security
 
 
 async def wait_for(predicate, timeout: float = 30.0):
@@ -32,7 +33,7 @@ async def test_inbound_events_are_accepted_deduplicated_or_dead_lettered(intake)
     intruder = registration("not_a_structure", identity={"nir": "1 85 12 49 007 666 12", "last_name": "Faux",
                                                          "first_names": "Nom", "birth_date": "1985-12-01"})
     orphan = contact("cap_emploi_49", "NOBODY-KNOWS-ME")
-    producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         inbound = intake.prefix + topics.INBOUND

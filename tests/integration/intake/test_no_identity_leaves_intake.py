@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from conftest import contact, read_topic, registration
 
 from contracts import topics
+from tests.support.kafka import admin_security
 
 PEOPLE = [
     {"nir": "2 91 03 49 007 421 77", "last_name": "Zéphirine-Quillard", "first_names": "Oriane",
@@ -67,7 +68,7 @@ async def test_scan_every_topic_and_log_line_for_planted_identities(intake, capl
     broken = registration(identity=dict(PEOPLE[1], email="not an email Brouwenstijn"))
     assert (await intake.post([update, broken, contact("mission_locale_angevine", pid)], token)).status_code == 202
     # And over Kafka: one good, one refused with its identity (dead-lettered, redacted).
-    producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap))
     await producer.start()
     try:
         for event in (registration("cap_emploi_49", identity=PEOPLE[2]),

@@ -31,6 +31,7 @@ from contracts.referrals import (
 from contracts.topics import key_for
 from services.referral.app import definition
 from services.referral.store import tables
+from tests.support.kafka import admin_security
 from tests.support.services import running_service
 from tests.support.services import test_settings as service_settings
 
@@ -180,7 +181,7 @@ def sha(token: str) -> str:
 
 
 async def referral_event_ids(bootstrap: str, topic: str) -> list[tuple[str, str]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security(bootstrap), enable_auto_commit=False,
                                 isolation_level="read_committed", auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -205,7 +206,7 @@ async def referral_event_ids(bootstrap: str, topic: str) -> list[tuple[str, str]
 async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
     monkeypatch.setenv("ARIANE_REFERRAL_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): CITE, sha(ML_TOKEN): ML}))
     settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True, linger_ms=5)
     await producer.start()
     month = Month(producer, topic_prefix)
     try:

@@ -26,6 +26,7 @@ from contracts.topics import key_for
 from services.referral.app import definition
 from services.referral.store import WebhookAttemptRow, WebhookDeliveryRow
 from services.referral.domain.webhook_targets import WebhookConfigError
+from tests.support.kafka import admin_security
 from tests.support.services import running_service
 from tests.support.services import test_settings as service_settings
 
@@ -115,7 +116,7 @@ async def until(predicate, what: str):
 
 
 async def published_referral_records(bootstrap: str, topic: str) -> list[bytes]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security(bootstrap), enable_auto_commit=False,
                                 isolation_level="read_committed", auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -148,7 +149,7 @@ async def run_scenario(script, *, tmp_path, monkeypatch, kafka_bootstrap, topic_
         settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
                                     topic_prefix=topic_prefix)
         async with running_service(definition(), settings) as (app, client):
-            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True)
             await producer.start()
             try:
                 event = young_person_registered()

@@ -26,6 +26,7 @@ from services.reporting.app import definition
 from local.sample import sample_events
 from services.reporting.store import tables
 from services.runtime.service import create_app
+from tests.support.kafka import admin_security
 from tests.support.services import test_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -156,7 +157,7 @@ async def test_every_dashboard_and_alert_expression_has_data(
             await _until(lambda: _query(prom, 'up{job="ariane-reporting"} == 1'), "a first scrape")
 
             # Events arrive while Prometheus watches, so rates and deltas see them happen.
-            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True)
             await producer.start()
             try:
                 pairs = sample_events(people=40, seed=7)

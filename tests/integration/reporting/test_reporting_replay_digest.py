@@ -22,13 +22,14 @@ from services.reporting.domain.report import build_report
 from services.reporting.store.replay import read_log, replay
 from local.sample import sample_events
 from services.reporting.store import tables
+from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 async def produce(bootstrap: str, prefix: str, pairs, poison: bytes) -> int:  # noqa: ANN001
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **admin_security(bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         futures = [await producer.send(prefix + topic, event.to_json_bytes(), key=event.subject.encode())

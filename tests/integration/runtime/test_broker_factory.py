@@ -17,7 +17,8 @@ from kafka_io import read_all
 async def test_published_ticks_are_on_the_topic_keyed_and_counted(kafka_bootstrap, topic_prefix):
     registry = CollectorRegistry()
     days = [date(2026, 3, d) for d in (1, 2, 3)]
-    async with connected_broker(kafka_bootstrap, service="clock-test", registry=registry) as broker:
+    async with connected_broker(kafka_bootstrap, service="clock-test", registry=registry,
+                                principal="clock") as broker:
         for day in days:
             await publish(broker, DayStarted.for_day(day), f"{topic_prefix}{CLOCK}")
 

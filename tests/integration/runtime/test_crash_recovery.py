@@ -73,6 +73,7 @@ async def test_sigkill_at_random_points_loses_nothing_and_counts_nothing_twice(
     await produce(kafka_bootstrap, in_topic, [_event(i) for i in range(EVENTS)])
 
     env = {**os.environ, "ARIANE_KAFKA_BOOTSTRAP": kafka_bootstrap, "ARIANE_DATABASE_URL": database_url,
+           "ARIANE_KAFKA_PRINCIPAL": "admin",  # a test double, not a service with a principal of its own
            "ARIANE_TOPIC_PREFIX": topic_prefix, "ARIANE_CONSUMER_BATCH_MAX": "15", "ARIANE_RELAY_BATCH_MAX": "10",
            "ARIANE_CONSUMER_SESSION_TIMEOUT_MS": "6000", "ARIANE_CONSUMER_POLL_MS": "50",
            "COUNTER_PORT": str(free_port())}

@@ -10,6 +10,7 @@ from simulator.directory import REFERRAL_PLACEHOLDER
 from simulator.driver import drive
 from simulator.senders import HttpSender
 from simulator.year import simulate
+from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
 
@@ -25,6 +26,7 @@ async def test_partners_post_their_events_with_their_keys(kafka_bootstrap: str, 
                 keys[structure.id] = (await credentials.add_key(session, ctx.deps.vault, structure.id)).token
         # No referral service here: answers to its referrals cannot be resolved and are dropped, counted.
         sender = HttpSender("http://service.test", keys, kafka_bootstrap, topic_prefix, client=client,
+                            security=admin_security(kafka_bootstrap),
                             resolve_timeout_s=0.2, learn_from_topics=False)
         await sender.start()
         try:

@@ -14,10 +14,11 @@ from contracts.events import parse_event
 from simulator.driver import drive
 from simulator.senders import KafkaSender
 from simulator.year import simulate
+from tests.support.kafka import admin_security
 
 
 async def _read_all(bootstrap: str, topic: str, expected: int, deadline_s: float = 60.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **admin_security(bootstrap), group_id=None, auto_offset_reset="earliest",
                                 isolation_level="read_committed", enable_auto_commit=False)
     await consumer.start()
     records = []
@@ -42,7 +43,7 @@ async def test_a_preset_sent_to_the_inbound_topic_reads_back_whole(kafka_bootstr
         drained_calls += 1
         await asyncio.sleep(0)
 
-    sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve=False)
+    sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve=False, security=admin_security(kafka_bootstrap))
     await sender.start()
     try:
         stats = await drive(days, sender, drained=drained)

@@ -22,11 +22,12 @@ from local.drain import CaughtUp
 from simulator.driver import drive
 from simulator.senders import KafkaSender
 from simulator.year import simulate
+from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
 
 async def _read(bootstrap: str, names: list[str]) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security(bootstrap), group_id=None, isolation_level="read_committed")
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()  # noqa: SLF001
@@ -56,7 +57,8 @@ async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstr
             await stack.enter_async_context(running_service(defn, settings))
         quiet = await stack.enter_async_context(
             CaughtUp(kafka_bootstrap, topic_prefix, services=("intake", "referral", "followup")))
-        sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve_timeout_s=10)
+        sender = KafkaSender(kafka_bootstrap, topic_prefix, resolve_timeout_s=10,
+                             security=admin_security(kafka_bootstrap))
         await sender.start()
         try:
             await drive(year.stream(), sender, drained=quiet)
