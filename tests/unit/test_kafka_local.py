@@ -93,15 +93,23 @@ def test_version_is_read_from_the_pom_and_keys_the_cache(monkeypatch, tmp_path: 
 
 
 def test_server_properties_describe_one_combined_kraft_node_on_loopback(tmp_path: Path):
-    props = kafka_local.server_properties(tmp_path, 19092, 19093)
+    props = kafka_local.server_properties(tmp_path, 19092, 19093, admin=("admin", "a-secret"),
+                                          controller=("controller", "c-secret"))
     expected = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": "1@127.0.0.1:19093",
-        "listeners": "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093",
-        "advertised.listeners": "PLAINTEXT://127.0.0.1:19092",
+        "listeners": "CLIENT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093",
+        "advertised.listeners": "CLIENT://127.0.0.1:19092",
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "listener.name.client.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": "User:admin;User:controller",
         "log.dirs": str(tmp_path / "data"),
         "offsets.topic.replication.factor": "1",
         "transaction.state.log.replication.factor": "1",
@@ -117,6 +125,7 @@ def test_server_properties_describe_one_combined_kraft_node_on_loopback(tmp_path
     path = tmp_path / "server.properties"
     kafka_local.write_properties(path, props, "test")
     assert kafka_local.read_properties(path) == props
+    assert path.stat().st_mode & 0o077 == 0  # it holds passwords
 
 
 def test_default_data_dir_follows_ariane_var_dir(monkeypatch, tmp_path: Path):
