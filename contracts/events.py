@@ -13,7 +13,8 @@ from contracts import topics
 from contracts.barriers import BarrierIdentified, BarrierLifted
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
-from contracts.followup import CaseClosed, CheckinDone, CheckinDue, PersonAtRisk, PersonLost, PersonReengaged
+from contracts.followup import (CaseClosed, CheckinDone, CheckinDue, PersonAtRisk, PersonLossCorrected, PersonLost,
+                                PersonReengaged)
 from contracts.pathway import (
     DispositifEntered,
     DispositifExited,
@@ -31,6 +32,7 @@ from contracts.referrals import (
     ReferralIssued,
     ReferralRefused,
     ReferralReminderSent,
+    ReferralWithdrawn,
 )
 
 Event = Annotated[
@@ -48,6 +50,7 @@ Event = Annotated[
         ReferralExpired,
         ReferralFirstAppointmentHeld,
         ReferralReminderSent,
+        ReferralWithdrawn,
         DispositifEntered,
         DispositifExited,
         JobStarted,
@@ -59,6 +62,7 @@ Event = Annotated[
         PersonAtRisk,
         PersonLost,
         PersonReengaged,
+        PersonLossCorrected,
         CaseClosed,
         DayStarted,
     ],
@@ -91,8 +95,9 @@ def _types(*classes: type[Envelope]) -> frozenset[str]:
 TOPIC_TYPES: dict[str, frozenset[str]] = {
     topics.INBOUND: PARTNER_TYPES,
     topics.INTAKE: PARTNER_TYPES | _types(PersonIdentitiesMerged),
-    topics.REFERRAL: _types(ReferralIssued, ReferralReminderSent, ReferralExpired),
-    topics.FOLLOWUP: _types(CheckinDue, PersonAtRisk, PersonLost, PersonReengaged, CaseClosed),
+    topics.REFERRAL: _types(ReferralIssued, ReferralReminderSent, ReferralExpired, ReferralWithdrawn),
+    topics.FOLLOWUP: _types(CheckinDue, PersonAtRisk, PersonLost, PersonReengaged, PersonLossCorrected,
+                               CaseClosed),
     topics.CLOCK: _types(DayStarted),
     topics.DEADLETTER: frozenset(),
 }

@@ -71,6 +71,19 @@ class PersonReengagedData(Payload):
     reengaged_on: date = Field(description="The day they were held again.", examples=["2025-06-12"])
 
 
+class PersonLossCorrectedData(Payload):
+    """An at-risk or lost episode that a late fact disproves: the person was held all along (an answer recorded
+    late, dated before the episode began). Not a re-engagement: nobody found the person again, the alert was
+    wrong, and the episode no longer counts."""
+
+    reason: LostReason = Field(description="The reason the episode was raised with.", examples=["referral_expired"])
+    since: date = Field(description="The `since` of the episode that is withdrawn.", examples=["2026-01-20"])
+    was_lost: bool = Field(description="True if person.lost had been emitted, false if only person.at_risk.",
+                           examples=[True])
+    held_by: StructureId = Field(description="The structure the late fact shows was holding the person.",
+                                 examples=["france_travail_angers_centre"])
+
+
 class CaseClosedData(Payload):
     """The person's case is closed on purpose (lasting employment, moved away, refusal, erasure…): no one needs
     to hold them any more, and they must not be counted as lost."""
@@ -121,6 +134,15 @@ class PersonReengaged(Envelope):
     type: Literal["fr.ariane.person.reengaged"] = type_field("person.reengaged")
     dataschema: str = schema_field("person.reengaged")
     data: PersonReengagedData
+
+
+class PersonLossCorrected(Envelope):
+    """fr.ariane.person.loss_corrected: an at-risk or lost episode is withdrawn, a late fact disproves it."""
+
+    short_type: ClassVar[str] = "person.loss_corrected"
+    type: Literal["fr.ariane.person.loss_corrected"] = type_field("person.loss_corrected")
+    dataschema: str = schema_field("person.loss_corrected")
+    data: PersonLossCorrectedData
 
 
 class CaseClosed(Envelope):

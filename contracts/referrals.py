@@ -103,6 +103,21 @@ class ReferralReminderSentData(Payload):
     due_date: date = Field(description="When that deadline falls.", examples=["2025-01-27"])
 
 
+class ReferralWithdrawnData(Payload):
+    """A referral Ariane issued is no longer needed and is called off: a late answer showed the person is held
+    (the re-orientation or escalation its expiry caused), or the person's case was closed. The receiving structure
+    has nothing more to do; the referral is counted as withdrawn, never as expired."""
+
+    referral_id: Identifier = _referral_id()
+    structure_id: StructureId = Field(description="The structure the referral was sent to.",
+                                      examples=["departement_49"])
+    reason_code: Literal["answered", "case_closed"] = Field(
+        description="answered: a late answer to an earlier referral made it unnecessary; case_closed: the "
+        "person's case was closed.", examples=["answered"])
+    reason: ShortText = Field(description="Why, in a sentence.",
+                              examples=["La Mission locale a accepté le 19 janvier"])
+
+
 class ReferralIssued(Envelope):
     """fr.ariane.referral.issued: a person was referred to another structure or dispositif."""
 
@@ -164,3 +179,12 @@ class ReferralReminderSent(Envelope):
     type: Literal["fr.ariane.referral.reminder_sent"] = type_field("referral.reminder_sent")
     dataschema: str = schema_field("referral.reminder_sent")
     data: ReferralReminderSentData
+
+
+class ReferralWithdrawn(Envelope):
+    """fr.ariane.referral.withdrawn: a referral is called off (no longer needed)."""
+
+    short_type: ClassVar[str] = "referral.withdrawn"
+    type: Literal["fr.ariane.referral.withdrawn"] = type_field("referral.withdrawn")
+    dataschema: str = schema_field("referral.withdrawn")
+    data: ReferralWithdrawnData

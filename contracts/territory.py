@@ -41,6 +41,18 @@ class Structure(_Strict):
     communes: tuple[CommuneInsee, ...] = ()
     audience: Audience = Audience()
     webhook_url: str | None = Field(default=None, description="Optional outbound webhook for referral notices.")
+    acts_for: tuple[StructureId, ...] = Field(
+        default=(), description="Structures this one may send events for (a delegation, e.g. a platform that "
+        "keys in the files of partner structures); intake accepts their id in an event's data from this sender.")
+
+
+class Coordinator(_Strict):
+    """The territory's coordinator: a role of its own, with its own id (its worklist, its credentials, the
+    escalations sent to it), distinct from every structure, even the one whose staff hold the role."""
+
+    id: StructureId = Field(description="The coordinator's own id: not the id of any structure.")
+    name: str = Field(min_length=1)
+    led_by: StructureId | None = Field(default=None, description="The structure whose staff hold the role.")
 
 
 class Dispositif(_Strict):
@@ -103,7 +115,7 @@ class Territory(_Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     timezone: str = "Europe/Paris"
-    coordinator: StructureId = Field(description="The structure that must act when no one else can.")
+    coordinator: Coordinator = Field(description="Who must act when no structure can: a role, not a structure.")
     structures: tuple[Structure, ...]
     dispositifs: tuple[Dispositif, ...] = ()
     orientation: tuple[OrientationRule, ...]
@@ -119,8 +131,11 @@ class Territory(_Strict):
             raise ValueError(f"duplicate structure ids: {sorted(dup)}")
         known = set(ids)
         problems = []
-        if self.coordinator not in known:
-            problems.append(f"coordinator {self.coordinator!r} is not a structure")
+        if self.coordinator.id in known or self.coordinator.id in {d.id for d in self.dispositifs}:
+            problems.append(f"coordinator id {self.coordinator.id!r} is a structure's or dispositif's: it needs "
+                            "its own")
+        if self.coordinator.led_by is not None and self.coordinator.led_by not in known:
+            problems.append(f"coordinator led_by {self.coordinator.led_by!r} is not a structure")
         problems += [f"dispositif {d.id!r}: operator {d.operator!r} is not a structure"
                      for d in self.dispositifs if d.operator not in known]
         problems += [f"orientation rule {r.id!r}: target {r.to!r} is not a structure"

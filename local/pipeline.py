@@ -90,7 +90,7 @@ class LocalPipeline:
     def _service_env(self) -> dict[str, str]:
         territory = load_territory(self.territory_file)
         self.coordinator_token = secrets.token_urlsafe(24)
-        tokens = json.dumps({hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator})
+        tokens = json.dumps({hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator.id})
         env = {
             **os.environ,
             "ARIANE_VAR_DIR": str(self.run_dir),

@@ -224,7 +224,7 @@ def evaluate(p: Parcours, today: date, territory: Territory) -> tuple[Status, li
         lost_on = gap[0] + timedelta(days=th.lost_after_days + grace)
         state = "lost" if today >= lost_on else "at_risk" if today >= at_risk_on else "between"
         status = Status(state, gap_key(gap[1], gap[0]), gap[1], gap[0],
-                        gap[2] or p.referent or territory.coordinator, at_risk_on)
+                        gap[2] or p.referent or territory.coordinator.id, at_risk_on)
     else:
         status = Status("held" if p.holds else "waiting")
     missed: list[tuple[str, date]] = []

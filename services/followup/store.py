@@ -69,7 +69,7 @@ def to_file(row: PersonRow, zone: ZoneInfo) -> PersonFile:
     """The person's file as the rules read it; each fact's day is taken in the territory's `zone`."""
     raw = json.loads(row.emitted or "{}")
     emitted = Emitted(frozenset(raw.get("at_risk", ())), dict(raw.get("lost", {})), frozenset(raw.get("reengaged", ())),
-                      frozenset(raw.get("checkins", ())), raw.get("closed"))
+                      frozenset(raw.get("checkins", ())), raw.get("closed"), frozenset(raw.get("corrected", ())))
     return PersonFile(row.person_id, tuple(Fact.from_json(f, zone) for f in json.loads(row.facts)), emitted)
 
 
@@ -77,7 +77,7 @@ def write_file(row: PersonRow, file: PersonFile, status: Status) -> None:
     e = file.emitted
     row.facts = json.dumps([f.to_json() for f in sorted(file.facts, key=lambda f: f.order)])
     row.emitted = json.dumps({"at_risk": sorted(e.at_risk), "lost": e.lost, "reengaged": sorted(e.reengaged),
-                              "checkins": sorted(e.checkins), "closed": e.closed})
+                              "checkins": sorted(e.checkins), "closed": e.closed, "corrected": sorted(e.corrected)})
     row.state, row.reason, row.since = status.state.value, status.reason, status.since
     row.structure_to_act, row.wake_on = status.structure_to_act, status.wake_on
 

@@ -54,7 +54,7 @@ async def list_referrals(request: Request, structure: str = Depends(caller),
                          status: Status | None = Query(default=None),
                          limit: int = Query(default=500, ge=1, le=5000),
                          offset: int = Query(default=0, ge=0)) -> list[ReferralView]:
-    if structure != service.territory.coordinator:
+    if structure != service.territory.coordinator.id:
         if to is not None and to != structure:
             raise HTTPException(403, "a structure sees only the referrals sent to it")
         to = structure

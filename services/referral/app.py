@@ -56,4 +56,4 @@ def definition(settings: ReferralSettings | None = None) -> ServiceDefinition:
 
     return ServiceDefinition(
         name="referral", default_port=DEFAULT_PORT, metadata=store.metadata, tables=store.tables,
-        versions_dir=VERSIONS_DIR, start=start, consumes=(topics.INTAKE, topics.CLOCK), routers=[router])
+        versions_dir=VERSIONS_DIR, start=start, consumes=(topics.INTAKE, topics.FOLLOWUP, topics.CLOCK), routers=[router])

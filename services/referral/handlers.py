@@ -10,6 +10,7 @@ from contracts import topics
 from contracts.barriers import BarrierIdentified
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
+from contracts.followup import CaseClosed
 from contracts.pathway import DispositifEntered, DispositifExited, JobEnded, JobStarted
 from contracts.people import PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (
@@ -89,5 +90,6 @@ HANDLERS: HandlerTable = {
     DispositifExited: on_person_fact,
     JobStarted: on_person_fact,
     JobEnded: on_person_fact,
+    CaseClosed: on_person_fact,  # a partner's (intake topic) or followup's (followup topic) closure
     DayStarted: on_day_started,
 }

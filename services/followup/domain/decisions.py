@@ -18,13 +18,14 @@ from contracts.clock import DayStarted
 from contracts.envelope import Envelope
 from contracts.followup import (
     CaseClosed, CaseClosedData, CheckinDue, CheckinDueData, PersonAtRisk, PersonAtRiskData, PersonLost,
-    PersonLostData, PersonReengaged, PersonReengagedData,
+    PersonLossCorrected, PersonLossCorrectedData, PersonLostData, PersonReengaged, PersonReengagedData,
 )
 from contracts.territory import FollowupThresholds, Territory
 from services.followup.domain.facts import CONTRACT_ZONE, Fact
 from services.followup.domain.parcours import ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Gap, Parcours, fold
 
 SOURCE = "ariane/followup"
+GAP_REASONS = ("referral_expired", "exit_without_next_step", "job_ended_unheld")  # episodes a fold's gap opens
 
 
 class State(StrEnum):
@@ -56,7 +57,7 @@ class Rules:
 
     @classmethod
     def of(cls, territory: Territory) -> Rules:
-        return cls(territory.followup, territory.coordinator,
+        return cls(territory.followup, territory.coordinator.id,
                    {d.id: d.follow_months_after_exit for d in territory.dispositifs},
                    territory.referral_sla.remind_days_before, ZoneInfo(territory.timezone))
 
@@ -97,6 +98,7 @@ class Emitted:
     reengaged: frozenset[str] = frozenset()
     checkins: frozenset[str] = frozenset()
     closed: str | None = None
+    corrected: frozenset[str] = frozenset()  # episodes withdrawn because a late fact disproves them
 
 
 @dataclass(frozen=True)
@@ -158,16 +160,28 @@ def structure_to_act(gap_holder: str | None, p: Parcours, rules: Rules) -> str:
     return gap_holder or p.referent or rules.coordinator
 
 
-def closure(p: Parcours, today: date, rules: Rules) -> tuple[str, bool, date | None] | None:
+def lasting_closure_days(p: Parcours, person_id: str, rules: Rules) -> dict[str, tuple[date, Checkin | None]]:
+    """For each lasting job: the day it may close the case (`close_after_lasting_months` after its start) and its
+    last check-in: the case stays open, followed, until that check-in is made or its grace has passed."""
+    th = rules.thresholds
+    job_checkins = [c for c in checkins_of(p, person_id, rules) if c.anchor == "job"]
+    out = {}
+    for ref, start in p.lasting_jobs.items():
+        own = [c for c in job_checkins if c.id.startswith(f"chk-{short_hash(person_id, 'job', ref, start.isoformat())}-")]
+        out[ref] = (add_months(start, th.close_after_lasting_months), max(own, key=lambda c: c.months, default=None))
+    return out
+
+
+def closure(p: Parcours, today: date, rules: Rules, person_id: str = "") -> tuple[str, bool, date | None] | None:
     """(reason, decided by followup, next day a closure could fall) when the case is closed on `today`."""
     th = rules.thresholds
     if p.closed is not None:
         return p.closed[0], False, None
     if p.situation_moved_away:
         return "moved_away", True, None
-    if p.lasting_jobs:
-        ends = min(add_months(d, th.close_after_lasting_months) for d in p.lasting_jobs.values())
-        if today >= ends:
+    for ends, last in lasting_closure_days(p, person_id, rules).values():
+        if today >= ends and (last is None or last.id in p.checkins_done
+                              or today >= last.due_on + timedelta(days=th.checkin_grace_days)):
             return "lasting_employment", True, None
     if p.last_fact_day is not None and today >= p.last_fact_day + timedelta(days=th.close_after_inactive_days):
         return "inactivity", True, None
@@ -185,11 +199,14 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
         first = min((a.day for a in p.anchors), default=p.last_fact_day)
         return Status(state, holders=holders, referrals_pending=pending, wake_on=first)
     wake: list[date] = []
-    if p.lasting_jobs:
-        wake.append(min(add_months(d, th.close_after_lasting_months) for d in p.lasting_jobs.values()))
+    for ends, last in lasting_closure_days(p, person_id, rules).values():
+        wake.append(ends if last is None else max(ends, last.due_on + timedelta(days=th.checkin_grace_days)))
     if p.last_fact_day is not None:
         wake.append(p.last_fact_day + timedelta(days=th.close_after_inactive_days))
-    closed = closure(p, today, rules)
+    # A pending referral shows on the worklist from `remind_days` before its due date: decided on that tick.
+    wake += [d for _r, _to, due in pending if due is not None
+             for d in (due - timedelta(days=rules.remind_days), due + timedelta(days=1)) if d > today]
+    closed = closure(p, today, rules, person_id)
     if closed:
         return Status(State.CLOSED, close_reason=closed[0], closed_by_followup=closed[1])
 
@@ -219,13 +236,15 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
         status = Status(State.AWAITING_ORIENTATION)
 
     checkins = checkins_of(p, person_id, rules)
-    due = tuple(c for c in checkins if c.due_on <= today and c.id not in p.checkins_done)
+    # A check-in is on the worklist from its due date until it is made reaching the person: "due" during the
+    # grace days, "missed" after. A missed one puts the person at risk unless they were reached since its date.
+    due = tuple(c for c in checkins if c.due_on <= today and not p.checkins_done.get(c.id, False))
     missed_on = {c.id: c.due_on + timedelta(days=th.checkin_grace_days) for c in checkins}
-    missed = tuple(c for c in checkins if today >= missed_on[c.id] and not p.checkins_done.get(c.id, False)
-                   and not (p.last_contact and p.last_contact > c.due_on))
+    missed = tuple(c for c in due if today >= missed_on[c.id])
+    unreached = tuple(c for c in missed if not (p.last_contact and p.last_contact > c.due_on))
     wake += [d for c in checkins for d in (c.due_on, missed_on[c.id]) if d > today]
-    if missed and status.state not in (State.LOST, State.AT_RISK):
-        first = min(missed, key=lambda c: (c.due_on, c.id))
+    if unreached and status.state not in (State.LOST, State.AT_RISK):
+        first = min(unreached, key=lambda c: (c.due_on, c.id))
         status = Status(State.AT_RISK, "checkin_missed", first.due_on, first.structure, f"checkin_missed:{first.id}")
     return replace(status, checkins_due=due, checkins_missed=missed, wake_on=min(wake, default=None),
                    holders=holders, referrals_pending=pending)
@@ -252,7 +271,9 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
     if today is None:
         return Decision(file, status)
     em = file.emitted
-    when = datetime.combine(today, time(0), rules.zone) if isinstance(cause, DayStarted) else cause.time
+    # Decided today: a late fact dated in the past does not date what it causes in the past.
+    start_of_today = datetime.combine(today, time(0), rules.zone)
+    when = start_of_today if isinstance(cause, DayStarted) else max(cause.time, start_of_today)
     out: list[Envelope] = []
     subject = file.person_id
 
@@ -260,10 +281,31 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
         return cls(id=derived_id(cause.id, *parts, short_hash(subject)), source=SOURCE, subject=subject,
                    time=when, correlationid=cause.correlationid or cause.id, causationid=cause.id, data=data)
 
-    reengaged = set(em.reengaged)
+    reengaged, corrected = set(em.reengaged), set(em.corrected)
     metrics = []
+    for key in sorted(em.at_risk | set(em.lost)):
+        # An episode whose gap the facts, late ones included, never had: the alert was wrong, not the person lost.
+        reason, _, since = key.partition(":")
+        if key in corrected or key in reengaged or key == status.risk_key or status.state == State.CLOSED:
+            continue
+        if reason == "checkin_missed":  # disproved by the check-in itself, made (dated) within its grace days
+            checkin = next((c for c in checkins_of(p, file.person_id, rules) if c.id == since), None)
+            reached_on = p.checkins_reached_on.get(since)
+            if checkin is None or reached_on is None or \
+                    reached_on >= checkin.due_on + timedelta(days=rules.thresholds.checkin_grace_days):
+                continue
+            since = checkin.due_on.isoformat()
+        elif reason not in GAP_REASONS or key in p.gaps_opened:
+            continue
+        held_by = status.holders[0] if status.holders else p.last_holder or status.structure_to_act
+        if held_by is None:
+            continue
+        out.append(make(PersonLossCorrected, PersonLossCorrectedData(
+            reason=reason, since=date.fromisoformat(since), was_lost=key in em.lost, held_by=held_by),
+            "loss_corrected", key))
+        corrected.add(key)
     for key, reason in sorted(em.lost.items()):
-        if key in reengaged or key == status.risk_key or status.state == State.CLOSED:
+        if key in reengaged or key in corrected or key == status.risk_key or status.state == State.CLOSED:
             continue
         by, on = p.closures.get(key, (None, None))
         by = by or (status.holders[0] if status.holders else p.last_contact_by or status.structure_to_act)
@@ -301,7 +343,8 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
     if status.state == State.CLOSED and status.closed_by_followup and em.closed != status.close_reason:
         out.append(make(CaseClosed, CaseClosedData(reason=status.close_reason), "closed", status.close_reason))
         closed = status.close_reason
-    emitted = Emitted(frozenset(at_risk), lost, frozenset(reengaged), frozenset(checkins), closed)
+    emitted = Emitted(frozenset(at_risk), lost, frozenset(reengaged), frozenset(checkins), closed,
+                      frozenset(corrected))
     return Decision(replace(file, emitted=emitted), status, tuple(out), tuple(metrics))
 
 
@@ -310,6 +353,6 @@ def merge(kept: PersonFile, merged: PersonFile) -> PersonFile:
     facts = {f.id: f for f in (*kept.facts, *merged.facts)}
     a, b = kept.emitted, merged.emitted
     emitted = Emitted(a.at_risk | b.at_risk, {**b.lost, **a.lost}, a.reengaged | b.reengaged,
-                      a.checkins | b.checkins, a.closed or b.closed)
+                      a.checkins | b.checkins, a.closed or b.closed, a.corrected | b.corrected)
     return PersonFile(kept.person_id, tuple(sorted(facts.values(), key=lambda f: f.order)), emitted)
 

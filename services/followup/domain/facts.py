@@ -18,7 +18,7 @@ from contracts.followup import CaseClosed, CheckinDone
 from contracts.pathway import DispositifEntered, DispositifExited, JobEnded, JobStarted, TrainingEnded, TrainingStarted
 from contracts.people import ContactRecorded, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (ReferralAccepted, ReferralExpired, ReferralFirstAppointmentHeld, ReferralIssued,
-                                 ReferralRefused)
+                                 ReferralRefused, ReferralWithdrawn)
 
 # The clock contract's time zone: only a default, the service passes its territory's (Territory.timezone).
 CONTRACT_ZONE = ZoneInfo(TIMEZONE)
@@ -28,14 +28,15 @@ CONTRACT_ZONE = ZoneInfo(TIMEZONE)
 # an entry and an exit of the same dispositif at one instant leave the person not held. Closures come last.
 STARTS = ("registered", "profile", "referral_issued", "referral_accepted", "referral_appointment",
           "dispositif_entered", "job_started", "training_started", "contact", "checkin_done", "barrier")
-STOPS = ("referral_refused", "referral_expired", "dispositif_exited", "job_ended", "training_ended")
+STOPS = ("referral_refused", "referral_expired", "referral_withdrawn", "dispositif_exited", "job_ended", "training_ended")
 CLOSES = ("case_closed",)
 PRECEDENCE = {kind: rank for rank, kinds in enumerate((STARTS, STOPS, CLOSES)) for kind in kinds}
 
 # The event types that tell something about a person's parcours: the handlers route each of them to on_fact.
 FACT_TYPES: tuple[type[Envelope], ...] = (
     PersonRegistered, PersonProfileUpdated, ContactRecorded, BarrierIdentified, BarrierLifted, ReferralIssued,
-    ReferralAccepted, ReferralFirstAppointmentHeld, ReferralRefused, ReferralExpired, DispositifEntered,
+    ReferralAccepted, ReferralFirstAppointmentHeld, ReferralRefused, ReferralExpired, ReferralWithdrawn,
+    DispositifEntered,
     DispositifExited, JobStarted, JobEnded, TrainingStarted, TrainingEnded, CheckinDone, CaseClosed,
 )
 
@@ -104,6 +105,9 @@ def fact_of(event: Envelope, zone: ZoneInfo = CONTRACT_ZONE) -> Fact | None:
         case ReferralExpired():
             return Fact(**base, kind="referral_expired", structure=d.structure_id, ref=d.referral_id,
                         info={"deadline": str(d.deadline), "due": _iso(d.due_date)})
+        case ReferralWithdrawn():
+            return Fact(**base, kind="referral_withdrawn", structure=d.structure_id, ref=d.referral_id,
+                        info={"reason": d.reason_code})
         case DispositifEntered():
             return Fact(**base, kind="dispositif_entered", structure=d.structure_id, ref=d.dispositif_id)
         case DispositifExited():

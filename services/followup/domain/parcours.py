@@ -63,6 +63,10 @@ class Parcours:
     closed: tuple[str, date] | None = None
     structures: set[str] = field(default_factory=set)
     barriers: dict[str, str] = field(default_factory=dict)  # open barrier id -> kind
+    expired: set[str] = field(default_factory=set)  # referrals expired (accept deadline)
+    accepted: set[str] = field(default_factory=set)  # referrals accepted (on the acceptance's own date)
+    gaps_opened: set[str] = field(default_factory=set)  # every gap key this parcours really had
+    checkins_reached_on: dict[str, date] = field(default_factory=dict)  # check-in -> first day it reached them
 
 
 def _gap_reason(kind: str) -> str:
@@ -93,6 +97,7 @@ def _release(p: Parcours, keys: Iterable[str], fact: Fact) -> None:
         p.last_holder = hold.structure or p.last_holder
     if released and not p.holds and p.gap is None:
         p.gap = Gap(fact.day, _gap_reason(fact.kind), p.last_holder)
+        p.gaps_opened.add(p.gap.key)
 
 
 def apply(p: Parcours, fact: Fact) -> None:
@@ -122,22 +127,31 @@ def apply(p: Parcours, fact: Fact) -> None:
             p.referent = s
     elif k in ("referral_accepted", "referral_appointment"):
         p.pending.pop(ref or "", None)
+        p.accepted.add(ref or "")
         _touch(p, fact)
         _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, fact.day, origin=ref), fact)
     elif k == "referral_refused":
+        if (ref or "") in p.expired:
+            return  # a refusal after the expiry changes nothing (the referral service ignores it too)
         p.pending.pop(ref or "", None)
         # The contract: on a refusal the issuer still holds the person and must find another way.
         issuer = p.issuers.get(ref or "")
         if issuer:
             _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, fact.day), fact)
+    elif k == "referral_withdrawn":
+        p.pending.pop(ref or "", None)
     elif k == "referral_expired":
         p.pending.pop(ref or "", None)
+        p.expired.add(ref or "")
         acc = p.holds.get(f"acc:{s}")
-        if acc is not None and acc.origin == ref:
+        if (ref or "") in p.accepted and fact.info.get("deadline") == "accept":
+            pass  # accepted on its own date before this expiry was declared: the expiry did not happen
+        elif acc is not None and acc.origin == ref:
             _release(p, [f"acc:{s}"], fact)
         elif not p.holds and p.gap is None:
             due = date.fromisoformat(fact.info["due"]) if fact.info.get("due") else fact.day
             p.gap = Gap(min(due, fact.day), "referral_expired", p.last_holder)
+            p.gaps_opened.add(p.gap.key)
     elif k == "dispositif_entered":
         _touch(p, fact)
         _hold(p, f"disp:{ref}", Hold(s, DISPOSITIF, fact.day), fact)
@@ -165,6 +179,7 @@ def apply(p: Parcours, fact: Fact) -> None:
         p.checkins_done[ref or ""] = bool(fact.info.get("reached")) or p.checkins_done.get(ref or "", False)
         if fact.info.get("reached"):
             _touch(p, fact)
+            p.checkins_reached_on.setdefault(ref or "", fact.day)
             if fact.info.get("situation") == "moved_away":
                 p.situation_moved_away = True
     elif k == "case_closed":

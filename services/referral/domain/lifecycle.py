@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.barriers import BarrierIdentified
 from contracts.clock import DayStarted
+from contracts.followup import CaseClosed
 from contracts.envelope import Envelope
 from contracts.pathway import DispositifEntered, DispositifExited, JobEnded, JobStarted
 from contracts.people import PersonProfileUpdated, PersonRegistered
@@ -30,6 +31,8 @@ from contracts.referrals import (
     ReferralRefused,
     ReferralReminderSent,
     ReferralReminderSentData,
+    ReferralWithdrawn,
+    ReferralWithdrawnData,
 )
 from contracts.territory import OrientationRule, ReferralSla, Territory
 from contracts.vocabulary import BarrierKind, DeadlineKind, ReferralKind, RefusalReason
@@ -55,6 +58,7 @@ class Status(StrEnum):
     REFUSED = "refused"
     EXPIRED = "expired"
     CLOSED = "closed"  # the first appointment was held
+    WITHDRAWN = "withdrawn"  # called off: a late answer made it unnecessary, or the case was closed
 
 
 OPEN = frozenset({Status.ISSUED, Status.ACKNOWLEDGED})
@@ -96,6 +100,8 @@ class Referral(_Frozen):
     sla_breached: bool = False  # expired once; stays true even if a late acceptance follows
     followed_up: bool = False  # re-orientation or escalation already decided for this failure
     reminded: tuple[DeadlineKind, ...] = ()
+    caused_by: str | None = None  # the failed referral whose re-orientation or escalation this is
+    withdrawn_on: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +130,7 @@ class PersonState(_Frozen):
     aliases: dict[str, str] = Field(default_factory=dict)  # duplicate referral id -> the open one it joined
     pending: dict[str, tuple[Answer, ...]] = Field(default_factory=dict)
     fired_rules: tuple[str, ...] = ()
+    closed_on: date | None = None  # the case was closed (by a partner or by followup); a later fact reopens it
 
     def open_to(self, structure: str) -> Referral | None:
         return next((r for r in self.referrals.values() if r.is_open and r.to_structure == structure), None)
@@ -181,9 +188,10 @@ def capped_accept_due(issued_on: date, due: date, sla: ReferralSla) -> date:
 
 
 def _issue(state: PersonState, cause: Envelope, territory: Territory, *, to: str, from_structure: str, rule: str,
-           reason: str, origin: Origin, chain: bool, on: date, when: datetime) -> tuple[PersonState, list[Envelope]]:
+           reason: str, origin: Origin, chain: bool, on: date, when: datetime,
+           caused_by: str | None = None) -> tuple[PersonState, list[Envelope]]:
     """Issue an orientation referral unless one is already open to that structure (one open per structure)."""
-    if state.open_to(to) is not None or to == from_structure:
+    if state.open_to(to) is not None or to == from_structure or state.closed_on is not None:
         return state, []
     sla = territory.referral_sla
     referral = Referral(
@@ -191,6 +199,7 @@ def _issue(state: PersonState, cause: Envelope, territory: Territory, *, to: str
         kind=ReferralKind.ORIENTATION, origin=origin, from_structure=from_structure, to_structure=to, rule=rule,
         reason=reason[:500], referent_chain=chain, issued_on=on,
         acknowledge_due=on + timedelta(days=sla.acknowledge_days), accept_due=on + timedelta(days=sla.accept_days),
+        caused_by=caused_by,
     )
     event = cause.caused(
         ReferralIssued, source=SOURCE, time=when, subject=state.person_id,
@@ -247,10 +256,11 @@ def _fire_additional(state: PersonState, cause: Envelope, territory: Territory, 
 
 
 def _next_in_chain(state: PersonState, cause: Envelope, territory: Territory, *, failed_from: str, on: date,
-                   when: datetime, why: str, origin: Origin) -> tuple[PersonState, list[Envelope]]:
+                   when: datetime, why: str, origin: Origin,
+                   caused_by: str | None = None) -> tuple[PersonState, list[Envelope]]:
     """After a failure (or an exit with nobody holding the person): the next primary rule that applies among
     structures not yet failed; when none is left, escalate to the territory coordinator."""
-    if state.held or state.employed or state.profile is None:
+    if state.held or state.employed or state.profile is None or state.closed_on is not None:
         return state, []
     rule: OrientationRule | None = referent_rule(territory, state.profile, on, tuple(state.barriers),
                                                  excluded=state.failed_structures)
@@ -259,15 +269,16 @@ def _next_in_chain(state: PersonState, cause: Envelope, territory: Territory, *,
             return state, []  # the next structure is already asked: nothing to add
         rule_id = rule.id if origin is Origin.EXIT else REORIENTATION_PREFIX + rule.id
         state, issued = _issue(state, cause, territory, to=rule.to, from_structure=failed_from, rule=rule_id,
-                              reason=f"{why}. {rule.reason}", origin=origin, chain=True, on=on, when=when)
+                              reason=f"{why}. {rule.reason}", origin=origin, chain=True, on=on, when=when,
+                              caused_by=caused_by)
         return state, issued
-    coordinator = territory.coordinator
+    coordinator = territory.coordinator.id
     if any(r.origin is Origin.ESCALATION and r.is_open for r in state.referrals.values()):
         return state, []
     sender = failed_from if failed_from != coordinator else (state.registered_by or failed_from)
     state, issued = _issue(state, cause, territory, to=coordinator, from_structure=sender, rule=ESCALATION_RULE,
                           reason=f"{why}. Plus aucune structure à essayer: le coordinateur du territoire décide",
-                          origin=Origin.ESCALATION, chain=False, on=on, when=when)
+                          origin=Origin.ESCALATION, chain=False, on=on, when=when, caused_by=caused_by)
     return state, issued
 
 
@@ -294,10 +305,12 @@ def _apply_answer(referral: Referral, answer: Answer, sla: ReferralSla) -> Refer
             update["status"] = Status.ACKNOWLEDGED
         return referral.model_copy(update=update)
     if kind == ReferralAccepted.short_type:
-        if status in OPEN or status is Status.EXPIRED:
+        if status in OPEN or status is Status.EXPIRED or status is Status.WITHDRAWN:
+            # The acceptance's own date decides whether the deadline was met, whenever it is recorded.
             return referral.model_copy(update={
                 "status": Status.ACCEPTED, "accepted_on": on, "acknowledged_on": referral.acknowledged_on or on,
-                "appointment_due": on + timedelta(days=sla.first_appointment_days)})
+                "appointment_due": on + timedelta(days=sla.first_appointment_days),
+                "sla_breached": on > referral.accept_due, "withdrawn_on": None})
         return referral
     if kind == ReferralRefused.short_type:
         if status in OPEN:
@@ -307,9 +320,10 @@ def _apply_answer(referral: Referral, answer: Answer, sla: ReferralSla) -> Refer
     if kind == ReferralFirstAppointmentHeld.short_type:
         if status is Status.REFUSED or status is Status.CLOSED:
             return referral
-        return referral.model_copy(update={"status": Status.CLOSED, "closed_on": on,
-                                           "accepted_on": referral.accepted_on or on,
-                                           "acknowledged_on": referral.acknowledged_on or on})
+        accepted_on = referral.accepted_on or on
+        return referral.model_copy(update={"status": Status.CLOSED, "closed_on": on, "accepted_on": accepted_on,
+                                           "acknowledged_on": referral.acknowledged_on or on,
+                                           "sla_breached": accepted_on > referral.accept_due, "withdrawn_on": None})
     raise AssertionError(f"not an answer: {kind}")
 
 
@@ -348,6 +362,58 @@ def _on_answer(state: PersonState, event: Envelope, territory: Territory) -> Dec
     if before.status in OPEN and referral.status is Status.REFUSED:
         state, events = _follow_up_failure(state, referral, event, territory, on, event.time,
                                            f"Refus de {referral.to_structure} ({answer.reason_code})")
+    if before.status not in (Status.ACCEPTED, Status.CLOSED) and referral.status in (Status.ACCEPTED, Status.CLOSED):
+        state, events = _withdraw_caused(state, referral, event, territory, event.time)
+    return Decision(state=state, events=tuple(events))
+
+
+def _withdrawn_event(state: PersonState, referral: Referral, cause: Envelope, when: datetime, code: str,
+                     why: str, territory: Territory) -> Envelope:
+    # A back-dated answer withdraws a referral issued after its date: the withdrawal is never dated before the
+    # referral it calls off, so every reader orders the two the same way.
+    when = max(when, day_start(referral.issued_on, territory))
+    return cause.caused(
+        ReferralWithdrawn, source=SOURCE, time=when, subject=state.person_id,
+        event_id=derived_id(cause.id, f"withdrawn:{referral.referral_id}"),
+        data=ReferralWithdrawnData(referral_id=referral.referral_id, structure_id=referral.to_structure,
+                                   reason_code=code, reason=why[:500]))
+
+
+def _withdraw_caused(state: PersonState, answered: Referral, cause: Envelope, territory: Territory,
+                     when: datetime) -> tuple[PersonState, list[Envelope]]:
+    """A late answer shows the person is held: the re-orientations and escalations its failure caused (and theirs
+    in turn) are no longer needed. Open or expired ones are withdrawn; those already answered stay as they are."""
+    events: list[Envelope] = []
+    causes = [answered.referral_id]
+    why = f"{answered.to_structure} a accepté le {answered.accepted_on}"
+    day = local_day(when, territory)
+    while causes:
+        parent = causes.pop()
+        for referral in sorted(state.referrals.values(), key=lambda r: r.referral_id):
+            if referral.caused_by != parent:
+                continue
+            causes.append(referral.referral_id)
+            if referral.is_open or referral.status is Status.EXPIRED:
+                referral = referral.model_copy(update={"status": Status.WITHDRAWN, "withdrawn_on": day})
+                state = _with(state, referral)
+                events.append(_withdrawn_event(state, referral, cause, when, "answered", why, territory))
+    return state, events
+
+
+def _on_case_closed(state: PersonState, event: Envelope, territory: Territory) -> Decision:
+    """The case is closed: every referral still open is withdrawn; nothing is reminded, expired or re-oriented
+    until a later fact reopens the case."""
+    on = local_day(event.time, territory)
+    if state.closed_on is not None and state.closed_on <= on:
+        return Decision(state=state)
+    state = state.model_copy(update={"closed_on": on})
+    events: list[Envelope] = []
+    for referral in sorted(state.referrals.values(), key=lambda r: r.referral_id):
+        if referral.is_open:
+            referral = referral.model_copy(update={"status": Status.WITHDRAWN, "withdrawn_on": on})
+            state = _with(state, referral)
+            events.append(_withdrawn_event(state, referral, event, event.time, "case_closed",
+                                           f"Dossier clos ({event.data.reason})", territory))
     return Decision(state=state, events=tuple(events))
 
 
@@ -358,7 +424,7 @@ def _follow_up_failure(state: PersonState, referral: Referral, cause: Envelope, 
         return state, []
     state = _with(state, referral.model_copy(update={"followed_up": True}))
     return _next_in_chain(state, cause, territory, failed_from=referral.to_structure, on=on, when=when, why=why,
-                          origin=Origin.REORIENTATION)
+                          origin=Origin.REORIENTATION, caused_by=referral.referral_id)
 
 
 # --- the other facts --------------------------------------------------------------------------------------
@@ -394,6 +460,10 @@ def _on_partner_issued(state: PersonState, event: ReferralIssued, territory: Ter
 def decide(state: PersonState, event: Envelope, territory: Territory) -> Decision:
     """Apply one event about this person. Events of other types leave the state as it is."""
     on = local_day(event.time, territory)
+    if isinstance(event, CaseClosed):
+        return _on_case_closed(state, event, territory)
+    if state.closed_on is not None and on > state.closed_on:
+        state = state.model_copy(update={"closed_on": None})  # a later fact reopens the case
     if isinstance(event, PersonRegistered):
         if state.profile is not None:
             return Decision(state=state)  # a second registration changes nobody's orientation
@@ -472,6 +542,8 @@ def on_day(state: PersonState, tick: DayStarted, territory: Territory) -> Decisi
     sla = territory.referral_sla
     when = day_start(day, territory)
     events: list[Envelope] = []
+    if state.closed_on is not None:
+        return Decision(state=state)
     for referral_id in sorted(state.referrals):
         referral = state.referrals[referral_id]
         if referral.is_open and day > referral.accept_due:

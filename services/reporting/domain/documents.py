@@ -202,7 +202,8 @@ class Field:
 FIELDS: dict[str, Field] = {
     "kind": Field(Join.MIN), "person": Field(Join.MIN), "dispositif": Field(Join.MIN),
     "reg": Field(Join.MIN, Registration), "attr": Field(Join.MAP_MAX, Attribute), "holder": Field(Join.MAX, Holding),
-    "lost": Field(Join.MAP, LostEpisode), "reeng": Field(Join.MAP, Reengagement), "closed": Field(Join.MAX, Closure),
+    "lost": Field(Join.MAP, LostEpisode), "reeng": Field(Join.MAP, Reengagement),
+    "corrected": Field(Join.MAP, Reengagement), "withdrawn": Field(Join.MIN, Dated), "closed": Field(Join.MAX, Closure),
     "first_ref": Field(Join.MIN, Dated),
     "issued": Field(Join.MIN, Issued), "ack": Field(Join.MIN, Dated), "accepted": Field(Join.MIN, Accepted),
     "refused": Field(Join.MIN, Refused), "expired": Field(Join.MAP, Expiry), "appt": Field(Join.MIN, Dated),

@@ -21,13 +21,14 @@ class LostReengaged(Row):
     lost: int
     reengaged: int
     lost_now: int
+    corrected: int = 0
 
 
 def person_state(person: Person, open_job: bool, pending_referral: bool) -> tuple[str, str]:
     """Where a person stands now and which structure that concerns: the latest of closed, lost, re-engaged
     decides, then an open job, then a referral waiting for an answer, else held by the last holder."""
     last_lost = max(person.lost.values(), default=None)
-    last_reeng = max(person.reeng.values(), default=None)
+    last_reeng = max([*person.reeng.values(), *person.corrected.values()], default=None)
     closed = person.closed
     holder = person.holder.structure if person.holder else "unknown"
     marks = [(closed.time, "closed") if closed else None, (last_lost.time, "lost") if last_lost else None,
@@ -55,7 +56,9 @@ def persons_by_state(v: Views) -> list[PersonsRow]:
 
 
 def lost_reengaged(v: Views, period: Period, by_state: list[PersonsRow]) -> LostReengaged:
-    lost = sum(any(period.holds(x.day) for x in p.lost.values()) for p in v.persons.values())
+    # A lost episode a late fact disproved (person.loss_corrected) is not a loss: counted as corrected instead.
+    lost = sum(sum(period.holds(x.day) for x in p.lost.values()) > len(p.corrected) for p in v.persons.values())
+    corrected = sum(any(period.holds(x.day) for x in p.corrected.values()) for p in v.persons.values())
     reengaged = sum(any(period.holds(x.day) for x in p.reeng.values()) for p in v.persons.values())
-    return LostReengaged(lost=lost, reengaged=reengaged,
+    return LostReengaged(lost=lost, reengaged=reengaged, corrected=corrected,
                          lost_now=sum(row.persons for row in by_state if row.state == "lost"))

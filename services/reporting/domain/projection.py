@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from contracts.barriers import BarrierIdentified, BarrierLifted
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
-from contracts.followup import CaseClosed, PersonLost, PersonReengaged
+from contracts.followup import CaseClosed, PersonLossCorrected, PersonLost, PersonReengaged
 from contracts.pathway import (
     DispositifEntered,
     DispositifExited,
@@ -32,6 +32,7 @@ from contracts.referrals import (
     ReferralFirstAppointmentHeld,
     ReferralIssued,
     ReferralRefused,
+    ReferralWithdrawn,
 )
 from services.reporting.domain.calendar import DEFAULT_ZONE, local_day, stamp
 from services.reporting.domain.documents import (
@@ -125,6 +126,10 @@ def referral_expired(e: ReferralExpired, zone: ZoneInfo) -> list[Patch]:
     return [_referral(e, d.referral_id, expired={d.deadline.value: Expiry(*_dated(e, zone), d.structure_id)})]
 
 
+def referral_withdrawn(e: ReferralWithdrawn, zone: ZoneInfo) -> list[Patch]:
+    return [_referral(e, e.data.referral_id, withdrawn=_dated(e, zone))]
+
+
 def first_appointment_held(e: ReferralFirstAppointmentHeld, zone: ZoneInfo) -> list[Patch]:
     d = e.data
     return [_referral(e, d.referral_id, appt=_dated(e, zone)),
@@ -190,6 +195,14 @@ def person_reengaged(e: PersonReengaged, zone: ZoneInfo) -> list[Patch]:
     return [_person(e, reeng={e.id: Reengagement(stamp(e), d.reengaged_on.isoformat(), d.by_structure)})]
 
 
+def person_loss_corrected(e: PersonLossCorrected, zone: ZoneInfo) -> list[Patch]:
+    """A lost episode a late fact disproves no longer counts as lost (an at-risk one was never counted)."""
+    d = e.data
+    if not d.was_lost:
+        return []
+    return [_person(e, corrected={e.id: Reengagement(stamp(e), _dated(e, zone).day, d.held_by)})]
+
+
 def case_closed(e: CaseClosed, zone: ZoneInfo) -> list[Patch]:
     return [_person(e, closed=Closure(*_dated(e, zone), e.data.reason.value))]
 
@@ -208,6 +221,7 @@ RULES: Mapping[type[Envelope], Rule] = {
     ReferralRefused: referral_refused,
     ReferralExpired: referral_expired,
     ReferralFirstAppointmentHeld: first_appointment_held,
+    ReferralWithdrawn: referral_withdrawn,
     BarrierIdentified: barrier_identified,
     BarrierLifted: barrier_lifted,
     DispositifEntered: dispositif_entered,
@@ -218,6 +232,7 @@ RULES: Mapping[type[Envelope], Rule] = {
     TrainingEnded: training_ended,
     PersonLost: person_lost,
     PersonReengaged: person_reengaged,
+    PersonLossCorrected: person_loss_corrected,
     CaseClosed: case_closed,
     DayStarted: day_started,
 }

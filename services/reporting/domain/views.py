@@ -44,6 +44,7 @@ class Person:
     holder: Holding | None = None
     lost: Mapping[str, LostEpisode] = field(default_factory=dict)
     reeng: Mapping[str, Reengagement] = field(default_factory=dict)
+    corrected: Mapping[str, Reengagement] = field(default_factory=dict)  # lost episodes a late fact disproves
     closed: Closure | None = None
     first_ref: Dated | None = None
 
@@ -61,11 +62,13 @@ class Referral:
     refused: Refused | None = None
     expired: Mapping[str, Expiry] = field(default_factory=dict)
     appt: Dated | None = None
+    withdrawn: Dated | None = None
 
     @property
     def pending(self) -> bool:
-        """Issued and not yet answered: not accepted, refused, expired, nor met."""
-        return self.issued is not None and not (self.accepted or self.refused or self.expired or self.appt)
+        """Issued and not yet answered: not accepted, refused, expired, withdrawn, nor met."""
+        return self.issued is not None and not (self.accepted or self.refused or self.expired or self.appt
+                                                or self.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,13 @@ def resolve(alias: Mapping[str, str], person: str) -> str:
 
 def _person(doc: Doc) -> Person:
     return Person(reg=doc.get("reg"), attr=doc.get("attr", {}), holder=doc.get("holder"), lost=doc.get("lost", {}),
-                  reeng=doc.get("reeng", {}), closed=doc.get("closed"), first_ref=doc.get("first_ref"))
+                  reeng=doc.get("reeng", {}), corrected=doc.get("corrected", {}), closed=doc.get("closed"), first_ref=doc.get("first_ref"))
 
 
 def _referral(doc: Doc, person: str) -> Referral:
     return Referral(person, issued=doc.get("issued"), ack=doc.get("ack"), accepted=doc.get("accepted"),
-                    refused=doc.get("refused"), expired=doc.get("expired", {}), appt=doc.get("appt"))
+                    refused=doc.get("refused"), expired=doc.get("expired", {}), appt=doc.get("appt"),
+                    withdrawn=doc.get("withdrawn"))
 
 
 def _barrier(doc: Doc, person: str) -> Barrier:

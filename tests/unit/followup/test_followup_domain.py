@@ -9,6 +9,7 @@ from builders import (START, accepted, contact, entered, exited, expired, issued
 from contracts.territory import load_territory
 from services.followup.domain import PersonFile, Rules, State, decide, ledger_move, merge, status_of
 from services.followup.domain.facts import fact_of
+from services.followup.domain.decisions import add_months
 
 RULES = Rules.of(load_territory())  # at risk after 14 days, lost after 30, no contact 90
 
@@ -109,9 +110,17 @@ class TestDecisions:
         s = status_of(d.file, day(11 + 31 + 15), RULES)
         assert (s.state, s.reason) == (State.AT_RISK, "checkin_missed")
 
-    def test_lasting_employment_closes_after_twelve_months(self):
+    def test_lasting_employment_stays_followed_until_the_twelve_month_checkin(self):
+        # A CDI from day 0: twelve months later the 12-month check-in is asked, and the case stays open for it.
         f = file_of("p", job_started("p", 0, "j1", "plie_angers", contract="cdi"))
-        d = decide(f, day(365), tick(365), RULES)
+        twelve_months = (add_months(day(0), 12) - day(0)).days
+        d = decide(f, day(twelve_months), tick(twelve_months), RULES)
+        assert d.status.state != State.CLOSED
+        assert ("job", 12) in {(e.data.anchor, e.data.months_after) for e in d.events
+                               if e.short_type == "followup.checkin_due"}
+        # Never answered: the case closes as lasting employment when the check-in's grace has passed.
+        grace_end = twelve_months + RULES.thresholds.checkin_grace_days
+        d = decide(d.file, day(grace_end), tick(grace_end), RULES)
         assert d.status.state == State.CLOSED
         assert [e.data.reason for e in d.events if e.short_type == "case.closed"] == ["lasting_employment"]
 

@@ -97,7 +97,7 @@ def test_delays_exits_barriers_and_dispositif_figures() -> None:
     assert delays["referral_to_acceptance"]["median"] == 5
     assert delays["acceptance_to_first_appointment"]["median"] == 7
     assert report["flows"] == [{"from": "france_travail_angers_centre", "to": "mission_locale_angevine",
-                                "issued": 1, "accepted": 1, "refused": 0, "expired": 0, "appt": 1}]
+                                "issued": 1, "accepted": 1, "refused": 0, "expired": 0, "withdrawn": 0, "breached": 0, "appt": 1}]
     assert report["exits"] == [{"dispositif": "par_emploi_garde", "structure": "par_emploi",
                                 "exit_class": "emploi_durable", "exits": 1}]
     assert {(b["kind"], b["dispositif"], b["identified"], b["lifted"]) for b in report["barriers"]} == {
@@ -105,7 +105,7 @@ def test_delays_exits_barriers_and_dispositif_figures() -> None:
     assert report["dispositifs"] == [{"dispositif": "par_emploi_garde", "families_followed": 1, "single_parents": 1,
                                       "single_parent_permille": 1000, "solutions_found": 1,
                                       "returns_to_job_or_training": 1}]
-    assert report["lost_reengaged"] == {"lost": 1, "reengaged": 1, "lost_now": 0}
+    assert report["lost_reengaged"] == {"lost": 1, "reengaged": 1, "lost_now": 0, "corrected": 0}
     cohorts = {(c["dimension"], c["value"]): c for c in report["cohorts"]}
     assert cohorts[("all", "all")]["persons"] == 2
     assert cohorts[("under_26", "yes")]["persons"] == 1  # A, born 2002, registered 2025
@@ -117,7 +117,7 @@ def test_delays_exits_barriers_and_dispositif_figures() -> None:
 def test_as_of_ignores_events_recorded_after_the_date() -> None:
     keep = as_of_filter(end_of_day(date(2025, 4, 1)))
     report = build_report(fold(e for e in story() if keep(e)), Period(date(2025, 1, 1), date(2025, 3, 31)))
-    assert report["lost_reengaged"] == {"lost": 1, "reengaged": 0, "lost_now": 1}
+    assert report["lost_reengaged"] == {"lost": 1, "reengaged": 0, "lost_now": 1, "corrected": 0}
     assert digest(report) != digest(build_report(fold(story()), Period(date(2025, 1, 1), date(2025, 3, 31))))
 
 
