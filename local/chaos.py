@@ -347,7 +347,10 @@ class Injector:
         pid = child.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
         while child.pid == pid:  # the supervisor notices, waits its back-off, starts a new process
+            if time.monotonic() > deadline:
+                raise PipelineError(f"{fault.target} was not restarted (restarts so far: {child.restarts})")
             await asyncio.sleep(0.05)
         restart_delay = child.started_at - fault.injected_at
         await self._until_healthy(fault.target)
