@@ -122,7 +122,7 @@ def replay(
             if archive is not None:
                 batches = _archive_batches(archive, progress)
             else:
-                batches = read_log(settings.bootstrap(), [settings.topic(t) for t in CONSUMES], progress)
+                batches = read_log(settings.bootstrap(), [settings.topic(t) for t in CONSUMES], progress, raw=True)
             return await run_replay(batches, database_url=url, period=_period(start, end), as_of=cutoff,
                                     territory=territory.id, zone=zone_of(territory))
 

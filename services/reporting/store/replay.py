@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from contracts.envelope import Envelope
 from contracts.events import event_adapter
 from services.reporting.domain.calendar import DEFAULT_ZONE, Period, as_of_filter
 from services.reporting.domain.digest import digest
@@ -60,9 +62,12 @@ async def _partitions(consumer: AIOKafkaConsumer, physical_topics: Iterable[str]
     return out
 
 
-async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Progress | None = None
-                   ) -> AsyncIterator[list[Record]]:
-    """Every committed record of the topics, from offset 0 to the end offsets seen at start, in batches."""
+async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Progress | None = None,
+                   *, raw: bool = False) -> AsyncIterator[list[Record]]:
+    """Every committed record of the topics, from offset 0 to the end offsets seen at start, in batches.
+
+    `raw`: the client's own records (they have the same `value`, `topic`, `partition`, `offset`), not copied
+    into `Record`s: the replay reads only the value, and the copy cost as much as folding."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                                 **client_security(bootstrap, SERVICE),  # reads what reporting consumes
                                 isolation_level="read_committed", auto_offset_reset="earliest",
@@ -90,9 +95,11 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
                 stalled_since = loop.time()
             records: list[Record] = []
             for tp, recs in batches.items():
-                for rec in recs:
-                    if rec.offset < ends[tp]:
-                        records.append(Record.from_consumer(rec))
+                end = ends[tp]
+                if raw:
+                    records.extend(recs if recs[-1].offset < end else [r for r in recs if r.offset < end])
+                else:
+                    records.extend(Record.from_consumer(rec) for rec in recs if rec.offset < end)
                 # Transaction markers take offsets too: the position, not the last record, says we are done.
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -109,6 +116,10 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
         await consumer.stop()
 
 
+def KEEP_ALL(event: Envelope) -> bool:  # noqa: N802 - the filter that keeps everything, known by identity
+    return True
+
+
 def fold_records(state: State, records: Iterable[Record], keep: Callable, counts: dict[str, int],
                  zone: ZoneInfo = DEFAULT_ZONE) -> None:
     """Fold raw records into `state` in place: unparseable ones are skipped (live, they are dead-lettered).
@@ -118,6 +129,7 @@ def fold_records(state: State, records: Iterable[Record], keep: Callable, counts
     document of `state`, so no copy is needed (the live handlers keep `documents.join`, which copies)."""
     validate = event_adapter.validate_json
     fields = FIELDS
+    cut = keep is not KEEP_ALL
     unparseable = after_cut = folded = 0
     for record in records:
         try:
@@ -125,7 +137,7 @@ def fold_records(state: State, records: Iterable[Record], keep: Callable, counts
         except Exception:  # noqa: BLE001 - the live service dead-letters these; a replay skips them alike
             unparseable += 1
             continue
-        if not keep(event):
+        if cut and not keep(event):
             after_cut += 1
             continue
         folded += 1
@@ -156,21 +168,35 @@ async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, per
     The store holds exactly the folded state (it was empty), so the report is computed from the state just
     written rather than read back; a store that already held documents is read back whole, as before."""
     started = time.perf_counter()
-    keep = as_of_filter(as_of)
+    keep = as_of_filter(as_of) if as_of is not None else KEEP_ALL
     counts = {"unparseable": 0, "after_cut": 0, "folded": 0}
     state: State = {}
     records = 0
-    async for batch in batches:
-        records += len(batch)
-        fold_records(state, batch, keep, counts, zone)
-    engine = await fresh_store(database_url)
+    store = asyncio.ensure_future(fresh_store(database_url))  # migrated while the log is read
     try:
-        was_empty = await count_documents(engine) == 0
-        await write_state(engine, state)
-        stored = state if was_empty else await load_state(engine)
+        async for batch in batches:
+            records += len(batch)
+            fold_records(state, batch, keep, counts, zone)
+    except BaseException:
+        store.cancel()
+        with suppress(BaseException):
+            await (await store).dispose()
+        raise
+    engine = await store
+    try:
+        if await count_documents(engine) == 0:
+            # The store holds exactly `state` once written: the report is computed from it meanwhile, in a
+            # thread (the database's own work runs outside the interpreter's lock, so the two overlap).
+            reporting = asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory))
+            try:
+                await write_state(engine, state)
+            finally:
+                report = await reporting
+        else:
+            await write_state(engine, state)
+            report = compute(await load_state(engine), period, territory)
     finally:
         await engine.dispose()
-    report = compute(stored, period, territory)
     return ReplayResult(report, digest(report), records, counts["folded"], counts["unparseable"],
                         counts["after_cut"], time.perf_counter() - started)
 
