@@ -110,6 +110,18 @@ class OutboxRelay:
     async def _reconcile(self) -> None:
         mark = await self.committed_mark()
         async with self.session_factory() as session, session.begin():
+            highest = (await session.exec(select(func.max(self.outbox.c.id)))).scalar_one() or 0
+            if mark > highest + 1:
+                # The mark is ahead of every row this database has ever held: it was restored from a backup
+                # (or replaced). Rows below the mark may never have been sent from *this* history, so none is
+                # taken as sent: at worst some are sent twice, and every consumer's inbox drops the copies.
+                oldest_unsent = (await session.exec(select(func.min(self.outbox.c.id)).where(
+                    self.outbox.c.published_at.is_(None)))).scalar_one()
+                log.warning("relay_mark_ahead_of_outbox", mark=mark, highest_outbox_id=highest,
+                            detail="database restored or replaced: unpublished rows will all be sent")
+                self.metrics.errors.labels(self.service, "relay_mark_ahead_of_outbox").inc()
+                await self._set_mark(oldest_unsent or highest + 1)
+                return
             result = await session.exec(
                 update(self.outbox)
                 .where(self.outbox.c.id < mark, self.outbox.c.published_at.is_(None))
@@ -117,6 +129,13 @@ class OutboxRelay:
             )
         if result.rowcount:
             log.info("relay_reconciled", already_on_kafka=result.rowcount, mark=mark)
+
+    async def _set_mark(self, mark: int) -> None:
+        """Move the mark back to what this outbox really holds, so that rows written from now on, whose ids
+        the old mark covers, are never taken as sent by a later reconciliation."""
+        assert self.producer is not None
+        async with self.producer.transaction():
+            await self.producer.send_offsets_to_transaction({self.marker: OffsetAndMetadata(mark, "")}, self.group)
 
     async def publish_pending(self) -> int:
         """Send one batch of unpublished rows; returns how many were sent."""
