@@ -10,6 +10,7 @@ nothing, so its id stays free for the corrected event. Refusals never quote a va
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,9 +139,19 @@ def _safe_id(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+def _safe_loc(loc: str) -> str:
+    """A field path whose made-up segments (an unknown key may itself be a name or a NIR) are not repeated."""
+    return ".".join(part if _SAFE_SEGMENT.fullmatch(part) and not pii.kinds_in(part) else "<unexpected key>"
+                    for part in loc.split(".")) if loc else loc
+
+
 def _contract_errors(exc: ContractError) -> list[FieldError]:
-    """Contract errors without the values pydantic may quote (an unknown type is not repeated back)."""
-    return [FieldError(e.loc, "Unknown event type" if e.type == "unknown_event_type" else e.msg, e.type)
+    """Contract errors without the values pydantic may quote (an unknown type is not repeated back), nor keys
+    that are not the contract's."""
+    return [FieldError(_safe_loc(e.loc), "Unknown event type" if e.type == "unknown_event_type" else e.msg, e.type)
             for e in exc.errors]
 
 

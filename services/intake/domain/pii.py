@@ -202,7 +202,11 @@ def _text_is_personal(text: str, names: frozenset[str]) -> bool:
 def redact(value: Any, names: frozenset[str] = frozenset()) -> Any:
     """A JSON value with every identity-like key's value and every string holding personal data replaced."""
     if isinstance(value, Mapping):
-        return {k: REDACTED if is_identity_key(str(k)) else redact(v, names) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for index, (k, v) in enumerate(value.items()):
+            key = f"[redacted key {index}]" if _text_is_personal(str(k), names) else str(k)
+            out[key] = REDACTED if is_identity_key(str(k)) else redact(v, names)
+        return out
     if isinstance(value, list):
         return [redact(v, names) for v in value]
     if isinstance(value, str) and _text_is_personal(value, names):

@@ -74,7 +74,9 @@ async def _over_http(intake, sends: list[dict]) -> list[str]:
     tokens = {s: await intake.key_for(s) for s in (ML, CAP)}
     verdicts = []
     for event in sends:
-        answer = (await intake.post(event, tokens[event["source"]])).json()["results"][0]
+        response = await intake.post(event, tokens[event["source"]])
+        answer = response.json()["results"][0]
+        assert response.status_code == {"accepted": 202, "duplicate": 202, "conflict": 409}.get(answer["status"], 422)
         verdicts.append(answer["status"] if answer["status"] != "rejected" else f"rejected:{answer['reason']}")
     return verdicts
 

@@ -53,7 +53,7 @@ padding = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,;()'", max_size=20)
 
 
 @given(nirs(), padding, padding)
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 def test_a_nir_is_found_spaced_or_not_even_with_a_mistyped_key(nir, before, after):
     spaced, compact = nir
     assert pii.has_nir(f"{before} {spaced} {after}") and pii.has_nir(compact) and pii.nir_key_is_right(compact)
@@ -63,7 +63,7 @@ def test_a_nir_is_found_spaced_or_not_even_with_a_mistyped_key(nir, before, afte
 
 
 @given(emails, phones(), ibans(), padding)
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 def test_emails_french_phones_and_ibans_are_found_in_free_text(email, phone, iban, text):
     assert "email" in pii.kinds_in(f"{text} {email} {text}")
     assert "phone" in pii.kinds_in(f"{text} tel {phone}.")
@@ -71,12 +71,14 @@ def test_emails_french_phones_and_ibans_are_found_in_free_text(email, phone, iba
 
 
 @given(st.from_regex(r"[a-z][a-z_]{2,30}", fullmatch=True), st.uuids())
+@settings(deadline=None)
 def test_ordinary_identifiers_hold_no_personal_data(word, uid):
     assert pii.kinds_in(word) == [] and pii.kinds_in(str(uid)) == [] and pii.kinds_in(f"ML49-2025-{uid.int % 10**5}") == []
     assert pii.is_strict_identifier(str(uid)) and not pii.is_strict_identifier(f"{word} {word}")
 
 
 @given(st.sampled_from(["Benali", "Zéphirine-Quillard", "N'Diaye"]), padding)
+@settings(deadline=None)
 def test_a_persons_own_names_are_found_whatever_the_case_and_accents(last, text):
     names = pii.name_tokens(last, "Yanis Oriane")
     assert pii.has_name(f"{text} {last.upper()} {text}", names)
@@ -88,7 +90,7 @@ identity_keys = st.sampled_from(["identity", "identiy", "Identite", "ident", "la
 
 
 @given(nirs(), emails, identity_keys, st.integers(0, 3), st.booleans())
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 def test_redaction_leaves_no_identity_at_any_depth_nor_in_base64(nir, email, key, depth, encode):
     spaced, compact = nir
     block = {"nir": spaced, "last_name": "Kerhervé", "first_names": "Gwenolé", "email": email}
@@ -96,7 +98,7 @@ def test_redaction_leaves_no_identity_at_any_depth_nor_in_base64(nir, email, key
     for level in range(depth):
         value = {f"level{level}": value, "note": f"dossier de Gwenolé {compact}"}
     original = {"id": "evt-1", "data": value, "free": base64.b64encode(json.dumps(block).encode()).decode()
-                if encode else email}
+                if encode else email, f"note {compact}": "x"}
     text = json.dumps(pii.redact(original, pii.names_anywhere(original)), ensure_ascii=False)
     for planted in (spaced, compact, email, "Kerhervé", "Gwenolé"):
         assert planted not in text
