@@ -209,8 +209,15 @@ def evaluate(p: Parcours, today: date, territory: Territory) -> tuple[Status, li
     th = territory.followup
     if p.closed is not None:
         return Status("closed", reason=p.closed[0]), []
-    if p.lasting_jobs and today >= min(add_months(d, th.close_after_lasting_months) for d in p.lasting_jobs.values()):
-        return Status("closed", reason="lasting_employment"), []
+    # A lasting job closes the case after close_after_lasting_months, but not before its last check-in (the
+    # 12-month one) is made or its grace has passed: the person is followed the full year.
+    last_months = max(th.checkin_months, default=0)
+    for ref, start in p.lasting_jobs.items():
+        last_due = add_months(start, last_months)
+        last_done = checkin_ref("job", last_months, last_due) in p.checkins_done or not th.checkin_months
+        if today >= add_months(start, th.close_after_lasting_months) and (
+                last_done or today >= last_due + timedelta(days=th.checkin_grace_days)):
+            return Status("closed", reason="lasting_employment"), []
     if p.last_fact_day is not None and today >= p.last_fact_day + timedelta(days=th.close_after_inactive_days):
         return Status("closed", reason="inactivity"), []
     gap = p.gap

@@ -82,6 +82,8 @@ class _Referral:
         self.expired_day: int | None = None
 
     def outcome(self) -> str:
+        if self.answer == "withdrawn":
+            return "withdrawn"
         if self.answer == "refused" and self.expired_day is None:
             return "refused"
         if self.answer == "accepted":
@@ -115,7 +117,13 @@ def _referrals_of(script: PersonScript, start: date, horizon: int, zone: ZoneInf
             if ref is not None and ref.answer is None:
                 ref.answer = "refused" if k == "referral.refused" else "accepted"
                 ref.answer_day = day
+    closed_days = [day for day, event in script.events if event.type.endswith("case.closed")]
     for ref in referrals.values():
+        # A case closed while the referral waits for its answer withdraws it: nothing expires afterwards.
+        closed = next((day for day in sorted(closed_days) if day > ref.issued_day), None)
+        if closed is not None and closed <= ref.due_day and (ref.answer_day is None or ref.answer_day > closed):
+            ref.answer, ref.answer_day = "withdrawn", closed
+            continue
         # The referral service expires, on the tick of the day after the due date (before that day's partner
         # events), a referral nobody accepted, refused or met by its due date.
         expiry = ref.due_day + 1

@@ -105,17 +105,18 @@ def expected_figures(truth: dict[str, Any]) -> Figures:
         _add(out, f"barriers/lifted_by_dispositif/{dispositif}", n)  # "none": lifted by a structure alone
 
     # Referral outcomes, both kinds together (see the module docstring). The truth gives each referral one
-    # outcome; the report counts each fact a referral received. So a referral accepted after it expired
-    # (truth: accepted_late) is both accepted and expired in the report. A refusal after expiry would be
-    # "expired" in the truth and both refused and expired in the report; the simulator refuses only before
-    # the due date (scenario.py), so refused maps to refused.
+    # outcome, and so does the report: a referral accepted after its deadline (truth: accepted_late) is
+    # accepted, and its missed deadline is counted once as breached, never as expired. A referral withdrawn
+    # (its case closed before the answer) is neither expired nor breached.
     totals: Counter[str] = Counter()
     for outcomes in r["referral_outcomes"].values():
         totals.update(outcomes)
     _add(out, "referrals/issued", totals["issued"])
     _add(out, "referrals/accepted", totals["accepted"] + totals["accepted_late"])
     _add(out, "referrals/refused", totals["refused"])
-    _add(out, "referrals/expired", totals["expired"] + totals["accepted_late"])
+    _add(out, "referrals/expired", totals["expired"])  # an acceptance after the deadline is accepted, late
+    _add(out, "referrals/withdrawn", totals["withdrawn"])
+    _add(out, "referrals/breached", totals["expired"] + totals["accepted_late"])
 
     # Lost and re-engaged, in people (the report's unit): anyone with at least one episode.
     lost_rows = truth["lost"]
@@ -177,7 +178,7 @@ def reported_figures(report: dict[str, Any], worklist_items: list[dict[str, Any]
         if row["lifted"]:
             _add(out, f"barriers/lifted_by_dispositif/{row['dispositif'] or 'none'}", row["lifted"])
     for flow in report["flows"]:
-        for outcome in ("issued", "accepted", "refused", "expired"):
+        for outcome in ("issued", "accepted", "refused", "expired", "withdrawn", "breached"):
             _add(out, f"referrals/{outcome}", flow[outcome])
 
     _add(out, "lost/people", report["lost_reengaged"]["lost"])
