@@ -97,7 +97,7 @@ async def read_log(bootstrap: str, physical_topics: Iterable[str], progress: Pro
             for tp, recs in batches.items():
                 end = ends[tp]
                 if raw:
-                    records.extend(recs if recs[-1].offset < end else [r for r in recs if r.offset < end])
+                    records.extend(recs if not recs or recs[-1].offset < end else [r for r in recs if r.offset < end])
                 else:
                     records.extend(Record.from_consumer(rec) for rec in recs if rec.offset < end)
                 # Transaction markers take offsets too: the position, not the last record, says we are done.
