@@ -194,7 +194,8 @@ async def main(bootstrap: str, people: int, rounds: int, database_url: str | Non
         "digest": expected,
         "machine": {"load_average_start": load_before},
     }
-    print(f"records (each reader)      {produced:,} ({people:,} people, a year; {PARTITIONS} partitions, transactional)")
+    print(f"records (each reader)      {produced:,} ({people:,} people, a year; {PARTITIONS} partitions, "
+          "transactional)")
     for name in names:
         print(f"{name:<26} {rate[name]:>10,.0f} records/s   rounds: {', '.join(f'{x:,.0f}' for x in runs[name])}")
     print(f"replay / raw drain         {result['ratio_replay_to_raw_drain']:.3f}")
