@@ -54,7 +54,7 @@ class KnownStructures:
     @classmethod
     def of(cls, territory: Territory) -> KnownStructures:
         structures = frozenset(s.id for s in territory.structures)
-        acts_for = {s.id: frozenset(getattr(s, "acts_for", ())) | frozenset(d.id for d in territory.dispositifs
+        acts_for = {s.id: frozenset(s.acts_for) | frozenset(d.id for d in territory.dispositifs
                                                              if d.operator == s.id)
                     for s in territory.structures}
         return cls(structures, structures | frozenset(d.id for d in territory.dispositifs), acts_for)
