@@ -166,8 +166,10 @@ class EventProcessor:
     async def _dead_letter(self, uow: UnitOfWork, record: Record, reason: str, outcome: _Outcome, *,
                            errors: tuple[dict, ...] = (), event_id: str | None = None) -> None:
         original = self.redact(record.value) if self.redact is not None else record.value
-        letter = DeadLetter(self.service, reason, record.topic, record.partition, record.offset,
-                            record.key_text, original, errors)
+        # A service that redacts what it dead-letters (intake: partners' records) never keeps their record
+        # key either: a partner may have keyed it by a name or a NIR. The letter is keyed by its origin.
+        key = None if self.redact is not None else record.key_text
+        letter = DeadLetter(self.service, reason, record.topic, record.partition, record.offset, key, original, errors)
         inbox_key = event_id or letter.letter_id
         if await uow.already_processed(inbox_key):
             outcome.duplicates[record.topic] += 1
