@@ -62,6 +62,7 @@ except ImportError:  # pragma: no cover - a broker without authentication
 PARTITIONS = 6  # the services' topics (local/kafka/topics.py); the clock has one
 TRANSACTION_RECORDS = 500  # records per Kafka transaction, as the relay publishes a consumed batch
 FETCH_MAX = 5000
+BROKER_START_S = 240  # a loaded machine starts the JVM slowly
 
 
 def the_year(people: int, seed: int) -> list[tuple[str, Envelope]]:
@@ -209,8 +210,13 @@ def run(people: int, rounds: int, database_url: str | None, seed: int = 42, writ
     if os.environ.get("KAFKA_BOOTSTRAP"):
         result = asyncio.run(main(os.environ["KAFKA_BOOTSTRAP"], people, rounds, database_url, seed))
     else:
-        with tempfile.TemporaryDirectory() as data, LocalKafka(Path(data)) as broker:
-            result = asyncio.run(main(broker.bootstrap, people, rounds, database_url, seed))
+        with tempfile.TemporaryDirectory() as data:
+            broker = LocalKafka(Path(data))
+            broker.start(timeout=BROKER_START_S)
+            try:
+                result = asyncio.run(main(broker.bootstrap, people, rounds, database_url, seed))
+            finally:
+                broker.stop()
     if write:
         print(f"result                     {write_result('replay', result)}")
     return result
