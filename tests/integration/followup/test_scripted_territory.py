@@ -43,7 +43,7 @@ async def poll(check, deadline_s: float = 30.0):
 
 
 async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    monkeypatch.setenv("ARIANE_FOLLOWUP_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): "aldev_cite_emploi",
+    monkeypatch.setenv("ARIANE_FOLLOWUP_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): "coordination_territoriale",
                                                               sha(SIAE_TOKEN): "siae_regie_quartiers"}))
     settings: RuntimeSettings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
                                               topic_prefix=topic_prefix)

@@ -43,6 +43,7 @@ RESTART_AFTER_DAY = 15
 REGISTRANT = "france_travail_angers_centre"
 ML, CAP, DEP, FT, CITE = ("mission_locale_angevine", "cap_emploi_49", "departement_49",
                           "france_travail_angers_centre", "aldev_cite_emploi")
+COORDINATOR = "coordination_territoriale"  # the territory's coordinator: a role, not the Cité's structure
 COORDINATOR_TOKEN = "coordinator-secret"
 ML_TOKEN = "mission-locale-secret"
 
@@ -93,8 +94,10 @@ def expected_outcome() -> Counter:
             out.update({"refused": 1, "reoriented": 1, "accepted": 1})
         elif c == 2:
             out["accepted"] += 1
-        elif c == 4:  # expires on r+16, re-oriented (FT never answers, due r+31); accepted late on r+20 if in the month
-            out.update({"reoriented": 1, "issued": 1, "accepted" if r + 20 <= last else "expired": 1})
+        elif c == 4:  # expires on r+16, re-oriented to FT (due r+31); accepted late on r+20 if in the month, which
+            # withdraws the re-orientation to FT it made unnecessary
+            out.update({"reoriented": 1, "accepted" if r + 20 <= last else "expired": 1})
+            out["withdrawn" if r + 20 <= last else "issued"] += 1
             out["late"] += r + 20 <= last
         elif c == 5:  # acknowledged, expires on r+16, re-oriented to FT which stays silent
             out.update({"expired": 1, "reoriented": 1, "issued": 1})
@@ -204,7 +207,7 @@ async def referral_event_ids(bootstrap: str, topic: str) -> list[tuple[str, str]
 
 
 async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    monkeypatch.setenv("ARIANE_REFERRAL_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): CITE, sha(ML_TOKEN): ML}))
+    monkeypatch.setenv("ARIANE_REFERRAL_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): COORDINATOR, sha(ML_TOKEN): ML}))
     settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True, linger_ms=5)
     await producer.start()
@@ -236,10 +239,11 @@ async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_pr
     assert statuses["refused"] == expected["refused"]
     assert statuses["expired"] == expected["expired"]
     assert statuses["issued"] + statuses["acknowledged"] == expected["issued"]
+    assert statuses["withdrawn"] == expected["withdrawn"]
     assert origins["reorientation"] == expected["reoriented"]
     assert origins["escalation"] == expected["escalated"]
     assert sum(1 for r in everything if r["status"] == "accepted" and r["sla_breached"]) == expected["late"]
-    assert all(r["to_structure"] == CITE for r in everything if r["origin"] == "escalation")
+    assert all(r["to_structure"] == COORDINATOR for r in everything if r["origin"] == "escalation")
     assert {r["to_structure"] for r in mission_locale} == {ML}
     assert len(mission_locale) == sum(1 for r in everything if r["to_structure"] == ML)
 
