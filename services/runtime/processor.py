@@ -8,12 +8,14 @@ that still fails alone is dead-lettered with the reason: bounded, so a partition
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from contracts.envelope import Envelope
@@ -88,27 +90,77 @@ class EventProcessor:
 
     async def process_batch(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
-        try:
-            await self._backoff.call(lambda: self._apply(records), retry_on=_is_wrapped_transient,
-                                     on_retry=self._on_retry(len(records)))
-        except _Transient:
-            # The batch keeps failing: isolate the record that does, so the others are not held hostage.
-            for record in records:
-                await self._process_alone(record)
+        while True:
+            try:
+                await self._backoff.call(lambda: self._apply(records), retry_on=_is_wrapped_transient,
+                                         on_retry=self._on_retry(len(records)))
+                break
+            except _Transient:
+                if await self._wait_while_database_down():
+                    continue  # the database was the problem, not the batch: apply it again, whole
+                # The batch keeps failing with the database up: isolate the record that does, so the others
+                # are not held hostage.
+                for record in records:
+                    await self._process_alone(record)
+                break
         self.metrics.batch_seconds.labels(self.service).observe(time.perf_counter() - started)
 
     async def _process_alone(self, record: Record) -> None:
+        while True:
+            try:
+                await self._backoff.call(lambda: self._apply([record]), retry_on=_is_wrapped_transient,
+                                         on_retry=self._on_retry(1))
+                return
+            except _Transient as last:
+                if await self._wait_while_database_down():
+                    continue
+                reason = f"transient failure persisted after {self.settings.handler_max_attempts} attempts: {last}"
+            try:
+                await self._apply([record], forced_reason=reason)
+                return
+            except _Transient:
+                # Even the dead letter could not be written: the database went away meanwhile. Wait, try again.
+                await self._wait_while_database_down()
+
+    async def _database_up(self) -> bool:
         try:
-            await self._backoff.call(lambda: self._apply([record]), retry_on=_is_wrapped_transient,
-                                     on_retry=self._on_retry(1))
-            return
-        except _Transient as last:
-            reason = f"transient failure persisted after {self.settings.handler_max_attempts} attempts: {last}"
-        # If even this write fails, the database is gone: raise, commit no offset, lose nothing.
-        await self._apply([record], forced_reason=reason)
+            async with asyncio.timeout(5):
+                async with self.session_factory() as session:
+                    await session.exec(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure here means "not reachable now"
+            return False
+
+    async def _wait_while_database_down(self) -> bool:
+        """True if the database was down (and is back now): a restart or an outage is waited out, for as long
+        as it lasts, and never turns a good event into a dead letter. False if it was up all along."""
+        if await self._database_up():
+            return False
+        self.metrics.errors.labels(self.service, "database_unavailable").inc()
+        attempt = 0
+        while not await self._database_up():
+            attempt += 1
+            delay = Backoff(self.settings.retry_base_delay_s, self.settings.retry_max_delay_s).delay(attempt)
+            log.warning("database_unavailable", retry_in_s=delay, attempt=attempt)
+            await asyncio.sleep(delay)
+        log.info("database_back", after_attempts=attempt)
+        return True
 
     async def _apply(self, records: Sequence[Record], forced_reason: str | None = None) -> None:
         outcome = _Outcome()
+        try:
+            await self._apply_in_transaction(records, forced_reason, outcome)
+        except _Transient:
+            raise
+        except Exception as exc:
+            if is_transient(exc):  # begin, look-up or commit failed: the database, not the event
+                raise _Transient(exc) from exc
+            raise
+        self._count(outcome)
+        self.on_committed()
+
+    async def _apply_in_transaction(self, records: Sequence[Record], forced_reason: str | None,
+                                    outcome: _Outcome) -> None:
         async with self.session_factory() as session:
             async with session.begin():
                 uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
@@ -121,8 +173,6 @@ class EventProcessor:
                         topic=record.topic, partition=record.partition, offset=record.offset
                     ):
                         await self._apply_one(uow, record, event, outcome, forced_reason)
-        self._count(outcome)
-        self.on_committed()
 
     def _parse(self, record: Record) -> Envelope | Exception:
         try:
