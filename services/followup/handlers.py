@@ -90,8 +90,10 @@ async def _resolve(uow: UnitOfWork, person_id: str) -> str:
 
 
 async def _row(uow: UnitOfWork, person_id: str) -> PersonRow:
-    """The person's row; a person first heard of is counted in the ledger, awaiting orientation."""
-    row = await uow.session.get(PersonRow, person_id)
+    """The person's row, locked until commit: with several instances on PostgreSQL, a tick and a fact about
+    the same person may be decided at once, and the second must see the first's result. A person first heard
+    of is counted in the ledger, awaiting orientation."""
+    row = await uow.session.get(PersonRow, person_id, with_for_update=True)
     if row is None:
         row = PersonRow(person_id=person_id, state=State.AWAITING_ORIENTATION.value)
         await store.ledger_add(uow.session, KNOWN, 1)

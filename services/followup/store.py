@@ -8,6 +8,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column, Text, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -100,17 +102,19 @@ async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRo
     """The persons a tick of `day` must look at: a threshold of theirs has come, or they are at risk or lost."""
     return (await session.execute(select(PersonRow).where(
         PersonRow.merged_into.is_(None), or_(PersonRow.wake_on <= day, PersonRow.state.in_(
-            [State.AT_RISK.value, State.LOST.value]))).order_by(PersonRow.person_id))).scalars().all()
+            [State.AT_RISK.value, State.LOST.value]))).order_by(PersonRow.person_id)
+        .with_for_update())).scalars().all()  # locked in id order: see handlers._row
 
 
 async def ledger_add(session: AsyncSession, name: str | None, delta: int) -> None:
+    """Add to a ledger counter in one statement: instances applying at once never lose an increment."""
     if delta == 0 or name is None:
         return
-    row = await session.get(LedgerRow, name)
-    if row is None:
-        row = LedgerRow(name=name, count=0)
-    row.count += delta
-    session.add(row)
+    table = LedgerRow.__table__
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(table).values(name=name, count=delta)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.name], set_={"count": table.c.count + statement.excluded.count}))
 
 
 async def ledger_counts(session: AsyncSession) -> dict[str, int]:

@@ -15,7 +15,9 @@ from services.referral.store.rows import PersonRow, ReferralRow
 
 
 async def load_person(session: AsyncSession, person_id: str) -> PersonState:
-    row = await session.get(PersonRow, person_id)
+    # Locked until commit: with several instances on PostgreSQL, a tick and a fact about one person may be
+    # decided at once; the second waits for the first and decides on its result.
+    row = await session.get(PersonRow, person_id, with_for_update=True)
     if row is None:
         return PersonState(person_id=person_id)
     return PersonState.model_validate_json(row.state)
