@@ -158,3 +158,16 @@ def test_a_structure_acts_for_itself_its_delegations_and_the_dispositifs_it_oper
         s.model_copy(update={"acts_for": ("plie_angers",)}) if s.id == "mission_locale_angevine" else s
         for s in territory.structures)})
     assert KnownStructures.of(delegating).impersonations(made_by_plie) == []
+
+
+@given(st.from_regex(r"0[1-9][0-9]{8}|[12][0-9]{14}", fullmatch=True), st.text("0123456789abcdef", min_size=0, max_size=17))
+def test_a_person_id_minted_by_intake_is_never_taken_for_personal_data(digits, tail):
+    # Person ids are 32 hex digits of an HMAC: now and then they start with ten digits shaped like a phone
+    # number or fifteen like a NIR. Such an id in `subject` or a `*_person_id` field must still pass.
+    person_id = ("p_" + digits + tail + "0" * 32)[:34]
+    event = parse_event({"specversion": "1.0", "id": "evt-1", "source": "mission_locale_angevine",
+                         "type": "fr.ariane.contact.recorded", "subject": person_id,
+                         "time": "2026-03-02T09:00:00+01:00",
+                         "data": {"structure_id": "mission_locale_angevine", "channel": "phone", "reached": True}})
+    raw = json.loads(event.to_json_bytes())
+    assert checks.personal_data_problems(event, raw) == []
