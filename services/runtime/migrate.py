@@ -7,8 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.runtime.leadership import lock_key
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 
@@ -31,6 +33,10 @@ async def upgrade_to_head(engine: AsyncEngine, service: str, metadata: MetaData,
         command.upgrade(cfg, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Instances of one service starting together on one database migrate one at a time: the others
+            # wait here, then find the schema at head. (On SQLite the write lock already serialises them.)
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(f"migrate-{service}")})
         await connection.run_sync(_upgrade)
 
 
