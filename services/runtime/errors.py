@@ -19,8 +19,8 @@ class PermanentError(Exception):
 # 08 connection exceptions, 57P0x the server shutting down or not yet accepting connections (a restart),
 # 53 insufficient resources, 40001/40P01 serialization failure and deadlock, 55P03 lock not available.
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53")
-# 23505 too: two instances creating the same row at once; the loser's retry finds the row and updates it.
-_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01", "55P03", "23505"})
+
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01", "55P03"})
 
 
 def _sqlstate(exc: BaseException) -> str | None:
