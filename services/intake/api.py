@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -26,8 +27,11 @@ from contracts.export.json_schema import event_schema
 from services.intake.domain import api_keys
 from services.intake.handlers import admit
 from services.intake.store import credentials
+from services.runtime.errors import is_write_race
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
+
+log = structlog.get_logger("ariane.intake")
 
 if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
     from services.intake.app import IntakeDeps
@@ -152,6 +156,29 @@ async def post_events(request: Request, deps: IntakeDeps = Depends(intake_deps))
     return response
 
 
+# How many times a request's batch is run again when it lost a write race (see is_write_race).
+_RACE_ATTEMPTS = 4
+
+
+async def _admit_all(ctx: ServiceContext, deps: IntakeDeps,
+                     items: list[Any]) -> tuple[list[EventAnswer], list[int]]:
+    """Admit a request's events in one transaction: all their rows are stored, or none."""
+    answers: list[EventAnswer] = []
+    waiting: list[int] = []
+    async with ctx.session_factory() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
+        for index, item in enumerate(items):
+            verdict = await admit(item, uow, deps, ingress="http")
+            if verdict.published_id is not None:
+                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
+                waiting += [row_id for row_id, _key in await _outbox_ids_for(uow, verdict.published_id)]
+            answers.append(EventAnswer(
+                index=index, id=verdict.id, status=verdict.status, person_id=verdict.person_id, reason=verdict.reason,
+                detail=verdict.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
+                                               for e in verdict.errors]))
+    return answers, waiting
+
+
 async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: C901 - one linear pipeline
     ctx: ServiceContext = request.app.state.ctx
     settings, metrics = deps.settings, deps.metrics
@@ -180,19 +207,16 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
         return _error(403, "forbidden_source",
                       f"events {foreign[:20]} do not have source {structure!r}, the structure of this key")
 
-    answers: list[EventAnswer] = []
-    waiting: list[int] = []
-    async with ctx.session_factory() as session, session.begin():
-        uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
-        for index, item in enumerate(items):
-            verdict = await admit(item, uow, deps, ingress="http")
-            if verdict.published_id is not None:
-                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
-                waiting += [row_id for row_id, _key in await _outbox_ids_for(uow, verdict.published_id)]
-            answers.append(EventAnswer(
-                index=index, id=verdict.id, status=verdict.status, person_id=verdict.person_id, reason=verdict.reason,
-                detail=verdict.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
-                                               for e in verdict.errors]))
+    for attempt in range(1, _RACE_ATTEMPTS + 1):
+        try:
+            answers, waiting = await _admit_all(ctx, deps, items)
+            break
+        except Exception as exc:
+            # The same person or event written at this moment by the Kafka path or another instance: the batch,
+            # run again from the start, sees the winner's rows (a duplicate, or the person now known).
+            if not is_write_race(exc) or attempt == _RACE_ATTEMPTS:
+                raise
+            log.info("intake_write_race_retried", attempt=attempt, error=type(exc).__name__)
     tally = {s: sum(1 for a in answers if a.status == s) for s in ("accepted", "duplicate", "conflict", "rejected")}
     if waiting and not await ctx.relay.wait_published(waiting, settings.publish_timeout_s):
         return _error(503, "broker_unavailable",

@@ -134,7 +134,7 @@ class Verdict:
 
 def _safe_id(raw: Mapping[str, Any]) -> str | None:
     value = raw.get("id")
-    if isinstance(value, str) and 0 < len(value) <= 128 and not pii.kinds_in(value):
+    if isinstance(value, str) and 0 < len(value) <= 128 and "\x00" not in value and not pii.kinds_in(value):
         return value
     return None
 
@@ -179,6 +179,9 @@ async def _admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps) -> Verdict:  # noq
     missing = checks.missing_attributes(raw)
     if missing:
         return _refused(raw, "invalid_event", "CloudEvents requires id, source, specversion and type", missing)
+    nul = checks.nul_characters(raw)
+    if nul:
+        return _refused(raw, "invalid_event", "text must not contain the NUL character (U+0000)", nul)
     try:
         event = parse_event(raw)
     except ContractError as exc:

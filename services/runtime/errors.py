@@ -39,3 +39,13 @@ def is_transient(exc: BaseException) -> bool:
     if code is not None and (code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+# A write that lost a race with a concurrent transaction (PostgreSQL): a unique key another instance inserted
+# first, a serialization failure or a deadlock. Not an outage, so never a 503 by itself; the transaction run again
+# from the start sees the winner's rows. A real bug repeats on every attempt and ends as a dead letter.
+_RACE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+
+
+def is_write_race(exc: BaseException) -> bool:
+    return _sqlstate(exc) in _RACE_SQLSTATES

@@ -127,6 +127,25 @@ ENVELOPE_IDS = ("id", "subject", "correlationid", "causationid", "dataschema")
 NOT_A_PERSON_ID = frozenset({"structure_id"})
 
 
+def nul_characters(raw: Mapping[str, Any]) -> list[FieldError]:
+    """Fields whose text (or key) holds U+0000. No partner means it, and PostgreSQL cannot store it in text:
+    refused here, with its place, rather than failing in the database."""
+    found = [path for path, text in _strings(raw, "") if "\x00" in text]
+    found += [path for path in _keys(raw, "") if "\x00" in path]
+    return [FieldError(path, "Must not contain the NUL character (U+0000)", "string_nul") for path in found[:20]]
+
+
+def _keys(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else str(k)
+            yield here
+            yield from _keys(v, here)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _keys(v, f"{path}[{i}]")
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, Mapping):
         for k, v in value.items():
