@@ -97,7 +97,7 @@ class Referral(_Frozen):
     refusal_reason: RefusalReason | None = None
     expired_on: date | None = None
     closed_on: date | None = None
-    sla_breached: bool = False  # expired once; stays true even if a late acceptance follows
+    sla_breached: bool = False  # the accept deadline was missed; a later-recorded acceptance dated in time clears it
     followed_up: bool = False  # re-orientation or escalation already decided for this failure
     reminded: tuple[DeadlineKind, ...] = ()
     caused_by: str | None = None  # the failed referral whose re-orientation or escalation this is
