@@ -19,7 +19,6 @@ class PermanentError(Exception):
 # 08 connection exceptions, 57P0x the server shutting down or not yet accepting connections (a restart),
 # 53 insufficient resources, 40001/40P01 serialization failure and deadlock, 55P03 lock not available.
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53")
-
 _TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "40001", "40P01", "55P03"})
 
 
@@ -49,3 +48,8 @@ _RACE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
 
 def is_write_race(exc: BaseException) -> bool:
     return _sqlstate(exc) in _RACE_SQLSTATES
+
+
+def worth_retrying(exc: BaseException) -> bool:
+    """What a consumer tries again, batch and all: an outage, or a write that lost a race."""
+    return is_transient(exc) or is_write_race(exc)

@@ -22,7 +22,7 @@ from contracts.envelope import Envelope
 from services.runtime.apply import Where, apply_once
 from services.runtime.backoff import Backoff
 from services.runtime.deadletter import DeadLetter
-from services.runtime.errors import is_transient, is_write_race
+from services.runtime.errors import worth_retrying
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
@@ -153,7 +153,7 @@ class EventProcessor:
         except _Transient:
             raise
         except Exception as exc:
-            if is_transient(exc) or is_write_race(exc):  # begin, look-up or commit failed: not the event
+            if worth_retrying(exc):  # begin, look-up or commit failed: not the event
                 raise _Transient(exc) from exc
             raise
         self._count(outcome)
@@ -200,7 +200,7 @@ class EventProcessor:
                 applied = await apply_once(uow, event, Where(record.topic, record.partition, record.offset),
                                            self.handle)
             except Exception as exc:  # noqa: BLE001 - classified just below
-                if is_transient(exc) or is_write_race(exc):
+                if worth_retrying(exc):
                     raise _Transient(exc) from exc
                 log.error("handler_rejected_event", error=f"{type(exc).__name__}: {exc}")
                 await self._dead_letter(uow, record, f"{type(exc).__name__}: {exc}"[:2000], outcome,

@@ -130,31 +130,23 @@ NOT_A_PERSON_ID = frozenset({"structure_id"})
 def nul_characters(raw: Mapping[str, Any]) -> list[FieldError]:
     """Fields whose text (or key) holds U+0000. No partner means it, and PostgreSQL cannot store it in text:
     refused here, with its place, rather than failing in the database."""
-    found = [path for path, text in _strings(raw, "") if "\x00" in text]
-    found += [path for path in _keys(raw, "") if "\x00" in path]
+    found = [path for path, value in _nodes(raw, "") if "\x00" in path or (isinstance(value, str) and "\x00" in value)]
     return [FieldError(path, "Must not contain the NUL character (U+0000)", "string_nul") for path in found[:20]]
 
 
-def _keys(value: Any, path: str) -> Iterator[str]:
+def _nodes(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every value of a JSON document under `path`, with its place (`a.b[2]`), the document itself first."""
+    yield path, value
     if isinstance(value, Mapping):
         for k, v in value.items():
-            here = f"{path}.{k}" if path else str(k)
-            yield here
-            yield from _keys(v, here)
+            yield from _nodes(v, f"{path}.{k}" if path else str(k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _keys(v, f"{path}[{i}]")
+            yield from _nodes(v, f"{path}[{i}]")
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from _strings(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _strings(v, f"{path}[{i}]")
-    elif isinstance(value, str):
-        yield path, value
+    return ((place, text) for place, text in _nodes(value, path) if isinstance(text, str))
 
 
 def _names_may_appear(path: str) -> bool:
