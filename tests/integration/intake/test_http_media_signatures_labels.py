@@ -1,5 +1,5 @@
-"""Over HTTP: Content-Type is checked (415), signed timestamps are finite Unix seconds, and a made-up event
-type never becomes a metric label."""
+"""Over HTTP: Content-Type is checked (415), signed timestamps are finite Unix seconds, a made-up event
+type never becomes a metric label, and text holding U+0000 is refused with its field."""
 
 from __future__ import annotations
 
@@ -44,3 +44,27 @@ async def test_made_up_event_types_never_become_metric_labels(intake):
     metrics = (await intake.client.get("/metrics")).text
     assert "madeup" not in metrics
     assert 'type="unknown"' in metrics
+
+
+async def test_a_nul_character_is_refused_with_its_field_and_the_corrected_event_is_accepted(intake):
+    # A partner's export leaves a NUL byte in a name and in an event id: each event is refused with the field
+    # named (PostgreSQL could not have stored it), the clean event of the same request goes through, and the
+    # corrected events are then accepted.
+    token = await intake.key_for("mission_locale_angevine")
+    identity = {"last_name": "Roux", "first_names": "Léa", "birth_date": "1999-01-02"}
+    in_name = registration(identity=dict(identity, last_name="Ro\x00ux"))
+    in_id = registration(identity=identity, event_id="evt-\x00-7")
+    clean = registration(identity={"last_name": "Morel", "first_names": "Ana", "birth_date": "2001-05-06"})
+    answer = await intake.post([in_name, in_id, clean], token)
+    assert answer.status_code == 202, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "accepted"]
+    assert [e["loc"] for e in results[0]["errors"]] == ["data.identity.last_name"]
+    assert results[0]["errors"][0]["type"] == "string_nul"
+    assert [e["loc"] for e in results[1]["errors"]] == ["id"] and results[1]["id"] is None
+    assert "Ro\\u0000ux" not in answer.text and "Ro\x00ux" not in answer.text
+
+    fixed = [dict(in_name, data=dict(in_name["data"], identity=identity)), dict(in_id, id="evt-7")]
+    again = await intake.post(fixed, token)
+    assert again.status_code == 202, again.text
+    assert [r["status"] for r in again.json()["results"]] == ["accepted", "accepted"]
