@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+# Switching a fresh file to WAL needs it alone for an instant. When instances open the same new file at once,
+# SQLite answers "database is locked" at once, without waiting out busy_timeout; the switch is tried again
+# (a file already in WAL answers at once, so this waits only at first start).
+_PRAGMA_ATTEMPTS, _PRAGMA_PAUSE_S = 100, 0.1
+
+
+def _execute_pragma(cursor, pragma: str) -> None:  # noqa: ANN001 - the driver's cursor
+    for attempt in range(1, _PRAGMA_ATTEMPTS + 1):
+        try:
+            cursor.execute(pragma)
+            return
+        except Exception as exc:  # the driver's OperationalError, whichever adapter wraps it
+            if "database is locked" not in str(exc) or attempt == _PRAGMA_ATTEMPTS:
+                raise
+            await_(asyncio.sleep(_PRAGMA_PAUSE_S))  # connect runs in SQLAlchemy's greenlet: yield to the loop
 
 
 def _sqlite_engine(url: str, pragmas: tuple[str, ...], begin: str) -> AsyncEngine:
@@ -20,7 +40,7 @@ def _sqlite_engine(url: str, pragmas: tuple[str, ...], begin: str) -> AsyncEngin
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in pragmas:
-            cursor.execute(pragma)
+            _execute_pragma(cursor, pragma)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
