@@ -1,19 +1,28 @@
-"""GET /v1/worklist (JSON or CSV): what each structure must do today; GET /v1/ledger: the conservation check."""
+"""Followup's read API: the worklist (JSON or CSV), one person's timeline, and the ledger's balance.
+
+Who reads what: a structure reads its own worklist and the timeline of the people it has had to do with; the
+territory coordinator reads every worklist and every timeline. A structure's file number for a person is
+shown to that structure only.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.followup import store
 from services.followup.app import FollowupDeps
+from services.followup.domain import LineKind, PersonFile, file_numbers, involved_structures, status_of, timeline
 from services.runtime.auth import TokenTable, bearer_principal
 
 router = APIRouter(prefix="/v1", tags=["followup"])
-COLUMNS = ("person_id", "structure_id", "kind", "reason", "since")
+COLUMNS = ("person_id", "structure_id", "file_number", "kind", "answer_id", "reason", "expected", "since", "days",
+           "timeline_url")
 
 
 def deps(request: Request) -> FollowupDeps:
@@ -27,28 +36,92 @@ def _tokens(request: Request) -> TokenTable:
 caller = bearer_principal(_tokens)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What the caller may read: one structure's data, or (the coordinator) everyone's."""
+
+    structure: str | None
+    sees_everyone: bool
+
+    def may_read_worklist_of(self, structure: str | None) -> bool:
+        return self.sees_everyone or structure == self.structure
+
+
+def viewer(principal: str = Depends(caller), followup: FollowupDeps = Depends(deps)) -> Viewer:
+    if principal == followup.rules.coordinator:
+        return Viewer(principal, sees_everyone=True)
+    return Viewer(principal, sees_everyone=False)
+
+
+def timeline_url(person_id: str) -> str:
+    return f"/v1/people/{person_id}/timeline"
+
+
+def line_json(row: store.ActionRow, today: Any) -> dict[str, Any]:
+    return {"person_id": row.person_id, "structure_id": row.structure_id, "file_number": row.file_number,
+            "kind": row.kind, "answer_id": row.answer_id, "reason": row.reason, "expected": row.expected,
+            "since": row.since.isoformat(), "days": (today - row.since).days if today else None,
+            "timeline_url": timeline_url(row.person_id)}
+
+
 @router.get("/worklist")
-async def worklist(structure: str | None = None, page: int = Query(1, ge=1),
-                   page_size: int = Query(50, ge=1, le=1000), format: str | None = None,
-                   accept: str | None = Header(default=None), principal: str = Depends(caller),
+async def worklist(structure: str | None = None,
+                   kind: LineKind | None = Query(None, description="Only lines of this kind."),
+                   q: str | None = Query(None, max_length=128, description="A file number (exact), an id to "
+                                         "answer (exact), or the start of a person id."),
+                   sort: str = Query("urgency", pattern="^(urgency|since)$",
+                                     description="urgency: most urgent first; since: oldest first."),
+                   page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=1000),
+                   format: str | None = Query(None, pattern="^(json|csv)$"),  # noqa: A002
+                   accept: str | None = Header(default=None), who: Viewer = Depends(viewer),
                    followup: FollowupDeps = Depends(deps)):
-    if principal != followup.rules.coordinator:
-        if structure not in (None, principal):
+    if not who.sees_everyone:
+        if structure not in (None, who.structure):
             raise HTTPException(403, "a structure sees only its own worklist")
-        structure = principal
+        structure = who.structure
     async with followup.session_factory() as session:
-        total, rows = await store.worklist_page(session, structure, page, page_size)
+        total, rows = await store.worklist_page(session, structure, page, page_size, kind.value if kind else None,
+                                                q.strip() if q else None, sort)
         today = await store.today(session)
-    items = [{"person_id": r.person_id, "structure_id": r.structure_id, "kind": r.kind, "reason": r.reason,
-              "since": r.since.isoformat(), "days": (today - r.since).days if today else None} for r in rows]
-    if format == "csv" or (accept or "").startswith("text/csv"):
+    items = [line_json(r, today) for r in rows]
+    if format == "csv" or (format is None and (accept or "").startswith("text/csv")):
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=[*COLUMNS, "days"], lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(items)
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8")
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="worklist.csv"'})
     return JSONResponse({"structure": structure, "today": today.isoformat() if today else None, "page": page,
                          "page_size": page_size, "total": total, "items": items})
+
+
+@router.get("/people/{person_id}/timeline")
+async def person_timeline(person_id: str, who: Viewer = Depends(viewer), followup: FollowupDeps = Depends(deps)):
+    """One person's dated history: facts with their structure, alerts and check-ins with the rule behind each,
+    today's state, and the worklist lines the caller may see for them."""
+    async with followup.session_factory() as session:
+        row = await store.person(session, person_id)
+        if row is None:
+            raise HTTPException(404, "no person with this id is known to followup")
+        today = await store.today(session)
+        file = store.to_file(row, followup.rules.zone)
+        status = status_of(file, today, followup.rules)
+        if not who.sees_everyone and who.structure not in involved_structures(file, status):
+            raise HTTPException(403, "a structure sees the timeline of the people it has had to do with only")
+        lines = [line_json(r, today) for r in await store.actions_of(session, row.person_id)
+                 if who.may_read_worklist_of(r.structure_id)]
+    numbers = _own_file_number(file, who)
+    return {"person_id": row.person_id, "asked_for": person_id, "today": today.isoformat() if today else None,
+            "state": row.state, "reason": row.reason, "since": row.since.isoformat() if row.since else None,
+            "structure_to_act": row.structure_to_act, "holders": list(status.holders), "file_number": numbers,
+            "worklist": lines,
+            "entries": [{"day": e.day.isoformat(), "at": e.at.isoformat() if e.at else None, "kind": e.kind,
+                         "label": e.label, "structure_id": e.structure_id, "ref": e.ref, "rule": e.rule}
+                        for e in timeline(file, status, followup.rules, today)]}
+
+
+def _own_file_number(file: PersonFile, who: Viewer) -> str | None:
+    return file_numbers(file.facts).get(who.structure) if who.structure else None
 
 
 @router.get("/ledger")

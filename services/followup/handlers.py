@@ -16,8 +16,8 @@ from contracts.envelope import Envelope
 from contracts.followup import CheckinDue, PersonLost
 from contracts.people import PersonIdentitiesMerged
 from services.followup import store
-from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PersonFile, State, decide, fact_of, merge,
-                                      worklist_lines)
+from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PersonFile, State, decide, fact_of,
+                                      file_numbers, merge, worklist_lines)
 from services.followup.metrics import FollowupMetrics
 from services.followup.store import KNOWN, MERGED, PersonRow
 from services.runtime.unit_of_work import UnitOfWork
@@ -113,7 +113,8 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
         await store.ledger_add(uow.session, row.state, 1)
         _transition(deps.metrics, old, row.state)
     await store.replace_actions(uow.session, row.person_id,
-                                worklist_lines(row.person_id, decision.status, day, deps.rules))
+                                worklist_lines(row.person_id, decision.status, day, deps.rules,
+                                               file_numbers(decision.file.facts)))
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     _count(deps.metrics, decision)

@@ -49,6 +49,9 @@ class ActionRow(Base, table=True):
     reason: str = Field(max_length=64)
     since: date
     urgency: int
+    answer_id: str | None = Field(default=None, max_length=128)  # the referral or check-in to answer
+    expected: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    file_number: str | None = Field(default=None, index=True, max_length=64)  # the acting structure's own
 
 
 class LedgerRow(Base, table=True):
@@ -145,19 +148,44 @@ async def replace_actions(session: AsyncSession, person_id: str, lines: list[Wor
     """The person's worklist lines become `lines` (a person's lines are always rewritten whole)."""
     await session.execute(delete(ActionRow).where(ActionRow.person_id == person_id))
     session.add_all([ActionRow(person_id=line.person_id, structure_id=line.structure_id, kind=line.kind.value,
-                               reason=line.reason, since=line.since, urgency=line.urgency) for line in lines])
+                               reason=line.reason, since=line.since, urgency=line.urgency, answer_id=line.answer_id,
+                               expected=line.expected, file_number=line.file_number) for line in lines])
 
 
-async def worklist_page(session: AsyncSession, structure: str | None, page: int,
-                        page_size: int) -> tuple[int, Sequence[ActionRow]]:
+SORTS = {"urgency": (ActionRow.urgency, ActionRow.since), "since": (ActionRow.since, ActionRow.urgency)}
+
+
+async def worklist_page(session: AsyncSession, structure: str | None, page: int, page_size: int,
+                        kind: str | None = None, search: str | None = None,
+                        sort: str = "urgency") -> tuple[int, Sequence[ActionRow]]:
     """(total lines, the lines of `page`) of one structure's worklist (None: every structure's), most urgent
-    first, then oldest first."""
-    query = select(ActionRow)
-    counted = select(func.count()).select_from(ActionRow)
+    first, then oldest first (`sort="since"`: oldest first). `search` finds a person by the acting structure's
+    file number (exactly) or by the start of the pseudonymous id."""
+    conditions = []
     if structure:
-        query, counted = query.where(ActionRow.structure_id == structure), counted.where(
-            ActionRow.structure_id == structure)
-    query = query.order_by(ActionRow.urgency, ActionRow.since, ActionRow.person_id, ActionRow.kind)
+        conditions.append(ActionRow.structure_id == structure)
+    if kind:
+        conditions.append(ActionRow.kind == kind)
+    if search:
+        conditions.append(or_(ActionRow.file_number == search, ActionRow.person_id.startswith(search, autoescape=True),
+                              ActionRow.answer_id == search))
+    counted = select(func.count()).select_from(ActionRow).where(*conditions)
+    query = select(ActionRow).where(*conditions).order_by(*SORTS[sort], ActionRow.person_id, ActionRow.kind)
     total = (await session.execute(counted)).scalar_one()
     rows = (await session.execute(query.offset((page - 1) * page_size).limit(page_size))).scalars().all()
     return total, rows
+
+
+async def person(session: AsyncSession, person_id: str) -> PersonRow | None:
+    """A person's row, following merges to the id they are known by now (None: never heard of)."""
+    seen: set[str] = set()
+    row = await session.get(PersonRow, person_id)
+    while row is not None and row.merged_into is not None and row.person_id not in seen:
+        seen.add(row.person_id)
+        row = await session.get(PersonRow, row.merged_into)
+    return row
+
+
+async def actions_of(session: AsyncSession, person_id: str) -> Sequence[ActionRow]:
+    return (await session.execute(select(ActionRow).where(ActionRow.person_id == person_id)
+                                  .order_by(ActionRow.urgency, ActionRow.since))).scalars().all()

@@ -255,7 +255,18 @@ def _held_rank(state: State) -> int:
 
 
 def status_of(file: PersonFile, today: date | None, rules: Rules) -> Status:
-    return evaluate(fold(file.facts, until=today), today, file.person_id, rules)
+    return wake_for_dated_ahead(evaluate(fold(file.facts, until=today), today, file.person_id, rules), file, today)
+
+
+def wake_for_dated_ahead(status: Status, file: PersonFile, today: date | None) -> Status:
+    """A fact dated after today (a partner's clock ahead of the territory's, an answer recorded just before
+    midnight) counts only from its own day, so that day's tick must decide for the person again."""
+    if today is None:
+        return status
+    ahead = min((f.day for f in file.facts if f.day > today), default=None)
+    if ahead is None or (status.wake_on is not None and status.wake_on <= ahead):
+        return status
+    return replace(status, wake_on=ahead)
 
 
 # ---- decisions -------------------------------------------------------------------------------------------
@@ -267,7 +278,7 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
     stands (someone holds the person, or a late fact shows they were held) gets person.reengaged, never a
     rewrite of the person.lost already emitted. Check-ins are emitted once when due; case.closed once."""
     p = fold(file.facts, until=today)
-    status = evaluate(p, today, file.person_id, rules)
+    status = wake_for_dated_ahead(evaluate(p, today, file.person_id, rules), file, today)
     if today is None:
         return Decision(file, status)
     em = file.emitted

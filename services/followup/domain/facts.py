@@ -77,15 +77,21 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _file_number(partner_ref: str | None) -> dict[str, Any]:
+    """The structure's own file number for the person, kept so that its worklist can name the person the way
+    its counsellors know them (shown to that structure only)."""
+    return {"file_number": partner_ref} if partner_ref else {}
+
+
 def fact_of(event: Envelope, zone: ZoneInfo = CONTRACT_ZONE) -> Fact | None:
     """The fact an event tells about its subject, or None when followup has no use for it."""
     d = event.data
     base = {"id": event.id, "at": utc(event.time), "day": local_day(event.time, zone)}
     match event:
         case PersonRegistered():
-            return Fact(**base, kind="registered", structure=d.structure_id)
+            return Fact(**base, kind="registered", structure=d.structure_id, info=_file_number(d.partner_ref))
         case PersonProfileUpdated():
-            return Fact(**base, kind="profile", structure=d.structure_id)
+            return Fact(**base, kind="profile", structure=d.structure_id, info=_file_number(d.partner_ref))
         case ContactRecorded():
             return Fact(**base, kind="contact", structure=d.structure_id, info={"reached": d.reached})
         case BarrierIdentified() | BarrierLifted():

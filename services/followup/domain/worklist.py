@@ -1,12 +1,18 @@
-"""The worklist, pure: which lines a person's status puts on which structure's worklist, most urgent first."""
+"""The worklist, pure: which lines a person's status puts on which structure's worklist, most urgent first.
+
+A line is meant to be acted on by a counsellor: it names the person by the acting structure's own file number
+(never another structure's), gives the id to answer (a referral or a check-in), and says what is expected.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.followup.domain.decisions import Rules, State, Status
+from services.followup.domain.decisions import Checkin, Rules, State, Status
+from services.followup.domain.facts import Fact
 
 
 class LineKind(StrEnum):
@@ -21,37 +27,79 @@ class LineKind(StrEnum):
 
 URGENCY = {kind: rank for rank, kind in enumerate(LineKind)}  # lost 0, at_risk 1, ... referral_expiring 4
 
+# What to do about a person nobody holds, by the reason they are not held. French: counsellors read it.
+_RECOVER = {
+    "referral_expired": "l'orientation a expiré sans réponse : recontacter la personne et la réorienter",
+    "exit_without_next_step": "sortie sans suite : proposer une suite (orientation, dispositif, emploi, "
+                              "formation) et l'enregistrer",
+    "job_ended_unheld": "fin d'emploi sans accompagnement : reprendre contact et proposer un accompagnement",
+    "no_contact": "aucun contact depuis trop longtemps : joindre la personne et enregistrer le contact",
+    "checkin_missed": "suivi manqué : joindre la personne et répondre au suivi",
+}
+
 
 @dataclass(frozen=True)
 class WorklistLine:
-    """One line of a worklist: why a structure must act for a person, and since when."""
+    """One line of a worklist: why a structure must act for a person, since when, and what is expected."""
 
     person_id: str
     structure_id: str
     kind: LineKind
     reason: str
     since: date
+    answer_id: str | None = None  # the referral or check-in the structure answers by this id
+    expected: str = ""
+    file_number: str | None = None  # the acting structure's own file number for the person, if it gave one
 
     @property
     def urgency(self) -> int:
         return URGENCY[self.kind]
 
 
-def worklist_lines(person_id: str, status: Status, today: date | None, rules: Rules) -> list[WorklistLine]:
+def file_numbers(facts: Iterable[Fact]) -> dict[str, str]:
+    """Each structure's own file number for the person: the last one it gave on a registration or an update."""
+    out: dict[str, str] = {}
+    for fact in sorted(facts, key=lambda f: f.order):
+        number = fact.info.get("file_number")
+        if number and fact.structure and fact.kind in ("registered", "profile"):
+            out[fact.structure] = number
+    return out
+
+
+def worklist_lines(person_id: str, status: Status, today: date | None, rules: Rules,
+                   numbers: Mapping[str, str] | None = None) -> list[WorklistLine]:
     """Today's worklist lines for one person: at risk or lost, check-ins due or missed, referrals expiring
-    within `rules.remind_days`."""
+    within `rules.remind_days`. `numbers` maps a structure to its own file number for the person."""
+    numbers = numbers or {}
     out: list[WorklistLine] = []
     if status.state in (State.LOST, State.AT_RISK) and status.structure_to_act and status.since:
         kind = LineKind(status.state.value)
-        out.append(WorklistLine(person_id, status.structure_to_act, kind, status.reason or kind.value,
-                                status.since))
+        reason = status.reason or kind.value
+        answer = status.risk_key.partition(":")[2] if reason == "checkin_missed" and status.risk_key else None
+        lead = "Perdue de vue" if kind is LineKind.LOST else "Risque de perte de vue"
+        todo = _RECOVER.get(reason, "reprendre contact avec la personne")
+        out.append(WorklistLine(person_id, status.structure_to_act, kind, reason, status.since, answer,
+                                f"{lead} : {todo}.", numbers.get(status.structure_to_act)))
     missed = {c.id for c in status.checkins_missed}
     for c in status.checkins_due:
         kind = LineKind.CHECKIN_MISSED if c.id in missed else LineKind.CHECKIN_DUE
-        out.append(WorklistLine(person_id, c.structure, kind, f"{c.anchor}+{c.months}m", c.due_on))
+        out.append(WorklistLine(person_id, c.structure, kind, f"{c.anchor}+{c.months}m", c.due_on, c.id,
+                                _checkin_expected(c, kind, rules), numbers.get(c.structure)))
     if today is not None:
         for ref, to, due in status.referrals_pending:
             if due is not None and due - today <= timedelta(days=rules.remind_days):
                 # A reason is at most 64 characters, the width of a worklist line's reason.
-                out.append(WorklistLine(person_id, to, LineKind.REFERRAL_EXPIRING, ref[:64], due))
+                out.append(WorklistLine(person_id, to, LineKind.REFERRAL_EXPIRING, ref[:64], due, ref,
+                                        f"Répondre à l'orientation avant le {due:%d/%m/%Y} : l'accepter ou "
+                                        "la refuser.", numbers.get(to)))
     return out
+
+
+def _checkin_expected(c: Checkin, kind: LineKind, rules: Rules) -> str:
+    after = "la sortie" if c.anchor == "exit" else "la prise d'emploi"
+    if kind is LineKind.CHECKIN_MISSED:
+        return (f"Suivi à {c.months} mois après {after} en retard : joindre la personne et répondre au suivi "
+                "(personne jointe ou non, sa situation).")
+    limit = c.due_on + timedelta(days=rules.thresholds.checkin_grace_days)
+    return (f"Suivi à {c.months} mois après {after} : joindre la personne et répondre au suivi avant le "
+            f"{limit:%d/%m/%Y} (personne jointe ou non, sa situation).")

@@ -117,8 +117,9 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
         assert (await client.get("/v1/worklist")).status_code == 401
         csv_text = (await client.get("/v1/worklist?format=csv",
                                      headers={"Authorization": f"Bearer {SIAE_TOKEN}"})).text
-        assert csv_text.splitlines()[0] == "person_id,structure_id,kind,reason,since,days"
-        assert csv_text.splitlines()[1].startswith("B,siae_regie_quartiers,lost,exit_without_next_step,2026-01-15")
+        assert csv_text.splitlines()[0] == ("person_id,structure_id,file_number,kind,answer_id,reason,expected,since,days,"
+                                          "timeline_url")
+        assert csv_text.splitlines()[1].startswith("B,siae_regie_quartiers,,lost,,exit_without_next_step,")
 
         ledger = (await client.get("/v1/ledger")).json()
         assert ledger["balanced"] is True and ledger["registered"] == 5 and sum(ledger["counts"].values()) == 5
