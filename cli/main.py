@@ -17,6 +17,7 @@ from cli.commands import kafka as kafka_commands
 from cli.commands import referral as referral_commands
 from cli.commands import reporting as reporting_commands
 from cli.commands import simulate as simulate_commands
+from cli.commands import worklist as worklist_commands
 from local import catalogue
 
 app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
@@ -36,6 +37,8 @@ app.command("report")(reporting_commands.report)
 app.command("replay")(reporting_commands.replay)
 app.command("export-log")(reporting_commands.export_log)
 app.command("verify-log")(reporting_commands.verify_log)
+app.command("worklist")(worklist_commands.worklist)
+app.command("timeline")(worklist_commands.timeline)
 
 run_app = typer.Typer(no_args_is_help=True, help="Run a service (or all of them) in the foreground.")
 app.add_typer(run_app, name="run")

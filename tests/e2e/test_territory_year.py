@@ -9,7 +9,11 @@ SQLite (each day waits for intake, referral and followup to settle), so the test
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -40,6 +44,8 @@ async def test_a_territory_year_reports_exactly_the_ground_truth(kafka_bootstrap
     began = time.monotonic()
     try:
         run = await run_year(pipeline, bootstrap=kafka_bootstrap, people=people, seed=SEED)
+        printed_csv = await asyncio.to_thread(worklist_command, pipeline, "csv")
+        printed_table = await asyncio.to_thread(worklist_command, pipeline, "table")
         mark = time.monotonic()
         territory = load_territory(pipeline.territory_file).id
         replayed = await replay(read_log(kafka_bootstrap, [pipeline.prefix + t for t in CONSUMES]),
@@ -70,3 +76,22 @@ async def test_a_territory_year_reports_exactly_the_ground_truth(kafka_bootstrap
     assert run.ledger["registered"] == run.truth["report"]["people_registered"] == people, run.ledger
     assert sum(run.ledger["counts"].values()) == run.ledger["registered"] - run.ledger["merged"], run.ledger
     assert replayed.digest == run.digest, (replayed.digest, run.digest)
+
+    # The coordinator's `ariane worklist`, piped: the same lines as the API, and a table that is never cut.
+    def key(line):
+        return line["person_id"], line["kind"], line["structure_id"], line["answer_id"] or ""
+
+    rows = list(csv.DictReader(printed_csv.splitlines()))
+    assert sorted(map(key, rows)) == sorted(map(key, run.worklist))
+    table_lines = printed_table.splitlines()
+    assert len(table_lines) == len(run.worklist) + 2 and "…" not in printed_table, printed_table[:2000]
+    assert all(line["expected"] in printed_table for line in run.worklist)
+
+
+def worklist_command(pipeline: LocalPipeline, output: str) -> str:
+    """`ariane worklist --format <output>` as the coordinator runs it, its output piped."""
+    env = {**os.environ, "ARIANE_TOKEN": pipeline.coordinator_token, "ARIANE_FOLLOWUP_URL": pipeline.url("followup")}
+    done = subprocess.run([sys.executable, "-m", "cli.main", "worklist", "--format", output], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
