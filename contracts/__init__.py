@@ -29,6 +29,7 @@ from contracts.pathway import (
     TrainingEnded,
     TrainingStarted,
 )
+from contracts.identity import IdentityDisclosed, IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import (
     ContactRecorded,
     Identity,
@@ -73,6 +74,9 @@ __all__ = [
     "Payload",
     "PersonAtRisk",
     "PersonIdentitiesMerged",
+    "IdentityDisclosed",
+    "IdentityReviewDecided",
+    "IdentityReviewOpened",
     "PersonLost",
     "PersonProfileUpdated",
     "PersonReengaged",

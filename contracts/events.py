@@ -23,6 +23,7 @@ from contracts.pathway import (
     TrainingEnded,
     TrainingStarted,
 )
+from contracts.identity import IdentityDisclosed, IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import ContactRecorded, PersonIdentitiesMerged, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (
     ReferralAccepted,
@@ -40,6 +41,9 @@ Event = Annotated[
         PersonRegistered,
         PersonProfileUpdated,
         PersonIdentitiesMerged,
+        IdentityReviewOpened,
+        IdentityReviewDecided,
+        IdentityDisclosed,
         ContactRecorded,
         BarrierIdentified,
         BarrierLifted,
@@ -94,7 +98,8 @@ def _types(*classes: type[Envelope]) -> frozenset[str]:
 
 TOPIC_TYPES: dict[str, frozenset[str]] = {
     topics.INBOUND: PARTNER_TYPES,
-    topics.INTAKE: PARTNER_TYPES | _types(PersonIdentitiesMerged),
+    topics.INTAKE: PARTNER_TYPES | _types(PersonIdentitiesMerged, IdentityReviewOpened, IdentityReviewDecided,
+                                          IdentityDisclosed),
     topics.REFERRAL: _types(ReferralIssued, ReferralReminderSent, ReferralExpired, ReferralWithdrawn),
     topics.FOLLOWUP: _types(CheckinDue, PersonAtRisk, PersonLost, PersonReengaged, PersonLossCorrected,
                                CaseClosed),
