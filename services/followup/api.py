@@ -129,4 +129,6 @@ async def ledger(followup: FollowupDeps = Depends(deps)):
     """Counts per state only, no person: open like /health, so an operator can watch the ledger balance."""
     async with followup.session_factory() as session:
         check = await store.ledger_check(session)
-    return {"counts": check.counts, "registered": check.known, "merged": check.merged, "balanced": check.balanced}
+        reviews = await store.reviews_pending(session)
+    return {"counts": check.counts, "registered": check.known, "merged": check.merged, "balanced": check.balanced,
+            "identity_reviews_pending": reviews}

@@ -5,6 +5,7 @@ Every handler is `async (event, uow, deps)`; the table at the end says which eve
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -14,12 +15,14 @@ from contracts import topics
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
 from contracts.followup import CheckinDue, PersonLost
+from contracts.identity import IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import PersonIdentitiesMerged
 from services.followup import store
 from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PersonFile, State, decide, fact_of,
                                       file_numbers, merge, worklist_lines)
+from services.followup.domain.facts import local_day
 from services.followup.metrics import FollowupMetrics
-from services.followup.store import KNOWN, MERGED, PersonRow
+from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -47,6 +50,9 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     kept, gone = await _row(uow, kept_id), await _row(uow, merged_id)
     if gone.merged_into is not None:
         return
+    for review in await store.reviews_between(uow.session, kept_id, merged_id):
+        review.decision = store.MERGED_REVIEW  # the merge settles it, whether or not the decision came first
+        uow.session.add(review)
     file = merge(store.to_file(kept, deps.rules.zone), store.to_file(gone, deps.rules.zone))
     await store.ledger_add(uow.session, gone.state, -1)
     await store.ledger_add(uow.session, MERGED, 1)
@@ -57,6 +63,34 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     await _apply(uow, deps, kept, file, event, await store.today(uow.session))
 
 
+async def on_review_opened(event: IdentityReviewOpened, uow: UnitOfWork, deps: FollowupDeps) -> None:
+    """Two ids may be one person: the newer one's alerts wait, and the coordinator gets a line to decide."""
+    d = event.data
+    if await uow.session.get(ReviewRow, d.review_id) is not None:
+        return
+    person_id = await _resolve(uow, d.person_id)
+    day = await store.today(uow.session)
+    uow.session.add(ReviewRow(review_id=d.review_id, person_id=person_id, other_person_id=d.other_person_id,
+                              matched=json.dumps([str(m) for m in d.matched]), missing=json.dumps(d.missing),
+                              opened_on=day or local_day(event.time, deps.rules.zone)))
+    await uow.session.flush()
+    row = await _row(uow, person_id)
+    await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
+
+
+async def on_review_decided(event: IdentityReviewDecided, uow: UnitOfWork, deps: FollowupDeps) -> None:
+    """The coordinator decided: the review leaves the worklist. "Different people" lets the alerts through;
+    "same person" keeps them waiting for the merge intake publishes next, which moves the facts to the kept id."""
+    review = await uow.session.get(ReviewRow, event.data.review_id, with_for_update=True)
+    if review is None or review.decision is not None:
+        return
+    review.decision = str(event.data.decision)
+    uow.session.add(review)
+    await uow.session.flush()
+    row = await _row(uow, await _resolve(uow, review.person_id))
+    await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, await store.today(uow.session))
+
+
 async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps) -> None:
     """A new day: decide again for everyone a threshold of whom has come, then check the ledger."""
     await store.set_today(uow.session, event.data.day)
@@ -64,6 +98,7 @@ async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps)
     for row in await store.persons_to_wake(uow.session, day):
         await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
     _report_ledger(deps.metrics, await store.ledger_check(uow.session), await store.checkins_overdue(uow.session))
+    deps.metrics.reviews_pending.set(await store.reviews_pending(uow.session))
 
 
 def _report_ledger(metrics: FollowupMetrics, check: LedgerCheck, checkins_overdue: int) -> None:
@@ -105,7 +140,8 @@ async def _row(uow: UnitOfWork, person_id: str) -> PersonRow:
 async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: PersonFile, cause: Envelope,
                  day: date | None) -> None:
     old = row.state
-    decision: Decision = decide(file, day, cause, deps.rules)
+    review = await store.pending_review(uow.session, row.person_id)
+    decision: Decision = decide(file, day, cause, deps.rules, under_review=review is not None)
     store.write_file(row, decision.file, decision.status)
     uow.session.add(row)
     if old != row.state:
@@ -114,7 +150,7 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
         _transition(deps.metrics, old, row.state)
     await store.replace_actions(uow.session, row.person_id,
                                 worklist_lines(row.person_id, decision.status, day, deps.rules,
-                                               file_numbers(decision.file.facts)))
+                                               file_numbers(decision.file.facts), review))
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     _count(deps.metrics, decision)
@@ -141,5 +177,7 @@ def _count(metrics: FollowupMetrics, decision: Decision) -> None:
 HANDLERS = {
     DayStarted: on_day_started,
     PersonIdentitiesMerged: on_identities_merged,
+    IdentityReviewOpened: on_review_opened,
+    IdentityReviewDecided: on_review_decided,
     **dict.fromkeys(FACT_TYPES, on_fact),  # every event that tells a fact of a parcours (domain/facts.py)
 }

@@ -17,6 +17,7 @@ class FollowupMetrics:
     checkins_due: Counter
     checkins_overdue: Gauge
     ledger_violations: Counter
+    reviews_pending: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> FollowupMetrics:
@@ -36,4 +37,6 @@ class FollowupMetrics:
                                    registry=registry),
             ledger_violations=Counter("ariane_followup_ledger_violations_total",
                                       "Times the conservation check failed", registry=registry),
+            reviews_pending=Gauge("ariane_followup_identity_reviews_pending",
+                                  "Identity reviews awaiting the coordinator (their alerts wait)", registry=registry),
         )

@@ -14,8 +14,8 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PersonFile, State, Status, WorklistLine,
-                                      check_ledger)
+from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PendingReview, PersonFile, State, Status,
+                                      WorklistLine, check_ledger)
 from services.runtime.tables import runtime_tables
 
 KNOWN, MERGED = "_known", "_merged"  # ledger rows beside the per-state counts
@@ -52,6 +52,19 @@ class ActionRow(Base, table=True):
     answer_id: str | None = Field(default=None, max_length=128)  # the referral or check-in to answer
     expected: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     file_number: str | None = Field(default=None, index=True, max_length=64)  # the acting structure's own
+
+
+class ReviewRow(Base, table=True):
+    """An identity review intake opened: while `decision` is None, `person_id`'s alerts are held back."""
+
+    __tablename__ = "followup_identity_review"
+    review_id: str = Field(primary_key=True, max_length=128)
+    person_id: str = Field(index=True, max_length=128)  # the newer id, whose alerts wait
+    other_person_id: str = Field(max_length=128)
+    matched: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    missing: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    opened_on: date
+    decision: str | None = Field(default=None, index=True, max_length=32)
 
 
 class LedgerRow(Base, table=True):
@@ -189,3 +202,31 @@ async def person(session: AsyncSession, person_id: str) -> PersonRow | None:
 async def actions_of(session: AsyncSession, person_id: str) -> Sequence[ActionRow]:
     return (await session.execute(select(ActionRow).where(ActionRow.person_id == person_id)
                                   .order_by(ActionRow.urgency, ActionRow.since))).scalars().all()
+
+
+SAME_PERSON, MERGED_REVIEW = "same_person", "merged"
+
+
+async def pending_review(session: AsyncSession, person_id: str) -> PendingReview | None:
+    """The oldest identity review that holds back this person's alerts, if any: undecided, or decided "same
+    person" while the merge that follows the decision has not arrived yet."""
+    row = (await session.execute(select(ReviewRow).where(ReviewRow.person_id == person_id, or_(
+        ReviewRow.decision.is_(None), ReviewRow.decision == SAME_PERSON))
+                                 .order_by(ReviewRow.opened_on, ReviewRow.review_id).limit(1))).scalars().first()
+    if row is None:
+        return None
+    return PendingReview(row.review_id, row.other_person_id, tuple(json.loads(row.matched)),
+                         tuple(json.loads(row.missing)), row.opened_on, awaiting_merge=row.decision == SAME_PERSON)
+
+
+async def reviews_pending(session: AsyncSession) -> int:
+    return (await session.execute(select(func.count()).select_from(ReviewRow).where(
+        ReviewRow.decision.is_(None)))).scalar_one()
+
+
+async def reviews_between(session: AsyncSession, a: str, b: str) -> Sequence[ReviewRow]:
+    """The reviews about this pair of ids not yet closed by their merge, whichever way round."""
+    return (await session.execute(select(ReviewRow).where(or_(ReviewRow.decision.is_(None),
+                                                              ReviewRow.decision == SAME_PERSON), or_(
+        (ReviewRow.person_id == a) & (ReviewRow.other_person_id == b),
+        (ReviewRow.person_id == b) & (ReviewRow.other_person_id == a))))).scalars().all()

@@ -13,11 +13,12 @@ from services.followup.domain.decisions import (Checkin, Decision, Emitted, Pers
 from services.followup.domain.facts import CONTRACT_ZONE, FACT_TYPES, Fact, fact_of
 from services.followup.domain.ledger import LedgerCheck, check_ledger, ledger_balanced, ledger_move
 from services.followup.domain.timeline import TimelineEntry, involved_structures, timeline
-from services.followup.domain.worklist import URGENCY, LineKind, WorklistLine, file_numbers, worklist_lines
+from services.followup.domain.worklist import (URGENCY, LineKind, PendingReview, WorklistLine, file_numbers,
+                                               worklist_lines)
 
 __all__ = [
     "CONTRACT_ZONE", "FACT_TYPES", "URGENCY", "Checkin", "Decision", "Emitted", "Fact", "LedgerCheck", "LineKind",
-    "PersonFile", "Rules", "State", "Status", "TimelineEntry", "WorklistLine", "check_ledger", "decide", "evaluate",
+    "PendingReview", "PersonFile", "Rules", "State", "Status", "TimelineEntry", "WorklistLine", "check_ledger", "decide", "evaluate",
     "fact_of", "file_numbers", "involved_structures", "ledger_balanced", "ledger_move", "merge", "status_of",
     "timeline", "worklist_lines",
 ]

@@ -271,8 +271,13 @@ def wake_for_dated_ahead(status: Status, file: PersonFile, today: date | None) -
 
 # ---- decisions -------------------------------------------------------------------------------------------
 
-def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) -> Decision:
+def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules,
+           under_review: bool = False) -> Decision:
     """What to emit for a person on `today`, after `cause` (a new fact or a clock tick).
+
+    `under_review`: the person's id may be a duplicate of another (an identity review is pending). Their
+    at-risk and lost alerts are held back until the coordinator decides, so one person never gives two
+    alerts; a decision of "different people" lets them through on the next decision.
 
     Each episode (risk key) gets person.at_risk before person.lost, once; a lost episode that no longer
     stands (someone holds the person, or a late fact shows they were held) gets person.reengaged, never a
@@ -330,7 +335,7 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules) 
         metrics.append((reason, by, (max(on, lost_since) - lost_since).days))
 
     at_risk, lost = set(em.at_risk), dict(em.lost)
-    if status.state in (State.AT_RISK, State.LOST) and status.risk_key:
+    if status.state in (State.AT_RISK, State.LOST) and status.risk_key and not under_review:
         key = status.risk_key
         if key not in at_risk:
             out.append(make(PersonAtRisk, PersonAtRiskData(reason=status.reason, since=status.since,

@@ -23,9 +23,27 @@ class LineKind(StrEnum):
     CHECKIN_MISSED = "checkin_missed"
     CHECKIN_DUE = "checkin_due"
     REFERRAL_EXPIRING = "referral_expiring"
+    IDENTITY_REVIEW = "identity_review"
 
 
-URGENCY = {kind: rank for rank, kind in enumerate(LineKind)}  # lost 0, at_risk 1, ... referral_expiring 4
+# Stored with each line, so a rank never changes meaning: a new kind gets a rank of its own or shares one.
+# An identity review ranks with "at risk": it holds back the alerts of an id that may be someone else's.
+URGENCY = {LineKind.LOST: 0, LineKind.AT_RISK: 1, LineKind.IDENTITY_REVIEW: 1, LineKind.CHECKIN_MISSED: 2,
+           LineKind.CHECKIN_DUE: 3, LineKind.REFERRAL_EXPIRING: 4}
+FIELD_LABELS = {"last_name": "nom", "first_names": "prénoms", "birth_date": "date de naissance",
+                "email": "courriel", "phone": "téléphone", "nir": "NIR"}
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    """An identity review the coordinator has not decided, about this person's id and another."""
+
+    review_id: str
+    other_person_id: str
+    matched: tuple[str, ...]
+    missing: tuple[str, ...]
+    opened_on: date
+    awaiting_merge: bool = False  # decided "same person": no line any more, alerts wait for the merge
 
 # What to do about a person nobody holds, by the reason they are not held. French: counsellors read it.
 _RECOVER = {
@@ -67,12 +85,17 @@ def file_numbers(facts: Iterable[Fact]) -> dict[str, str]:
 
 
 def worklist_lines(person_id: str, status: Status, today: date | None, rules: Rules,
-                   numbers: Mapping[str, str] | None = None) -> list[WorklistLine]:
+                   numbers: Mapping[str, str] | None = None,
+                   review: PendingReview | None = None) -> list[WorklistLine]:
     """Today's worklist lines for one person: at risk or lost, check-ins due or missed, referrals expiring
-    within `rules.remind_days`. `numbers` maps a structure to its own file number for the person."""
+    within `rules.remind_days`. `numbers` maps a structure to its own file number for the person. While an
+    identity `review` is pending, the coordinator has a line to decide it instead of an at-risk or lost line."""
     numbers = numbers or {}
     out: list[WorklistLine] = []
-    if status.state in (State.LOST, State.AT_RISK) and status.structure_to_act and status.since:
+    if review is not None:
+        if not review.awaiting_merge:
+            out.append(_review_line(person_id, review, rules))
+    elif status.state in (State.LOST, State.AT_RISK) and status.structure_to_act and status.since:
         kind = LineKind(status.state.value)
         reason = status.reason or kind.value
         answer = status.risk_key.partition(":")[2] if reason == "checkin_missed" and status.risk_key else None
@@ -103,3 +126,13 @@ def _checkin_expected(c: Checkin, kind: LineKind, rules: Rules) -> str:
     limit = c.due_on + timedelta(days=rules.thresholds.checkin_grace_days)
     return (f"Suivi à {c.months} mois après {after} : joindre la personne et répondre au suivi avant le "
             f"{limit:%d/%m/%Y} (personne jointe ou non, sa situation).")
+
+
+def _review_line(person_id: str, review: PendingReview, rules: Rules) -> WorklistLine:
+    same = ", ".join(FIELD_LABELS.get(f, f) for f in review.matched)
+    missing = ", ".join(FIELD_LABELS.get(f, f) for f in review.missing)
+    expected = (f"Vérifier si ce dossier et {review.other_person_id} sont la même personne (en commun : {same}"
+                + (f" ; manque : {missing}" if missing else "") + ") et décider : même personne (fusion) ou "
+                "personnes différentes. Ses alertes attendent la décision.")
+    return WorklistLine(person_id, rules.coordinator, LineKind.IDENTITY_REVIEW, ("same " + same)[:64],
+                        review.opened_on, review.review_id, expected)

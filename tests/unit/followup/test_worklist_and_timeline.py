@@ -98,3 +98,35 @@ def test_a_fact_dated_ahead_of_the_clock_wakes_the_person_on_its_day(today_n, fa
     status = status_of(file, today, RULES)
     if fact_n > today_n:
         assert status.wake_on is not None and status.wake_on <= START + timedelta(days=fact_n)
+
+
+def test_a_pending_identity_review_replaces_the_alert_line_with_the_coordinators_decision():
+    from services.followup.domain import PendingReview
+
+    file = file_of(registered("P", 0), entered("P", 1, "iae_regie", SIAE), exited("P", 10, "iae_regie", SIAE))
+    today = START + timedelta(days=45)
+    review = PendingReview("rev-1", "Q", ("last_name", "birth_date"), ("nir",), START)
+    lines = worklist_lines("P", status_of(file, today, RULES), today, RULES, {}, review)
+    kinds = {(x.kind, x.structure_id, x.answer_id) for x in lines}
+    assert ("identity_review", "coordination_territoriale", "rev-1") in kinds
+    assert not {k for k in kinds if k[0] in ("lost", "at_risk")}
+    line = next(x for x in lines if x.kind == "identity_review")
+    assert "nom, date de naissance" in line.expected and "NIR" in line.expected and "Q" in line.expected
+    decided = PendingReview("rev-1", "Q", ("last_name",), (), START, awaiting_merge=True)
+    assert not {x.kind for x in worklist_lines("P", status_of(file, today, RULES), today, RULES, {}, decided)} & {
+        "identity_review", "lost", "at_risk"}
+
+
+@given(st.integers(0, 80), st.integers(1, 40))
+def test_no_alert_is_emitted_for_an_id_under_review(today_n, exit_n):
+    from contracts.clock import DayStarted
+
+    from services.followup.domain import decide
+
+    file = file_of(registered("P", 0), entered("P", 0, "iae_regie", SIAE), exited("P", exit_n, "iae_regie", SIAE))
+    today = START + timedelta(days=today_n)
+    decision = decide(file, today, DayStarted.for_day(today), RULES, under_review=True)
+    assert not [e for e in decision.events if e.short_type in ("person.at_risk", "person.lost")]
+    free = decide(file, today, DayStarted.for_day(today), RULES)
+    if today_n >= exit_n + RULES.thresholds.lost_after_days:
+        assert {e.short_type for e in free.events} >= {"person.at_risk", "person.lost"}  # the test can fail
