@@ -29,6 +29,7 @@ from contracts.pathway import (
     TrainingEnded,
     TrainingStarted,
 )
+from contracts.caseload import CaseloadTransferred
 from contracts.identity import IdentityDisclosed, IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import (
     ContactRecorded,
@@ -58,6 +59,7 @@ __all__ = [
     "BarrierIdentified",
     "BarrierLifted",
     "CaseClosed",
+    "CaseloadTransferred",
     "CheckinDone",
     "CheckinDue",
     "ContactRecorded",

@@ -23,6 +23,7 @@ from contracts.pathway import (
     TrainingEnded,
     TrainingStarted,
 )
+from contracts.caseload import CaseloadTransferred
 from contracts.identity import IdentityDisclosed, IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import ContactRecorded, PersonIdentitiesMerged, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (
@@ -45,6 +46,7 @@ Event = Annotated[
         IdentityReviewDecided,
         IdentityDisclosed,
         ContactRecorded,
+        CaseloadTransferred,
         BarrierIdentified,
         BarrierLifted,
         ReferralIssued,
@@ -87,7 +89,7 @@ PARTNER_TYPES: frozenset[str] = frozenset(
         PersonRegistered, PersonProfileUpdated, ContactRecorded, BarrierIdentified, BarrierLifted,
         ReferralIssued, ReferralAcknowledged, ReferralAccepted, ReferralRefused, ReferralFirstAppointmentHeld,
         DispositifEntered, DispositifExited, JobStarted, JobEnded, TrainingStarted, TrainingEnded,
-        CheckinDone, CaseClosed,
+        CheckinDone, CaseClosed, CaseloadTransferred,
     )
 )
 

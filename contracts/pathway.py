@@ -8,7 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from contracts.envelope import Envelope, Payload, schema_field, type_field
-from contracts.vocabulary import ContractType, ExitClass, Identifier, JobEndReason, NextStepKind, StructureId
+from contracts.vocabulary import (ContractType, CounsellorRef, ExitClass, Identifier, JobEndReason, NextStepKind,
+                                 StructureId)
 
 
 class NextStep(Payload):
@@ -27,6 +28,9 @@ class DispositifEnteredData(Payload):
     dispositif_id: Identifier = Field(description="The dispositif entered.", examples=["aldev_cite_emploi"])
     structure_id: StructureId = Field(description="The structure running it for this person.",
                                       examples=["aldev_cite_emploi"])
+    counsellor_ref: CounsellorRef | None = Field(
+        default=None, description="The structure's pseudonymous reference for the counsellor who takes the "
+        "person on (never a name); lets a counsellor's caseload be handed over.", examples=["ml-c-0042"])
 
 
 class DispositifExitedData(Payload):

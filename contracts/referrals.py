@@ -13,7 +13,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from contracts.envelope import Envelope, Payload, schema_field, type_field
-from contracts.vocabulary import DeadlineKind, Identifier, RefusalReason, ReferralKind, ShortText, StructureId
+from contracts.vocabulary import (CounsellorRef, DeadlineKind, Identifier, RefusalReason, ReferralKind, ShortText,
+                                 StructureId)
 
 def _referral_id() -> Any:
     return Field(description="Id of the referral, given when it was issued.", examples=["ref-2025-000871"])
@@ -62,6 +63,9 @@ class ReferralAcceptedData(Payload):
     structure_id: StructureId = Field(description="The receiving structure.", examples=["mission_locale_angevine"])
     first_appointment_on: date | None = Field(default=None, description="Date of the first appointment, if set.",
                                               examples=["2025-01-30"])
+    counsellor_ref: CounsellorRef | None = Field(
+        default=None, description="The structure's pseudonymous reference for the counsellor who takes the "
+        "person on (never a name); lets a counsellor's caseload be handed over.", examples=["ml-c-0042"])
 
 
 class ReferralRefusedData(Payload):

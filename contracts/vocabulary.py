@@ -21,6 +21,9 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 #: A code officiel géographique (INSEE) of a commune: 5 characters, 2A/2B for Corsica.
 CommuneInsee = Annotated[str, StringConstraints(pattern=r"^(?:[0-9]{5}|2[AB][0-9]{3})$")]
+#: A structure's pseudonymous reference for one of its counsellors (never a name): who in the structure holds
+#: a person, so a counsellor's caseload can be handed over.
+CounsellorRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", min_length=1, max_length=64)]
 #: A short free text; never put names, health details or contact data in it.
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
@@ -219,3 +222,15 @@ class MergeRule(StrEnum):
     SAME_NIR = "same_nir"
     SAME_IDENTITY = "same_identity"
     MANUAL = "manual"
+
+
+class TransferReason(StrEnum):
+    """Why a caseload (or part of it) changes hands."""
+
+    COUNSELLOR_LEFT = "counsellor_left"
+    COUNSELLOR_ABSENT = "counsellor_absent"
+    REORGANISATION = "reorganisation"
+    STRUCTURE_CLOSING = "structure_closing"
+    PERSON_MOVED = "person_moved"
+    SPECIALISED_SUPPORT = "specialised_support"
+    OTHER = "other"
