@@ -31,6 +31,9 @@ class RuntimeSettings(BaseSettings):
         default=None, description="A directory of <principal>.json credentials, as the local broker writes them.")
     kafka_principal: str | None = Field(
         default=None, description="Principal looked up in the credentials directory instead of the service's name.")
+    credentials_file: Path | None = Field(
+        default=None, description="The credentials book every HTTP API checks keys against (written by `ariane "
+        "structures`). Unset: var_dir/credentials.json. A missing file means no keys: every call is refused.")
     log_json: bool = True
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
@@ -64,6 +67,10 @@ class RuntimeSettings(BaseSettings):
             return self.database_url
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+    def credentials_path(self) -> Path:
+        """Where the credentials book is: ARIANE_CREDENTIALS_FILE, else credentials.json in the var dir."""
+        return self.credentials_file if self.credentials_file is not None else self.var_dir / "credentials.json"
 
     def bootstrap(self) -> str:
         """The broker to talk to: explicit setting, KAFKA_BOOTSTRAP, else the local broker started by `ariane kafka`."""
