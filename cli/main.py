@@ -17,6 +17,8 @@ from cli.commands import kafka as kafka_commands
 from cli.commands import referral as referral_commands
 from cli.commands import reporting as reporting_commands
 from cli.commands import simulate as simulate_commands
+from cli.commands import web as web_commands
+from cli.commands import structures as structures_commands
 from cli.commands import worklist as worklist_commands
 from local import catalogue
 
@@ -24,10 +26,12 @@ app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between 
 app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
 app.add_typer(kafka_commands.app, name="kafka", help="Run a real local Apache Kafka broker.")
 app.add_typer(intake_commands.app, name="intake", help="Intake: partner ingress, identity vault, API keys.")
-app.add_typer(intake_commands.structures, name="structures", help="API keys of the territory's structures.")
+app.add_typer(structures_commands.app, name="structures",
+              help="Keys of the territory: partner keys, structures' users, the coordinator, auditors.")
 app.add_typer(referral_commands.app, name="referral", help="Referral: orientation and the referral lifecycle.")
 app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
 app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
+app.add_typer(web_commands.app, name="web", help="Web: the coordinators' and counsellors' page.")
 
 app.command("demo")(demo_commands.demo)
 app.add_typer(simulate_commands.app, name="simulate", help="Simulate a territory year with its ground truth.")
@@ -55,14 +59,15 @@ def _run_service(module: str, port: int | None) -> None:
 
 # One command per package of the pipeline; names, ports and topics come from each service's definition(),
 # read only when a command runs, so that building the CLI imports no service.
-for _module in catalogue.PIPELINE:
+for _module in (*catalogue.PIPELINE, catalogue.WEB):
     _name = _module.rsplit(".", 1)[1]
 
     def _command(port: int = typer.Option(None, help="HTTP port (default: the service's own)."),
                  _service: str = typer.Option(_module, hidden=True)) -> None:
         _run_service(_service, port)
 
-    _command.__doc__ = f"Run the {_name} service: its consumer, outbox relay, HTTP API, /health and /metrics."
+    _command.__doc__ = (f"Run the {_name} service: its consumer, outbox relay, HTTP API, /health and /metrics."
+                        if _module != catalogue.WEB else "Run the web page (no consumer): /health and /metrics.")
     run_app.command(_name)(_command)
 
 run_app.command("clock")(clock_commands.clock)
@@ -70,13 +75,13 @@ run_app.command("clock")(clock_commands.clock)
 
 @run_app.command("all")
 def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (a tick at each midnight of the territory).")) -> None:
-    """Run the four services (and the clock) as supervised processes until Ctrl-C."""
+    """Run the four services, the web page (and the clock) as supervised processes until Ctrl-C."""
     from local.supervisor import Supervisor
     from services.runtime.settings import RuntimeSettings
 
     settings = RuntimeSettings()
     env = dict(os.environ, ARIANE_KAFKA_BOOTSTRAP=settings.bootstrap())
-    services = [*catalogue.pipeline(), *([catalogue.clock()] if with_clock else [])]
+    services = [*catalogue.pipeline(), catalogue.web(), *([catalogue.clock()] if with_clock else [])]
     supervisor = Supervisor([service.name for service in services], settings.var_dir / "logs", env)
     ports = {service.name: service.default_port for service in services}
     stopping = False

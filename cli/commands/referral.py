@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from services.runtime.auth import token_digest
-
 app = typer.Typer(no_args_is_help=True)
-
-
-@app.command("token-entry")
-def token_entry(token: str = typer.Argument(..., help="The bearer token a structure will present."),
-                structure: str = typer.Argument(..., help="The structure id it authenticates.")) -> None:
-    """Print the ARIANE_REFERRAL_TOKENS entry for a token (only its sha256 is stored, as the read API checks it)."""
-    typer.echo(json.dumps({token_digest(token): structure}))
 
 
 @app.command("rules")

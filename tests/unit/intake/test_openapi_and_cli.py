@@ -31,6 +31,7 @@ def test_the_openapi_carries_the_real_event_schemas_and_metrics_as_text():
 
 def test_add_list_and_revoke_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("ARIANE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}")
+    monkeypatch.setenv("ARIANE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
     runner = CliRunner()
     added = runner.invoke(commands.app, ["structures", "add-key", "plie_angers"])
     assert added.exit_code == 0, added.output
