@@ -1,16 +1,17 @@
-"""Read API: a structure sees the referrals sent to it and their deadlines; the coordinator sees all."""
+"""Read API: a structure (its partner key or its counsellors' keys) sees the referrals sent to it and their
+deadlines; the coordinator sees all; an auditor reads the report, not people's referrals (403)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from services.referral import store
 from services.referral.domain.lifecycle import Status
-from services.runtime.auth import bearer_principal
+from services.runtime.access import Principal, principal_from, require_role, require_structure
 
 if TYPE_CHECKING:
     from services.referral.app import ReferralDeps
@@ -44,20 +45,18 @@ def deps(request: Request) -> ReferralDeps:
     return request.app.state.ctx.deps
 
 
-caller = bearer_principal(lambda request: deps(request).tokens)
+caller = principal_from(lambda request: deps(request).credentials)
 
 
 @router.get("/referrals", response_model=list[ReferralView])
-async def list_referrals(request: Request, structure: str = Depends(caller),
-                         service: ReferralDeps = Depends(deps),
+async def list_referrals(request: Request, who: Principal = Depends(caller),
                          to: str | None = Query(default=None, description="Receiving structure id."),
                          status: Status | None = Query(default=None),
                          limit: int = Query(default=500, ge=1, le=5000),
                          offset: int = Query(default=0, ge=0)) -> list[ReferralView]:
-    if structure != service.territory.coordinator.id:
-        if to is not None and to != structure:
-            raise HTTPException(403, "a structure sees only the referrals sent to it")
-        to = structure
+    require_role(who, "coordinator", "partner", "counsellor")
+    if who.role != "coordinator":
+        to = require_structure(who, to, "referrals (those sent to it)")
     async with request.app.state.ctx.session_factory() as session:
         rows = await store.referrals(session, to=to, status=status.value if status else None, limit=limit,
                                      offset=offset)

@@ -16,7 +16,7 @@ from services.referral.handlers import HANDLERS
 from services.referral.metrics import ReferralMetrics, WebhookMetrics
 from services.referral.settings import ReferralSettings
 from services.referral.tasks import webhook_delivery
-from services.runtime.auth import TokenTable
+from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import route
 from services.runtime.service import ServiceContext, ServiceDefinition, Wiring
 
@@ -32,7 +32,7 @@ def utc_now() -> datetime:
 class ReferralDeps:
     settings: ReferralSettings
     territory: Territory
-    tokens: TokenTable  # who may read the API
+    credentials: CredentialsBook  # who may read the API (the book shared by every service)
     webhook_urls: Mapping[str, str]  # {structure id: URL}, checked: every one can be signed
     metrics: ReferralMetrics | None = None
     now: Callable[[], datetime] = utc_now  # only to date webhook notices (when the first attempt is due)
@@ -45,7 +45,7 @@ def definition(settings: ReferralSettings | None = None) -> ServiceDefinition:
         territory = load_territory(chosen.territory_file)
         secrets = chosen.webhook_secret_table()
         deps = ReferralDeps(
-            settings=chosen, territory=territory, tokens=chosen.token_table(),
+            settings=chosen, territory=territory, credentials=CredentialsBook(ctx.settings.credentials_path()),
             webhook_urls=webhook_targets(territory, secrets),  # a URL with no secret stops the start-up, named
             metrics=ReferralMetrics.create(ctx.registry))
         delivery = webhook_delivery(

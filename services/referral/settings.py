@@ -10,7 +10,6 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.territory import DEFAULT_TERRITORY_FILE
-from services.runtime.auth import TokenTable
 from services.runtime.backoff import Backoff
 
 
@@ -33,15 +32,10 @@ class RetryPolicy:
 
 
 class ReferralSettings(BaseSettings):
-    # An empty variable (compose passes ARIANE_REFERRAL_TOKENS through even when unset) means the default.
+    # An empty variable (compose passes variables through even when unset) means the default.
     model_config = SettingsConfigDict(env_prefix="ARIANE_REFERRAL_", extra="ignore", env_ignore_empty=True)
 
     territory_file: Path = Field(default=DEFAULT_TERRITORY_FILE, description="The territory file to orient by.")
-    tokens: dict[str, str] = Field(
-        default_factory=dict,
-        description='Read API credentials as JSON {"<sha256 of the bearer token, hex>": "<structure id>"}. A token '
-        "mapped to the territory coordinator sees every referral; any other sees those sent to its structure.")
-
     webhook_secrets: dict[str, str] = Field(
         default_factory=dict,
         description='Webhook signing secrets as JSON {"<structure id>": "<secret>"}. Every structure with a '
@@ -53,7 +47,7 @@ class ReferralSettings(BaseSettings):
     webhook_poll_s: float = Field(default=1.0, gt=0, description="Pause of the delivery loop with nothing due.")
     webhook_batch: int = Field(default=20, ge=1, le=500, description="Notices sent concurrently at most.")
 
-    @field_validator("tokens", "webhook_secrets", mode="before")
+    @field_validator("webhook_secrets", mode="before")
     @classmethod
     def _a_json_object(cls, value: Any, info: ValidationInfo) -> Any:
         """The environment gives JSON, decoded by pydantic-settings; anything but an object is refused by name."""
@@ -67,6 +61,3 @@ class ReferralSettings(BaseSettings):
     def webhook_retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.webhook_max_attempts, base_delay_s=self.webhook_base_delay_s,
                            max_delay_s=max(self.webhook_max_delay_s, self.webhook_base_delay_s))
-
-    def token_table(self) -> TokenTable:
-        return TokenTable(self.tokens)

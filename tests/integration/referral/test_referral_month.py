@@ -8,7 +8,6 @@ script alone, with date arithmetic, never by calling the referral domain.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -31,6 +30,7 @@ from contracts.referrals import (
 from contracts.topics import key_for
 from services.referral.app import definition
 from services.referral.store import tables
+from services.runtime.credentials import CredentialsBook
 from tests.support.kafka import admin_security
 from tests.support.services import running_service
 from tests.support.services import test_settings as service_settings
@@ -44,8 +44,6 @@ REGISTRANT = "france_travail_angers_centre"
 ML, CAP, DEP, FT, CITE = ("mission_locale_angevine", "cap_emploi_49", "departement_49",
                           "france_travail_angers_centre", "aldev_cite_emploi")
 COORDINATOR = "coordination_territoriale"  # the territory's coordinator: a role, not the Cité's structure
-COORDINATOR_TOKEN = "coordinator-secret"
-ML_TOKEN = "mission-locale-secret"
 
 
 def person(i: int) -> str:
@@ -139,10 +137,11 @@ def answer(kind: str, row: dict, day: int):
 class Month:
     """Drives the month: produces, then waits until the service has processed everything produced."""
 
-    def __init__(self, producer: AIOKafkaProducer, prefix: str) -> None:
+    def __init__(self, producer: AIOKafkaProducer, prefix: str, coordinator_token: str) -> None:
         self.producer = producer
         self.prefix = prefix
         self.produced = 0
+        self.coordinator = {"authorization": f"Bearer {coordinator_token}"}
 
     async def send(self, topic: str, events: list) -> None:
         futures = [await self.producer.send(self.prefix + topic, e.to_json_bytes(), key=key_for(e.subject))
@@ -167,8 +166,7 @@ class Month:
         await self.settle(app)
         await self.send(topics.INTAKE, [registration(i) for i in range(PEOPLE) if registration_day(i) == k])
         await self.settle(app)
-        rows = (await client.get("/v1/referrals", params={"limit": 5000},
-                                 headers={"authorization": f"Bearer {COORDINATOR_TOKEN}"})).json()
+        rows = (await client.get("/v1/referrals", params={"limit": 5000}, headers=self.coordinator)).json()
         answers = []
         for row in rows:
             offset = (date.fromisoformat(row["issued_on"]) - START).days
@@ -177,10 +175,6 @@ class Month:
                 answers.append(answer(kind, row, k))
         await self.send(topics.INTAKE, answers)
         await self.settle(app)
-
-
-def sha(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def referral_event_ids(bootstrap: str, topic: str) -> list[tuple[str, str]]:
@@ -206,12 +200,15 @@ async def referral_event_ids(bootstrap: str, topic: str) -> list[tuple[str, str]
         await consumer.stop()
 
 
-async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    monkeypatch.setenv("ARIANE_REFERRAL_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): COORDINATOR, sha(ML_TOKEN): ML}))
-    settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
+async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_prefix, database_url, tmp_path):
+    book = CredentialsBook(tmp_path / "credentials.json")
+    coordinator_token = book.issue("coordinator", COORDINATOR).token
+    ml_token = book.issue("partner", ML).token
+    settings = service_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix,
+                                credentials_file=book.path)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap), enable_idempotence=True, linger_ms=5)
     await producer.start()
-    month = Month(producer, topic_prefix)
+    month = Month(producer, topic_prefix, coordinator_token)
     try:
         # First half of the month, then the service stops (graceful) ...
         async with running_service(definition(), settings) as (app, client):
@@ -221,13 +218,12 @@ async def test_a_month_of_referrals_survives_a_restart(kafka_bootstrap, topic_pr
         async with running_service(definition(), settings) as (app, client):
             for k in range(RESTART_AFTER_DAY + 1, DAYS):
                 await month.day(app, client, k)
-            everything = (await client.get("/v1/referrals", params={"limit": 5000},
-                                            headers={"authorization": f"Bearer {COORDINATOR_TOKEN}"})).json()
+            everything = (await client.get("/v1/referrals", params={"limit": 5000}, headers=month.coordinator)).json()
             mission_locale = (await client.get("/v1/referrals", params={"limit": 5000},
-                                               headers={"authorization": f"Bearer {ML_TOKEN}"})).json()
+                                               headers={"authorization": f"Bearer {ml_token}"})).json()
             assert (await client.get("/v1/referrals")).status_code == 401
             assert (await client.get("/v1/referrals", params={"to": CAP},
-                                     headers={"authorization": f"Bearer {ML_TOKEN}"})).status_code == 403
+                                     headers={"authorization": f"Bearer {ml_token}"})).status_code == 403
             metrics = (await client.get("/metrics")).text
     finally:
         await producer.stop()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 
 from contracts.territory import Territory
 from services.referral.app import ReferralDeps, utc_now
 from services.referral.handlers import HANDLERS
 from services.referral.metrics import ReferralMetrics
 from services.referral.settings import ReferralSettings
-from services.runtime.auth import TokenTable
+from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import Handler, route
 
 
@@ -21,6 +22,7 @@ def ReferralHandler(territory: Territory, metrics: ReferralMetrics | None = None
     """By default every webhook_url of the territory is a target (the service passes the checked ones)."""
     urls = dict(webhook_urls) if webhook_urls is not None else {
         s.id: s.webhook_url for s in territory.structures if s.webhook_url}
-    deps = ReferralDeps(settings=ReferralSettings(), territory=territory, tokens=TokenTable({}), webhook_urls=urls,
+    deps = ReferralDeps(settings=ReferralSettings(), territory=territory, webhook_urls=urls,
+                        credentials=CredentialsBook(Path("no-credentials.json")),
                         metrics=metrics, now=now)
     return route(HANDLERS, deps)
