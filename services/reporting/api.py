@@ -1,4 +1,8 @@
-"""Reporting's HTTP routes: the report for a period as JSON or CSV, and its digest."""
+"""Reporting's HTTP routes: the report for a period as JSON or CSV, and its digest.
+
+Both read the whole territory's figures, for the coordinator and for auditors and funders; a structure's
+keys (partner, counsellor) are refused with 403: the report puts every structure's flows side by side, and
+structures act on their own worklists, not on the territory's tables."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from services.reporting.domain.calendar import Period
 from services.reporting.domain.digest import digest
 from services.reporting.domain.report import Report, as_json, compute, to_csv
 from services.reporting.store.documents import load_state
+from services.runtime.access import Principal, principal_from, require_role
 from services.runtime.service import ServiceContext
 
 if TYPE_CHECKING:
@@ -26,6 +31,15 @@ def context(request: Request) -> ServiceContext[ReportingDeps]:
 
 
 Context = Annotated[ServiceContext, Depends(context)]
+_caller = principal_from(lambda request: context(request).deps.credentials)
+
+
+def reader(who: Principal = Depends(_caller)) -> Principal:
+    """The report's readers: the territory's coordinator and its auditors."""
+    return require_role(who, "coordinator", "auditor")
+
+
+Reader = Annotated[Principal, Depends(reader)]
 
 
 def _period(start: date | None, end: date | None) -> Period:
@@ -39,7 +53,7 @@ async def current_report(ctx: ServiceContext[ReportingDeps], period: Period) -> 
 
 
 @router.get("", response_model=None)
-async def get_report(ctx: Context, start: date | None = None, end: date | None = None,
+async def get_report(ctx: Context, _who: Reader, start: date | None = None, end: date | None = None,
                      format: str = "json") -> dict[str, Any] | PlainTextResponse:  # noqa: A002
     report = await current_report(ctx, _period(start, end))
     if format == "csv":
@@ -50,6 +64,6 @@ async def get_report(ctx: Context, start: date | None = None, end: date | None =
 
 
 @router.get("/digest")
-async def get_digest(ctx: Context, start: date | None = None, end: date | None = None) -> dict[str, Any]:
+async def get_digest(ctx: Context, _who: Reader, start: date | None = None, end: date | None = None) -> dict[str, Any]:
     report = await current_report(ctx, _period(start, end))
     return {"digest": digest(report), "period": as_json(report)["period"]}

@@ -14,8 +14,10 @@ from services.reporting.metrics import ReportCollector
 from services.reporting.settings import ReportingSettings
 from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata, tables
 from services.reporting.tasks import refresh_metrics
+from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import route
 from services.runtime.service import ServiceContext, ServiceDefinition, Wiring
+from services.runtime.settings import RuntimeSettings
 
 CONSUMES = (topics.INTAKE, topics.REFERRAL, topics.FOLLOWUP, topics.CLOCK)
 DEFAULT_PORT = 8104
@@ -27,18 +29,21 @@ class ReportingDeps:
     territory: Territory
     zone: ZoneInfo  # the territory's: business days of events, the "as of" cut
     metrics: ReportCollector
+    credentials: CredentialsBook  # who may read the report (the book shared by every service)
 
     @classmethod
-    def of(cls, settings: ReportingSettings) -> ReportingDeps:
+    def of(cls, settings: ReportingSettings, credentials: CredentialsBook | None = None) -> ReportingDeps:
+        """Without `credentials`, the book where the environment says (the handlers' tests never read it)."""
+        credentials = credentials or CredentialsBook(RuntimeSettings().credentials_path())
         territory = load_territory(settings.territory_file)
         known = frozenset(s.id for s in territory.structures) | frozenset(d.id for d in territory.dispositifs)
-        return cls(settings, territory, zone_of(territory), ReportCollector(known))
+        return cls(settings, territory, zone_of(territory), ReportCollector(known), credentials)
 
 
 def definition(settings: ReportingSettings | None = None) -> ServiceDefinition:
     async def start(ctx: ServiceContext) -> Wiring[ReportingDeps]:
         own = settings or ReportingSettings()
-        deps = ReportingDeps.of(own)
+        deps = ReportingDeps.of(own, CredentialsBook(ctx.settings.credentials_path()))
         ctx.registry.register(deps.metrics)
         return Wiring(deps=deps, handler=route(HANDLERS, deps),
                       tasks=[refresh_metrics(ctx.engine, deps.metrics, deps.territory.id, own.metrics_refresh_s)])

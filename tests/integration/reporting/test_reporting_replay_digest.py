@@ -22,6 +22,7 @@ from services.reporting.domain.report import build_report
 from services.reporting.store.replay import read_log, replay
 from local.sample import sample_events
 from services.reporting.store import tables
+from services.runtime.credentials import CredentialsBook
 from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
@@ -54,8 +55,10 @@ async def test_live_and_replay_digests_match_and_tampering_is_named(
     territory = load_territory().id
     expected = digest(build_report(fold(e for _, e in pairs), territory=territory))
 
+    book = CredentialsBook(tmp_path / "credentials.json")
+    auditor = {"authorization": f"Bearer {book.issue('auditor', territory, label='the funder').token}"}
     settings = test_settings(kafka_bootstrap=kafka_bootstrap, database_url=await database_url_factory("live"),
-                             topic_prefix=topic_prefix)
+                             topic_prefix=topic_prefix, credentials_file=book.path)
     async with running_service(definition(), settings) as (app, client):
         engine = app.state.ctx.engine
         deadline = asyncio.get_running_loop().time() + 60
@@ -66,9 +69,9 @@ async def test_live_and_replay_digests_match_and_tampering_is_named(
                 break
             assert asyncio.get_running_loop().time() < deadline, f"live service saw {seen}/{total} records"
             await asyncio.sleep(0.2)
-        live = (await client.get("/v1/report/digest")).json()["digest"]
-        report = (await client.get("/v1/report")).json()
-        csv_text = (await client.get("/v1/report", params={"format": "csv"})).text
+        live = (await client.get("/v1/report/digest", headers=auditor)).json()["digest"]
+        report = (await client.get("/v1/report", headers=auditor)).json()
+        csv_text = (await client.get("/v1/report", params={"format": "csv"}, headers=auditor)).text
 
     assert live == expected
     assert report["lost_reengaged"]["lost"] > 0 and report["exits"]
