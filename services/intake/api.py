@@ -93,7 +93,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": IngressAnswer, "description": "Every accepted event is durably on Kafka; one answer per event."},
     400: {"model": ErrorAnswer, "description": "The body is not JSON, or neither an object nor an array."},
     401: {"model": ErrorAnswer, "description": "No valid API key or signature."},
-    403: {"model": ErrorAnswer, "description": "An event's source is not the authenticated structure."},
+    403: {"model": ErrorAnswer, "description": "An event's source is not the authenticated structure, or the key is "
+          "a reader's (counsellor, coordinator, auditor), not a structure's partner key."},
     409: {"model": IngressAnswer, "description": "No event could be accepted and at least one reuses the id of a "
           "different event this source sent before (status `conflict`)."},
     413: {"model": ErrorAnswer, "description": "Body or batch too large."},
@@ -123,18 +124,37 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 
 async def _authenticate(request: Request, ctx: ServiceContext, deps: IntakeDeps, body: bytes) -> str | None:
+    """The structure a request speaks for: a partner key intake issued (its store keeps the signing keys), not
+    revoked in intake's store nor in the credentials book (`ariane structures revoke` may reach only the book)."""
     auth = request.headers.get("authorization", "")
     async with ctx.session_factory() as session:
         if auth.lower().startswith("bearer "):
-            return await credentials.structure_for_bearer(session, auth[7:].strip())
+            token = auth[7:].strip()
+            parts = api_keys.split_key(token)
+            if parts is None or _revoked_in_book(deps, parts[0]):
+                return None
+            return await credentials.structure_for_bearer(session, token)
         key_id = request.headers.get(api_keys.KEY_ID_HEADER)
         ts = request.headers.get(api_keys.TIMESTAMP_HEADER)
         sig = request.headers.get(api_keys.SIGNATURE_HEADER)
-        if key_id and ts and sig:
+        if key_id and ts and sig and not _revoked_in_book(deps, key_id):
             return await credentials.structure_for_signature(
                 session, deps.vault, key_id=key_id, timestamp=ts, signature=sig, body=body,
                 now=datetime.now(timezone.utc), window_s=deps.settings.signature_window_s)
     return None
+
+
+def _revoked_in_book(deps: IntakeDeps, key_id: str) -> bool:
+    entry = deps.credentials.entry(key_id)
+    return entry is not None and entry.revoked is not None
+
+
+def _reader_key(request: Request, deps: IntakeDeps) -> str | None:
+    """The role of a valid bearer key of the book that is not a partner's (a counsellor, the coordinator, an
+    auditor): it is known, so the answer is 403 (it may never send events), not 401 (authenticate again)."""
+    auth = request.headers.get("authorization", "")
+    principal = deps.credentials.check(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
+    return principal.role if principal is not None and principal.role != "partner" else None
 
 
 async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[tuple[int, str]]:
@@ -191,6 +211,10 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
         return _error(413, "too_large", f"request body above {settings.max_body_bytes} bytes")
     structure = await _authenticate(request, ctx, deps, body)
     if structure is None:
+        role = _reader_key(request, deps)
+        if role is not None:
+            return _error(403, "not_a_partner_key", f"a {role} key reads Ariane; only a structure's partner key "
+                          "(`ariane structures add-key`) sends events")
         return _error(401, "unauthenticated", "send Authorization: Bearer <api key>, or a signed request",
                       {"WWW-Authenticate": "Bearer"})
     try:

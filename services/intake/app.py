@@ -22,6 +22,7 @@ from services.intake.store.identities import IdentityResolver
 from services.intake.store.tables import metadata, tables
 from services.intake.store.vault import Vault, master_key_from
 from services.intake.tasks import vault_size_gauge
+from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import route
 from services.runtime.service import ServiceContext, ServiceDefinition, Wiring
 
@@ -44,6 +45,7 @@ class IntakeDeps:
     vault: Vault
     resolver: IdentityResolver
     metrics: IntakeMetrics
+    credentials: CredentialsBook  # the book every API shares: revocations and other roles' keys, see api.py
     clock: Callable[[], datetime] = field(default=_utc_now)  # stamps `recordedtime` of what intake publishes
 
 
@@ -58,7 +60,8 @@ async def start(ctx: ServiceContext, settings: IntakeSettings | None = None) -> 
     vault = Vault(master_key_from(settings.master_key.get_secret_value()))
     metrics = IntakeMetrics.create(ctx.registry)
     deps = IntakeDeps(settings=settings, territory=territory, structures=KnownStructures.of(territory), vault=vault,
-                      resolver=IdentityResolver(settings.territory_key, vault), metrics=metrics)
+                      resolver=IdentityResolver(settings.territory_key, vault), metrics=metrics,
+                      credentials=CredentialsBook(ctx.settings.credentials_path()))
     log.info("intake_ready", territory=territory.id, structures=len(territory.structures))
     return Wiring(deps=deps, handler=route(HANDLERS, deps),
                   tasks=[vault_size_gauge(ctx.session_factory, metrics)])
