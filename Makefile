@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-postgres chaos setup kafka-jars prometheus lint contracts-check clean bench
+.PHONY: demo test test-unit test-browser test-postgres chaos setup kafka-jars prometheus chromium lint contracts-check clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -23,6 +23,10 @@ kafka-jars: $(STAMP)
 prometheus:
 	@bash deploy/prometheus/install.sh
 
+## Debian's chromium and chromedriver, driven by the browser tests (tests/browser); installed when absent.
+chromium:
+	@sh deploy/browser/ensure-chromium.sh
+
 lint: $(STAMP)
 	$(BIN)/lint-imports
 
@@ -35,11 +39,15 @@ demo: setup
 
 ## Every suite: unit, integration (real Kafka, real database) and end-to-end. PostgreSQL when
 ## ARIANE_DATABASE_URL is a postgresql+asyncpg URL, SQLite files otherwise.
-test: setup prometheus lint contracts-check
+test: setup prometheus chromium lint contracts-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
+
+## The web page in a real headless Chromium, on the services as processes; screenshots in .var/screenshots/.
+test-browser: setup chromium
+	$(BIN)/python -m pytest tests/browser -q
 
 ## Faults on purpose: a territory year through the services as processes (two instances of referral and of
 ## followup) while each service is killed -9 three times, the broker is killed and paused, and reporting's SQLite

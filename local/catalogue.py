@@ -14,6 +14,9 @@ from functools import cache
 # themselves and must not have a real clock ticking beside them.
 PIPELINE = ("services.intake", "services.referral", "services.followup", "services.reporting")
 CLOCK = "services.clock"
+# The coordinators' and counsellors' page: it reads no topic (no consumer group to wait for) and calls the
+# others over HTTP, so it is started beside the pipeline, never counted in it.
+WEB = "services.web"
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,12 @@ def clock() -> Service:
     return service(CLOCK)
 
 
+def web() -> Service:
+    return service(WEB)
+
+
 def by_name(name: str) -> Service:
-    for module in (*PIPELINE, CLOCK):
+    for module in (*PIPELINE, CLOCK, WEB):
         if service(module).name == name:
             return service(module)
     raise KeyError(f"no service named {name!r}")

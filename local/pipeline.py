@@ -57,6 +57,7 @@ class LocalPipeline:
     decisions_watcher: PipelineWatcher | None = None
     client: httpx.AsyncClient | None = None
     env: dict[str, str] = field(default_factory=dict)
+    with_web: bool = False  # also serve the coordinators' page, on the run's services (ports["web"])
 
     # -- start ---------------------------------------------------------------------------------------------
     async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
@@ -69,6 +70,12 @@ class LocalPipeline:
         self.ports = {}
         for service in services:
             self.ports[service.name] = free_port(exclude=self.ports.values())
+        if self.with_web:
+            # Not in `services`: it has no consumer group, so the drain watchers below never wait for it.
+            self.ports["web"] = free_port(exclude=self.ports.values())
+            env.update({f"ARIANE_WEB_{name.upper()}_URL": self.url(name) for name in ("followup", "intake",
+                                                                                     "reporting")})
+            env["ARIANE_WEB_TERRITORY_FILE"] = str(self.territory_file)
         self.supervisor = Supervisor(list(self.ports), self.run_dir / "logs", env, ports=dict(self.ports))
         self.supervisor.start()
         self.client = httpx.AsyncClient(timeout=30)

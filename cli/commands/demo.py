@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def demo(
     console = Console()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = (RuntimeSettings().var_dir / "demo" / stamp).resolve()
-    pipeline = LocalPipeline(run_dir=run_dir, prefix=f"demo-{stamp}.")
+    pipeline = LocalPipeline(run_dir=run_dir, prefix=f"demo-{stamp}.", with_web=True)
     stop_requested = False
 
     def _interrupt(*_: object) -> None:
@@ -39,9 +40,20 @@ def demo(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _interrupt)
+    finished = False
+
+    def _finished() -> None:
+        nonlocal finished
+        finished = True
+
     try:
-        asyncio.run(_demo(console, pipeline, preset, people, seed, days, keep_running))
+        asyncio.run(_demo(console, pipeline, preset, people, seed, days, keep_running, _finished))
     except KeyboardInterrupt:
+        if keep_running and finished:
+            # --keep-running: Ctrl-C is how the user says they are done with the page; not a failure.
+            console.print("stopping everything the demo started…")
+            asyncio.run(pipeline.stop())
+            return
         console.print("[yellow]interrupted: stopping everything the demo started…[/]")
         asyncio.run(pipeline.stop())
         raise typer.Exit(130) from None
@@ -52,7 +64,7 @@ def demo(
 
 
 async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: int | None, seed: int, days: int,
-                keep_running: bool) -> None:
+                keep_running: bool, finished: Callable[[], None] = lambda: None) -> None:
     from simulator.driver import drive
     from simulator.senders import HttpSender
     from simulator.year import simulate
@@ -97,10 +109,15 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
                       f"balanced={ledger['balanced']}")
         _print_where(console, pipeline)
         console.print(f"demo done in {time.monotonic() - began:.1f} s")
+        finished()
         if keep_running:
             console.print("[bold]--keep-running:[/] everything stays up; Ctrl-C stops it.")
+            console.print(f"  sign in with the coordinator's key: {pipeline.coordinator_token}")
+            console.print(f"[bold]The coordinators' page:[/] {pipeline.url('web')}/")
             while True:
                 await asyncio.sleep(3600)
+        console.print(f"[bold]The coordinators' page[/] (up while the demo ran; `ariane demo --keep-running` "
+                      f"keeps it up and prints a key to sign in): {pipeline.url('web')}/")
     finally:
         if not keep_running:
             await pipeline.stop()
@@ -125,7 +142,8 @@ async def _print_worklist(console: Console, pipeline: LocalPipeline, truth: dict
 def _print_where(console: Console, pipeline: LocalPipeline) -> None:
     console.print("[bold]Where to look[/]")
     for name, port in pipeline.ports.items():
-        console.print(f"  {name:<10} http://127.0.0.1:{port}/metrics  /health")
+        console.print(f"  {name:<10} http://127.0.0.1:{port}/metrics  /health"
+                      + ("  (the coordinators' page: /)" if name == "web" else ""))
     console.print(f"  Grafana dashboards: {Path('deploy/grafana').resolve()} (provisioned JSON; see deploy/README.md)")
     console.print(f"  Prometheus config and alert rules: {Path('deploy/prometheus').resolve()}")
     console.print(f"  service logs: {pipeline.run_dir / 'logs'}")

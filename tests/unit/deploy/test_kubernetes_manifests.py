@@ -36,7 +36,8 @@ DASHBOARDS = REPO / "deploy" / "grafana" / "dashboards"
 README = KUBERNETES / "README.md"
 
 KUBERNETES_VERSION = "1.31"
-SERVICES = ("intake", "referral", "followup", "reporting", "clock")
+SERVICES = ("intake", "referral", "followup", "reporting", "clock", "web")
+STATELESS = ("web",)  # no Kafka user, no database: it calls the other services over HTTP only
 PROBES = {"readinessProbe": "/health/ready", "livenessProbe": "/health/live", "startupProbe": "/health/live"}
 
 Problems = list[str]
@@ -299,7 +300,7 @@ def check_kafka_users(docs: list[Doc]) -> Problems:
                 problems.append(f"{where}: ACL on topic {name!r} ({pattern}), which no KafkaTopic declares")
             if name == "*":
                 problems.append(f"{where}: an ACL on every {kind}")
-    for service in SERVICES:
+    for service in (s for s in SERVICES if s not in STATELESS):
         user = next((u for u in users if component(u) == service), None)
         if user is None:
             problems.append(f"no KafkaUser for {service}")
@@ -382,8 +383,12 @@ def check_deployments(docs: list[Doc]) -> Problems:
             problems.append(f"{where}: ARIANE_HTTP_PORT is not {port}")
         if env.get("ARIANE_HTTP_HOST", {}).get("value") != "0.0.0.0":
             problems.append(f"{where}: the service binds 127.0.0.1 unless ARIANE_HTTP_HOST is 0.0.0.0")
-        problems += _check_kafka_client(where, service, env, users, kafka)
-        problems += _check_database(where, service, env, docs)
+        if service in STATELESS:
+            problems += [f"{where}: {name} set, but {service} has no broker and no database"
+                         for name in env if name.startswith(("ARIANE_KAFKA_", "ARIANE_DATABASE_"))]
+        else:
+            problems += _check_kafka_client(where, service, env, users, kafka)
+            problems += _check_database(where, service, env, docs)
         mounted = {m["name"] for m in container.get("volumeMounts", [])}
         for volume in spec.get("volumes", []):
             if volume["name"] not in mounted:
@@ -613,7 +618,7 @@ def test_base(base: list[Doc], check: str) -> None:
 
 def test_every_service_has_a_deployment_in_the_base(base: list[Doc]) -> None:
     assert {component(d) for d in of_kind(base, "Deployment")} == set(SERVICES)
-    assert {definition(s).default_port for s in SERVICES} == {8101, 8102, 8103, 8104, 8105}
+    assert {definition(s).default_port for s in SERVICES} == {8101, 8102, 8103, 8104, 8105, 8106}
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
