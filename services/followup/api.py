@@ -124,6 +124,21 @@ def _own_file_number(file: PersonFile, who: Viewer) -> str | None:
     return file_numbers(file.facts).get(who.structure) if who.structure else None
 
 
+@router.get("/caseload")
+async def caseload(structure: str | None = None, counsellor: str | None = Query(None, max_length=64),
+                   page: int = Query(1, ge=1), page_size: int = Query(200, ge=1, le=1000),
+                   who: Viewer = Depends(viewer), followup: FollowupDeps = Depends(deps)):
+    """The people a structure (or one of its counsellors) holds now: what a caseload transfer picks from."""
+    structure = structure or who.structure
+    if not who.may_read_worklist_of(structure):
+        raise HTTPException(403, "a structure sees only its own caseload")
+    async with followup.session_factory() as session:
+        total, rows = await store.caseload_page(session, structure, counsellor, page, page_size)
+    return {"structure": structure, "counsellor": counsellor, "page": page, "page_size": page_size, "total": total,
+            "items": [{"person_id": r.person_id, "structure_id": r.structure_id, "counsellor": r.counsellor,
+                       "file_number": r.file_number, "timeline_url": timeline_url(r.person_id)} for r in rows]}
+
+
 @router.get("/ledger")
 async def ledger(followup: FollowupDeps = Depends(deps)):
     """Counts per state only, no person: open like /health, so an operator can watch the ledger balance."""

@@ -60,6 +60,7 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     gone.state, gone.merged_into, gone.wake_on, gone.facts = None, kept_id, None, "[]"
     uow.session.add(gone)
     await store.replace_actions(uow.session, merged_id, [])
+    await store.replace_holds(uow.session, merged_id, [], {})
     await _apply(uow, deps, kept, file, event, await store.today(uow.session))
 
 
@@ -148,9 +149,10 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
         await store.ledger_add(uow.session, old, -1)
         await store.ledger_add(uow.session, row.state, 1)
         _transition(deps.metrics, old, row.state)
+    numbers = file_numbers(decision.file.facts)
     await store.replace_actions(uow.session, row.person_id,
-                                worklist_lines(row.person_id, decision.status, day, deps.rules,
-                                               file_numbers(decision.file.facts), review))
+                                worklist_lines(row.person_id, decision.status, day, deps.rules, numbers, review))
+    await store.replace_holds(uow.session, row.person_id, decision.status.caseload, numbers)
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     _count(deps.metrics, decision)

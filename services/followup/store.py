@@ -67,6 +67,18 @@ class ReviewRow(Base, table=True):
     decision: str | None = Field(default=None, index=True, max_length=32)
 
 
+class HoldRow(Base, table=True):
+    """Who holds a person now: one row per (structure, counsellor) holding them. A structure's caseload is
+    its rows; a transfer picks from them."""
+
+    __tablename__ = "followup_hold"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(index=True, max_length=128)
+    structure_id: str = Field(index=True, max_length=64)
+    counsellor: str | None = Field(default=None, max_length=64)
+    file_number: str | None = Field(default=None, max_length=64)  # the holding structure's own
+
+
 class LedgerRow(Base, table=True):
     __tablename__ = "followup_ledger"
     name: str = Field(primary_key=True, max_length=32)
@@ -230,3 +242,23 @@ async def reviews_between(session: AsyncSession, a: str, b: str) -> Sequence[Rev
                                                               ReviewRow.decision == SAME_PERSON), or_(
         (ReviewRow.person_id == a) & (ReviewRow.other_person_id == b),
         (ReviewRow.person_id == b) & (ReviewRow.other_person_id == a))))).scalars().all()
+
+
+async def replace_holds(session: AsyncSession, person_id: str, caseload: Sequence[tuple[str, str | None]],
+                        numbers: dict[str, str]) -> None:
+    """The person's holders become `caseload` (rewritten whole, like the worklist lines)."""
+    await session.execute(delete(HoldRow).where(HoldRow.person_id == person_id))
+    session.add_all([HoldRow(person_id=person_id, structure_id=structure, counsellor=counsellor,
+                             file_number=numbers.get(structure)) for structure, counsellor in caseload])
+
+
+async def caseload_page(session: AsyncSession, structure: str, counsellor: str | None, page: int,
+                        page_size: int) -> tuple[int, Sequence[HoldRow]]:
+    """(total, one page) of the people a structure (or one counsellor in it) holds now."""
+    conditions = [HoldRow.structure_id == structure]
+    if counsellor is not None:
+        conditions.append(HoldRow.counsellor == counsellor)
+    total = (await session.execute(select(func.count()).select_from(HoldRow).where(*conditions))).scalar_one()
+    rows = (await session.execute(select(HoldRow).where(*conditions).order_by(HoldRow.person_id, HoldRow.id)
+                                  .offset((page - 1) * page_size).limit(page_size))).scalars().all()
+    return total, rows

@@ -86,6 +86,7 @@ class Status:
     checkins_missed: tuple[Checkin, ...] = ()
     wake_on: date | None = None
     holders: tuple[str, ...] = ()
+    caseload: tuple[tuple[str, str | None], ...] = ()  # (structure, counsellor or None) of each holder
     referrals_pending: tuple[tuple[str, str, date | None], ...] = ()
 
 
@@ -193,11 +194,13 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
     th = rules.thresholds
     pending = tuple((r, to, due) for r, (to, due) in sorted(p.pending.items()))
     holders = tuple(sorted({h.structure for h in p.holds.values() if h.structure}))
+    caseload = tuple(sorted({(h.structure, h.counsellor) for h in p.holds.values() if h.structure},
+                            key=lambda pair: (pair[0], pair[1] or "")))
     if today is None:
         state = (max((HELD_STATES[h.kind] for h in p.holds.values()), key=_held_rank) if p.holds else
                  State.REFERRED if pending else State.BETWEEN_STEPS if p.gap else State.AWAITING_ORIENTATION)
         first = min((a.day for a in p.anchors), default=p.last_fact_day)
-        return Status(state, holders=holders, referrals_pending=pending, wake_on=first)
+        return Status(state, holders=holders, caseload=caseload, referrals_pending=pending, wake_on=first)
     wake: list[date] = []
     for ends, last in lasting_closure_days(p, person_id, rules).values():
         wake.append(ends if last is None else max(ends, last.due_on + timedelta(days=th.checkin_grace_days)))
@@ -247,7 +250,7 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
         first = min(unreached, key=lambda c: (c.due_on, c.id))
         status = Status(State.AT_RISK, "checkin_missed", first.due_on, first.structure, f"checkin_missed:{first.id}")
     return replace(status, checkins_due=due, checkins_missed=missed, wake_on=min(wake, default=None),
-                   holders=holders, referrals_pending=pending)
+                   holders=holders, caseload=caseload, referrals_pending=pending)
 
 
 def _held_rank(state: State) -> int:

@@ -7,11 +7,12 @@ facts never depends on the order in which Kafka delivered them (see README, "The
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.barriers import BarrierIdentified, BarrierLifted
+from contracts.caseload import CaseloadTransferred
 from contracts.clock import TIMEZONE
 from contracts.envelope import Envelope, utc
 from contracts.followup import CaseClosed, CheckinDone
@@ -27,7 +28,8 @@ CONTRACT_ZONE = ZoneInfo(TIMEZONE)
 # instant, so a same-instant handover (exit from one dispositif, entry into the next) never opens a gap, and
 # an entry and an exit of the same dispositif at one instant leave the person not held. Closures come last.
 STARTS = ("registered", "profile", "referral_issued", "referral_accepted", "referral_appointment",
-          "dispositif_entered", "job_started", "training_started", "contact", "checkin_done", "barrier")
+          "dispositif_entered", "job_started", "training_started", "contact", "checkin_done", "barrier",
+          "caseload_transferred")
 STOPS = ("referral_refused", "referral_expired", "referral_withdrawn", "dispositif_exited", "job_ended", "training_ended")
 CLOSES = ("case_closed",)
 PRECEDENCE = {kind: rank for rank, kinds in enumerate((STARTS, STOPS, CLOSES)) for kind in kinds}
@@ -38,6 +40,7 @@ FACT_TYPES: tuple[type[Envelope], ...] = (
     ReferralAccepted, ReferralFirstAppointmentHeld, ReferralRefused, ReferralExpired, ReferralWithdrawn,
     DispositifEntered,
     DispositifExited, JobStarted, JobEnded, TrainingStarted, TrainingEnded, CheckinDone, CaseClosed,
+    CaseloadTransferred,
 )
 
 
@@ -77,6 +80,10 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _counsellor(ref: str | None) -> dict[str, Any]:
+    return {"counsellor": ref} if ref else {}
+
+
 def _file_number(partner_ref: str | None) -> dict[str, Any]:
     """The structure's own file number for the person, kept so that its worklist can name the person the way
     its counsellors know them (shown to that structure only)."""
@@ -102,7 +109,8 @@ def fact_of(event: Envelope, zone: ZoneInfo = CONTRACT_ZONE) -> Fact | None:
                         info={"from": d.from_structure, "kind": str(d.kind), "due": _iso(d.due_date),
                               "dispositif": d.dispositif_id})
         case ReferralAccepted():
-            return Fact(**base, kind="referral_accepted", structure=d.structure_id, ref=d.referral_id)
+            return Fact(**base, kind="referral_accepted", structure=d.structure_id, ref=d.referral_id,
+                        info=_counsellor(d.counsellor_ref))
         case ReferralFirstAppointmentHeld():
             return Fact(**base, kind="referral_appointment", structure=d.structure_id, ref=d.referral_id)
         case ReferralRefused():
@@ -115,7 +123,8 @@ def fact_of(event: Envelope, zone: ZoneInfo = CONTRACT_ZONE) -> Fact | None:
             return Fact(**base, kind="referral_withdrawn", structure=d.structure_id, ref=d.referral_id,
                         info={"reason": d.reason_code})
         case DispositifEntered():
-            return Fact(**base, kind="dispositif_entered", structure=d.structure_id, ref=d.dispositif_id)
+            return Fact(**base, kind="dispositif_entered", structure=d.structure_id, ref=d.dispositif_id,
+                        info=_counsellor(d.counsellor_ref))
         case DispositifExited():
             step = d.next_step
             return Fact(**base, kind="dispositif_exited", structure=d.structure_id, ref=d.dispositif_id,
@@ -136,4 +145,11 @@ def fact_of(event: Envelope, zone: ZoneInfo = CONTRACT_ZONE) -> Fact | None:
                         info={"reached": d.reached, "situation": str(d.situation) if d.situation else None})
         case CaseClosed():
             return Fact(**base, kind="case_closed", info={"reason": str(d.reason)})
+        case CaseloadTransferred():
+            # It takes effect at the start of its day, whenever it was sent (often the Friday before).
+            effective = datetime.combine(d.effective_on, time(0), zone)
+            return Fact(id=event.id, at=utc(effective), day=d.effective_on, kind="caseload_transferred",
+                        structure=d.to_structure, ref=d.transfer_id,
+                        info={"from": d.from_structure, "from_counsellor": d.from_counsellor,
+                              "to_counsellor": d.to_counsellor, "reason": str(d.reason)})
     return None

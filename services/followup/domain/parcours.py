@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from services.followup.domain.facts import Fact
@@ -18,6 +18,7 @@ class Hold:
     kind: str
     since: date
     origin: str | None = None  # the referral that created an accompaniment, so its expiry can undo it
+    counsellor: str | None = None  # the structure's pseudonymous reference for who holds the person in it
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def apply(p: Parcours, fact: Fact) -> None:
         p.pending.pop(ref or "", None)
         p.accepted.add(ref or "")
         _touch(p, fact)
-        _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, fact.day, origin=ref), fact)
+        _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, fact.day, origin=ref, counsellor=fact.info.get("counsellor")),
+              fact)
     elif k == "referral_refused":
         if (ref or "") in p.expired:
             return  # a refusal after the expiry changes nothing (the referral service ignores it too)
@@ -154,7 +156,7 @@ def apply(p: Parcours, fact: Fact) -> None:
             p.gaps_opened.add(p.gap.key)
     elif k == "dispositif_entered":
         _touch(p, fact)
-        _hold(p, f"disp:{ref}", Hold(s, DISPOSITIF, fact.day), fact)
+        _hold(p, f"disp:{ref}", Hold(s, DISPOSITIF, fact.day, counsellor=fact.info.get("counsellor")), fact)
     elif k == "dispositif_exited":
         _touch(p, fact)
         p.anchors.append(Anchor("exit", ref or "", fact.day, s))
@@ -184,6 +186,34 @@ def apply(p: Parcours, fact: Fact) -> None:
                 p.situation_moved_away = True
     elif k == "case_closed":
         p.closed = (fact.info.get("reason", "other"), fact.day)
+    elif k == "caseload_transferred":
+        _transfer(p, fact)
+
+
+def _transfer(p: Parcours, fact: Fact) -> None:
+    """The holds of the structure handing over (or of one counsellor in it) pass to the one taking over; an
+    accompaniment is then the new structure's own (its key names its holder). Handed over whole, a structure
+    also hands over its role of référent and its check-ins."""
+    i = fact.info
+    src, src_c, dst, dst_c = i["from"], i.get("from_counsellor"), fact.structure or "", i.get("to_counsellor")
+    moved = [key for key, h in p.holds.items() if h.structure == src and (src_c is None or h.counsellor == src_c)]
+    for key in moved:
+        hold = p.holds.pop(key)
+        new_key = f"acc:{dst}" if key.startswith("acc:") else key
+        kept = p.holds.get(new_key)
+        p.holds[new_key] = replace(hold, structure=dst, counsellor=dst_c,
+                                   since=min(hold.since, kept.since) if kept else hold.since)
+    if moved:
+        p.last_holder = dst
+        p.structures.add(dst)
+    if src_c is None and src != dst:
+        if p.referent == src:
+            p.referent = dst
+        if p.last_holder == src:
+            p.last_holder = dst
+        if p.gap is not None and p.gap.last_holder == src:  # the same episode, now the new structure's to act on
+            p.gap = replace(p.gap, last_holder=dst)
+        p.anchors = [replace(a, structure=dst) if a.structure == src else a for a in p.anchors]
 
 
 def fold(facts: Iterable[Fact], *, until: date | None = None) -> Parcours:

@@ -89,6 +89,11 @@ def _of_fact(f: Fact, rules: Rules) -> TimelineEntry:
             label = f"Suivi fait : {reached}" + (f", {i['situation']}" if i.get("situation") else "")
         case "case_closed":
             label = f"Dossier clos ({i.get('reason')})"
+        case "caseload_transferred":
+            src = i.get("from", "") + (f"/{i['from_counsellor']}" if i.get("from_counsellor") else "")
+            dst = (f.structure or "") + (f"/{i['to_counsellor']}" if i.get("to_counsellor") else "")
+            label = f"Suivi transféré de {src} à {dst} ({i.get('reason')})"
+            rule = "le nouveau titulaire tient la personne à partir de cette date"
     return TimelineEntry(f.day, f.kind, label, f.structure, f.ref, rule, f.at)
 
 

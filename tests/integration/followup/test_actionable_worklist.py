@@ -10,142 +10,86 @@ timeline, and the coordinator reads it whole.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from conversation import followup, until
+from builders import START, accepted, at, issued, job_started, registered
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "followup"))
-from builders import START, accepted, at, issued, job_started, registered, tick  # noqa: E402
-
-from contracts import topics  # noqa: E402
-from contracts.envelope import Envelope  # noqa: E402
-from contracts.followup import CheckinDone, CheckinDoneData  # noqa: E402
-from services.followup.app import definition  # noqa: E402
-from services.followup.store import ClockRow  # noqa: E402
-from tests.support.kafka import admin_security  # noqa: E402
-from tests.support.services import running_service  # noqa: E402
-from tests.support.services import test_settings as make_settings  # noqa: E402
+from contracts.envelope import Envelope
+from contracts.followup import CheckinDone, CheckinDoneData
 
 ML, FT, SIAE, COORD = "mission_locale_angevine", "france_travail_angers_centre", "siae_regie_quartiers", \
     "coordination_territoriale"
 TOKENS = {ML: "ml-secret", FT: "ft-secret", SIAE: "siae-secret", COORD: "coord-secret"}
 
 
-def as_(structure: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKENS[structure]}"}
-
-
 def with_file_number(event: Envelope, number: str) -> Envelope:
     return event.model_copy(update={"data": event.data.model_copy(update={"partner_ref": number})})
 
 
-async def poll(check, deadline_s: float = 30.0):
-    end = time.monotonic() + deadline_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < end, "deadline passed"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_counsellor_acts_on_the_worklist(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    monkeypatch.setenv("ARIANE_FOLLOWUP_TOKENS", json.dumps(
-        {hashlib.sha256(token.encode()).hexdigest(): structure for structure, token in TOKENS.items()}))
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
-    async with running_service(definition(), settings) as (app, client):
-        ctx = app.state.ctx
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap),
-                                    enable_idempotence=True)
-        await producer.start()
-
-        async def send(event: Envelope, topic: str = topics.INTAKE) -> None:
-            await producer.send_and_wait(topic_prefix + topic, event.to_json_bytes(), key=event.subject.encode())
-
-        async def day(n: int) -> None:
-            t = tick(n)
-            await send(t, topics.CLOCK)
-
-            async def ticked():
-                async with ctx.session_factory() as s:
-                    row = await s.get(ClockRow, 1)
-                    return row is not None and row.today == t.data.day
-
-            await poll(ticked)
-
+    async with followup(kafka_bootstrap, topic_prefix, database_url, monkeypatch, TOKENS) as f:
         async def lines(structure: str, **params) -> list[dict]:
-            answer = await client.get("/v1/worklist", params=params, headers=as_(structure))
-            assert answer.status_code == 200, answer.text
-            return answer.json()["items"]
+            return (await f.json("/v1/worklist", structure, **params))["items"]
 
-        try:
-            await send(with_file_number(registered("P", 0), "FT-778"))
-            await send(with_file_number(registered("P", 0, eid="P-reg-ml", structure=ML), "ML49-2026-0042"))
-            await send(issued("P", 0, "ref-p", due_in=15))
-            for n in range(0, 14):
-                await day(n)
-            # Day 13, the answer due on day 15: the Mission locale's line names him by its own file number.
-            mine = await lines(ML)
-            assert [(i["kind"], i["file_number"], i["answer_id"]) for i in mine] == \
-                [("referral_expiring", "ML49-2026-0042", "ref-p")]
-            assert (START + timedelta(days=15)).strftime("%d/%m/%Y") in mine[0]["expected"]
-            assert mine[0]["timeline_url"] == "/v1/people/P/timeline"
-            assert [i["person_id"] for i in await lines(ML, q="ML49-2026-0042")] == ["P"]
-            assert await lines(FT, q="ML49-2026-0042") == []  # never another structure's number
-            csv_rows = (await client.get("/v1/worklist", params={"format": "csv"}, headers=as_(ML))).text.splitlines()
-            assert csv_rows[0].split(",")[:6] == ["person_id", "structure_id", "file_number", "kind", "answer_id",
-                                                  "reason"]
-            assert csv_rows[1].startswith("P,mission_locale_angevine,ML49-2026-0042,referral_expiring,ref-p,")
+        async def no_line_for_ml() -> bool:
+            return await lines(ML) == []
 
-            await send(accepted("P", 14, "ref-p"))
-            await day(14)
-            assert await poll(lambda: _empty(lines(ML)))
+        await f.send(with_file_number(registered("P", 0), "FT-778"))
+        await f.send(with_file_number(registered("P", 0, eid="P-reg-ml", structure=ML), "ML49-2026-0042"))
+        await f.send(issued("P", 0, "ref-p", due_in=15))
+        for n in range(0, 14):
+            await f.day(n)
+        # Day 13, the answer due on day 15: the Mission locale's line names him by its own file number.
+        mine = await lines(ML)
+        assert [(i["kind"], i["file_number"], i["answer_id"]) for i in mine] == \
+            [("referral_expiring", "ML49-2026-0042", "ref-p")]
+        assert (START + timedelta(days=15)).strftime("%d/%m/%Y") in mine[0]["expected"]
+        assert mine[0]["timeline_url"] == "/v1/people/P/timeline"
+        assert [i["person_id"] for i in await lines(ML, q="ML49-2026-0042")] == ["P"]
+        assert await lines(FT, q="ML49-2026-0042") == []  # never another structure's number
+        csv_rows = (await f.get("/v1/worklist", ML, format="csv")).text.splitlines()
+        assert csv_rows[0].split(",")[:6] == ["person_id", "structure_id", "file_number", "kind", "answer_id",
+                                              "reason"]
+        assert csv_rows[1].startswith("P,mission_locale_angevine,ML49-2026-0042,referral_expiring,ref-p,")
 
-            await send(job_started("P", 20, "job-p", structure=ML))
-            due = START + timedelta(days=20)
-            due = due.replace(month=due.month + 1)  # the 1-month check-in after the job start
-            for n in range(14, (due - START).days + 1):
-                await day(n)
-            [line] = await lines(ML)
-            assert (line["kind"], line["file_number"]) == ("checkin_due", "ML49-2026-0042")
-            assert line["answer_id"].startswith("chk-") and line["answer_id"].endswith("-job-1m")
-            assert await lines(ML, kind="lost") == []
-            assert [i["answer_id"] for i in await lines(ML, q=line["answer_id"])] == [line["answer_id"]]
+        await f.send(accepted("P", 14, "ref-p"))
+        await f.day(14)
+        assert await until(no_line_for_ml)
 
-            await send(CheckinDone(id="P-chk-1", source=ML, subject="P", time=at((due - START).days, 700),
-                                   data=CheckinDoneData(checkin_id=line["answer_id"], structure_id=ML, reached=True,
-                                                        situation="in_employment")))
-            assert await poll(lambda: _empty(lines(ML)))
+        await f.send(job_started("P", 20, "job-p", structure=ML))
+        due = START + timedelta(days=20)
+        due = due.replace(month=due.month + 1)  # the 1-month check-in after the job start
+        for n in range(14, (due - START).days + 1):
+            await f.day(n)
+        [line] = await lines(ML)
+        assert (line["kind"], line["file_number"]) == ("checkin_due", "ML49-2026-0042")
+        assert line["answer_id"].startswith("chk-") and line["answer_id"].endswith("-job-1m")
+        assert await lines(ML, kind="lost") == []
+        assert [i["answer_id"] for i in await lines(ML, q=line["answer_id"])] == [line["answer_id"]]
 
-            # The timeline: the Mission locale reads it with its own number, France Travail with its own.
-            mine = (await client.get("/v1/people/P/timeline", headers=as_(ML))).json()
-            theirs = (await client.get("/v1/people/P/timeline", headers=as_(FT))).json()
-            whole = (await client.get("/v1/people/P/timeline", headers=as_(COORD))).json()
-            assert (mine["file_number"], theirs["file_number"], whole["file_number"]) == \
-                ("ML49-2026-0042", "FT-778", None)
-            assert mine["state"] == "in_employment" and mine["holders"] == [ML]
-            kinds = [(e["day"], e["kind"], e["structure_id"]) for e in whole["entries"]]
-            expected = [(START.isoformat(), "registered", FT), (START.isoformat(), "registered", ML),
-                        (START.isoformat(), "referral_issued", ML),
-                        ((START + timedelta(days=14)).isoformat(), "referral_accepted", ML),
-                        ((START + timedelta(days=20)).isoformat(), "job_started", ML),
-                        (due.isoformat(), "checkin_done", ML)]
-            assert [k for k in kinds if k[1] != "checkin_due"] == expected
-            assert "FT-778" not in json.dumps(mine) and "ML49-2026-0042" not in json.dumps(theirs)
-            issued_entry = next(e for e in whole["entries"] if e["kind"] == "referral_issued")
-            assert issued_entry["rule"] and issued_entry["ref"] == "ref-p"
-            assert (await client.get("/v1/people/P/timeline", headers=as_(SIAE))).status_code == 403
-            assert (await client.get("/v1/people/nobody/timeline", headers=as_(COORD))).status_code == 404
-            assert (await client.get("/v1/people/P/timeline")).status_code == 401
-        finally:
-            await producer.stop()
+        await f.send(CheckinDone(id="P-chk-1", source=ML, subject="P", time=at((due - START).days, 700),
+                                 data=CheckinDoneData(checkin_id=line["answer_id"], structure_id=ML, reached=True,
+                                                      situation="in_employment")))
+        assert await until(no_line_for_ml)
 
-
-async def _empty(pending) -> bool:
-    return (await pending) == []
+        # The timeline: the Mission locale reads it with its own number, France Travail with its own.
+        mine = await f.json("/v1/people/P/timeline", ML)
+        theirs = await f.json("/v1/people/P/timeline", FT)
+        whole = await f.json("/v1/people/P/timeline", COORD)
+        assert (mine["file_number"], theirs["file_number"], whole["file_number"]) == ("ML49-2026-0042", "FT-778", None)
+        assert mine["state"] == "in_employment" and mine["holders"] == [ML]
+        kinds = [(e["day"], e["kind"], e["structure_id"]) for e in whole["entries"]]
+        expected = [(START.isoformat(), "registered", FT), (START.isoformat(), "registered", ML),
+                    (START.isoformat(), "referral_issued", ML),
+                    ((START + timedelta(days=14)).isoformat(), "referral_accepted", ML),
+                    ((START + timedelta(days=20)).isoformat(), "job_started", ML),
+                    (due.isoformat(), "checkin_done", ML)]
+        assert [k for k in kinds if k[1] != "checkin_due"] == expected
+        assert "FT-778" not in json.dumps(mine) and "ML49-2026-0042" not in json.dumps(theirs)
+        issued_entry = next(e for e in whole["entries"] if e["kind"] == "referral_issued")
+        assert issued_entry["rule"] and issued_entry["ref"] == "ref-p"
+        assert (await f.get("/v1/people/P/timeline", SIAE)).status_code == 403
+        assert (await f.get("/v1/people/nobody/timeline", COORD)).status_code == 404
+        assert (await f.get("/v1/people/P/timeline", None)).status_code == 401
