@@ -19,6 +19,7 @@ TITLES = {
     "lost_reengaged": "Lost and re-engaged",
     "cohorts": "Cohorts (Cité de l'emploi report)",
     "dispositifs": "Dispositifs (Par'Emploi report)",
+    "transfers": "Caseload transfers (people handed over, by reason)",
 }
 
 

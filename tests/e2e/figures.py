@@ -28,6 +28,8 @@ Figures that cannot be compared, and why:
   rule off by a day moves detections across week boundaries, which totals alone would not show.
 * delays (registration -> referral -> acceptance -> appointment), months followed, cohorts by entry month,
   per-cohort exits, returns to job or training: the truth does not compute them.
+* caseload transfers: the simulated partners never hand a caseload over, so the table stays empty; the
+  unit and integration tests of reporting and followup count transfers from stories of their own.
 * dispositif "solutions found": the same barriers lifted per dispositif, already compared from the
   barrier table (and stated only for dispositifs someone entered).
 """

@@ -1,7 +1,7 @@
 """The projection's documents: small dicts of named rows, each field with a join policy.
 
 A document (`person:<id>`, `referral:<id>`, `barrier:<id>`, `stay:<person>:<dispositif>`, `job:<id>`,
-`training:<id>`, `alias:<merged id>`, `clock:day`) maps field names to a plain value, a row, or a map of
+`training:<id>`, `transfer:<transfer id>:<person>`, `alias:<merged id>`, `clock:day`) maps field names to a plain value, a row, or a map of
 rows keyed by event id (or deadline, or profile field). Rows are named tuples: fields are read by name, a
 row compares as its values in order (time, event id, ...), which is what the join's min and max need, and it
 is stored as a JSON array, the documents' stored shape.
@@ -165,6 +165,18 @@ class TrainingEnd(NamedTuple):
     qualifying: bool
 
 
+class Moved(NamedTuple):
+    """A person handed over by a caseload transfer (document `transfer:<transfer id>:<person>`)."""
+
+    time: str
+    event_id: str
+    day: str  # the day it takes effect
+    from_structure: str
+    to_structure: str
+    reason: str
+    transfer_id: str
+
+
 class Kept(NamedTuple):
     """The person an identity was merged into."""
 
@@ -211,7 +223,7 @@ FIELDS: dict[str, Field] = {
     "entries": Field(Join.MAP, Entry), "exits": Field(Join.MAP, Exit),
     "job_started": Field(Join.MIN, JobStart), "job_ended": Field(Join.MIN, JobEnd),
     "trn_started": Field(Join.MIN, TrainingStart), "trn_ended": Field(Join.MIN, TrainingEnd),
-    "kept": Field(Join.MIN, Kept), "day": Field(Join.MAX),
+    "kept": Field(Join.MIN, Kept), "day": Field(Join.MAX), "moved": Field(Join.MIN, Moved),
 }
 
 

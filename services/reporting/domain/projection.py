@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.barriers import BarrierIdentified, BarrierLifted
+from contracts.caseload import CaseloadTransferred
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
 from contracts.followup import CaseClosed, PersonLossCorrected, PersonLost, PersonReengaged
@@ -51,6 +52,7 @@ from services.reporting.domain.documents import (
     Kept,
     Lifted,
     LostEpisode,
+    Moved,
     Patch,
     Reengagement,
     Refused,
@@ -207,6 +209,14 @@ def case_closed(e: CaseClosed, zone: ZoneInfo) -> list[Patch]:
     return [_person(e, closed=Closure(*_dated(e, zone), e.data.reason.value))]
 
 
+def caseload_transferred(e: CaseloadTransferred, zone: ZoneInfo) -> list[Patch]:
+    """Counted by the day it takes effect, once per person and transfer (a resent event joins the same key)."""
+    d = e.data
+    return [_of(e, "transfer", f"{d.transfer_id}:{e.subject}",
+                moved=Moved(stamp(e), e.id, d.effective_on.isoformat(), d.from_structure, d.to_structure,
+                            d.reason.value, d.transfer_id))]
+
+
 def day_started(e: DayStarted, zone: ZoneInfo) -> list[Patch]:
     return [("clock:day", {"kind": "clock", "day": e.data.day.isoformat()})]
 
@@ -234,6 +244,7 @@ RULES: Mapping[type[Envelope], Rule] = {
     PersonReengaged: person_reengaged,
     PersonLossCorrected: person_loss_corrected,
     CaseClosed: case_closed,
+    CaseloadTransferred: caseload_transferred,
     DayStarted: day_started,
 }
 

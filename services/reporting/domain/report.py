@@ -23,9 +23,11 @@ from services.reporting.domain.exits import ExitRow, exit_classes_by_person, exi
 from services.reporting.domain.flows import FlowRow, flows
 from services.reporting.domain.persons import LostReengaged, PersonsRow, lost_reengaged, persons_by_state
 from services.reporting.domain.rows import Row
+from services.reporting.domain.transfers import TransferRow, transfers
 from services.reporting.domain.views import views
 
-REPORT_VERSION = 1
+# 2: the `transfers` table (caseload transfers). A new table changes every digest, so it changes the version.
+REPORT_VERSION = 2
 
 
 class ReportPeriod(Row):
@@ -45,6 +47,7 @@ class Report(Row):
     lost_reengaged: LostReengaged
     cohorts: tuple[CohortRow, ...]
     dispositifs: tuple[DispositifRow, ...]
+    transfers: tuple[TransferRow, ...]
 
 
 def compute(state: State, period: Period = Period(), territory: str = "") -> Report:
@@ -65,6 +68,7 @@ def compute(state: State, period: Period = Period(), territory: str = "") -> Rep
         lost_reengaged=lost_reengaged(v, period, by_state),
         cohorts=cohorts(v, start, end, exits_by_person, lifted_by_person(v, period)),
         dispositifs=dispositifs(v, period, end, exits_by_person, lifted_by_dispositif(v, period)),
+        transfers=transfers(v, period),
     )
 
 
@@ -91,6 +95,7 @@ def report_tables(report: Report | Mapping[str, Any]) -> list[tuple[str, list[di
         ("lost_reengaged", [data["lost_reengaged"]]),
         ("cohorts", data["cohorts"]),
         ("dispositifs", data["dispositifs"]),
+        ("transfers", data["transfers"]),
     ]
 
 

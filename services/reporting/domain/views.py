@@ -27,6 +27,7 @@ from services.reporting.domain.documents import (
     JobStart,
     Lifted,
     LostEpisode,
+    Moved,
     Reengagement,
     Refused,
     Registration,
@@ -103,6 +104,12 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    person: str
+    moved: Moved
+
+
+@dataclass(frozen=True)
 class Views:
     persons: dict[str, Person]
     referrals: list[Referral]
@@ -111,6 +118,7 @@ class Views:
     jobs: list[Job]
     trainings: list[Training]
     today: str  # the latest business day: the clock's, else the latest any fact carries ("" when none)
+    transfers: list[Transfer] = field(default_factory=list)
 
 
 def resolve(alias: Mapping[str, str], person: str) -> str:
@@ -171,7 +179,7 @@ def views(state: State) -> Views:
             persons[pid] = join(persons.get(pid), {k: v for k, v in doc.items() if k != "kind"})
         elif kind == "clock":
             latest = max(latest, doc["day"])
-        elif kind in ("referral", "barrier", "stay", "job", "training"):
+        elif kind in ("referral", "barrier", "stay", "job", "training", "transfer"):
             by_kind[kind].append(doc)
     if not latest:  # no clock ticks: the latest business day any fact carries
         latest = max((day for doc in state.values() for day in _days_of(doc)), default="")
@@ -181,4 +189,4 @@ def views(state: State) -> Views:
 
     return Views({pid: _person(doc) for pid, doc in persons.items()}, owned("referral", _referral),
                  owned("barrier", _barrier), owned("stay", _stay), owned("job", _job), owned("training", _training),
-                 latest)
+                 latest, owned("transfer", lambda doc, person: Transfer(person, doc["moved"])))
