@@ -1,7 +1,8 @@
 """The whole of Ariane on one machine: a real Kafka, the four services as processes, and a drain check.
 
 Used by `ariane demo` and by the end-to-end tests, so that both exercise the same start-up a user gets:
-a private topic namespace and private stores per run, one API key per structure, services on free ports.
+a private topic namespace and private stores per run, one API key per structure, services on free ports, and
+a credentials book in the run directory holding those keys and the coordinator's (`coordinator.key`).
 
 On the local broker every client authenticates: each service as its own principal (it is given the broker's
 credentials directory and takes its own file there), this pipeline's watchers and the simulator as the admin
@@ -28,12 +29,20 @@ from local import catalogue
 from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
 from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
 from local.supervisor import Supervisor
+from services.runtime.credentials import CredentialsBook, Role
 from services.runtime.kafka_security import ADMIN, client_security, credentials_dir_for
 
 # The services whose decisions depend on the order of what they read: between simulated days the pipeline
 # must have settled for them. Reporting's projection does not depend on order (and feeds nobody), so it
 # may trail behind until the end; waiting for it every day would only add a hop of latency per day.
 ORDER_SENSITIVE = ("intake", "referral", "followup")
+
+
+def keep_secret(path: Path, text: str) -> None:
+    """A file only its owner may read, created so from the start (never world-readable for an instant)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 class PipelineError(RuntimeError):
@@ -94,10 +103,23 @@ class LocalPipeline:
             self.broker = broker  # ours to stop at the end
         return bootstrap
 
+    @property
+    def credentials_file(self) -> Path:
+        """The run's credentials book: every service checks keys against it, `ariane structures` writes it."""
+        return self.run_dir / "credentials.json"
+
+    def issue_key(self, role: Role, structure: str, *, counsellor: str | None = None, label: str = "") -> str:
+        """A new key of the run's book (a counsellor's, an auditor's…), valid in the running services at once."""
+        return CredentialsBook(self.credentials_file).issue(role, structure, counsellor=counsellor,
+                                                            label=label or f"local pipeline {role}").token
+
     def _service_env(self) -> dict[str, str]:
         territory = load_territory(self.territory_file)
-        self.coordinator_token = secrets.token_urlsafe(24)
-        tokens = json.dumps({hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator.id})
+        self.coordinator_token = self.issue_key("coordinator", territory.coordinator.id)
+        keep_secret(self.run_dir / "coordinator.key", self.coordinator_token + "\n")
+        # Followup still reads its own token table until it checks the book too: the same key, by its sha256.
+        followup_tokens = json.dumps(
+            {hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator.id})
         env = {
             **os.environ,
             "ARIANE_VAR_DIR": str(self.run_dir),
@@ -107,8 +129,8 @@ class LocalPipeline:
             "ARIANE_LOG_JSON": "true",
             "ARIANE_INTAKE_TERRITORY_SECRET": secrets.token_hex(32),
             "ARIANE_INTAKE_MASTER_KEY": secrets.token_hex(32),
-            "ARIANE_FOLLOWUP_TOKENS": tokens,
-            "ARIANE_REFERRAL_TOKENS": tokens,
+            "ARIANE_CREDENTIALS_FILE": str(self.credentials_file),
+            "ARIANE_FOLLOWUP_TOKENS": followup_tokens,
         }
         for service in catalogue.pipeline():
             env[f"ARIANE_{service.name.upper()}_TERRITORY_FILE"] = str(self.territory_file)
@@ -189,16 +211,21 @@ class LocalPipeline:
             raise PipelineError(f"the pipeline did not come to rest: {exc}") from None
 
     # -- reading -----------------------------------------------------------------------------------------------
+    def coordinator_auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.coordinator_token}"}
+
     async def report(self) -> tuple[dict, str]:
         assert self.client is not None
-        report = (await self.client.get(f"{self.url('reporting')}/v1/report")).raise_for_status().json()
-        digest = (await self.client.get(f"{self.url('reporting')}/v1/report/digest")).raise_for_status().json()
+        auth = self.coordinator_auth()
+        report = (await self.client.get(f"{self.url('reporting')}/v1/report", headers=auth)).raise_for_status().json()
+        digest = (await self.client.get(f"{self.url('reporting')}/v1/report/digest",
+                                        headers=auth)).raise_for_status().json()
         return report, digest["digest"]
 
     async def worklist(self, page_size: int = 1000) -> dict:
         assert self.client is not None
         response = await self.client.get(f"{self.url('followup')}/v1/worklist", params={"page_size": page_size},
-                                         headers={"authorization": f"Bearer {self.coordinator_token}"})
+                                         headers=self.coordinator_auth())
         return response.raise_for_status().json()
 
     async def ledger(self) -> dict:

@@ -147,3 +147,6 @@ def _print_where(console: Console, pipeline: LocalPipeline) -> None:
     console.print(f"  Grafana dashboards: {Path('deploy/grafana').resolve()} (provisioned JSON; see deploy/README.md)")
     console.print(f"  Prometheus config and alert rules: {Path('deploy/prometheus').resolve()}")
     console.print(f"  service logs: {pipeline.run_dir / 'logs'}")
+    console.print(f"  credentials book: {pipeline.credentials_file} (the coordinator's key in "
+                  f"{pipeline.run_dir / 'coordinator.key'}; more keys: ARIANE_CREDENTIALS_FILE=… ariane structures "
+                  "add-user <structure>)")

@@ -49,7 +49,7 @@ async def whole_worklist(pipeline: LocalPipeline) -> list[dict[str, Any]]:
     while True:
         response = await pipeline.client.get(
             f"{pipeline.url('followup')}/v1/worklist", params={"page": page, "page_size": 1000},
-            headers={"authorization": f"Bearer {pipeline.coordinator_token}"})
+            headers=pipeline.coordinator_auth())
         body = response.raise_for_status().json()
         items += body["items"]
         if not body["items"] or len(items) >= body["total"]:
@@ -65,7 +65,7 @@ async def detections_by_week(pipeline: LocalPipeline, start: date, days: int) ->
     monday = start - timedelta(days=start.weekday())
     while monday < start + timedelta(days=days):
         sunday = monday + timedelta(days=6)
-        response = await pipeline.client.get(f"{pipeline.url('reporting')}/v1/report",
+        response = await pipeline.client.get(f"{pipeline.url('reporting')}/v1/report", headers=pipeline.coordinator_auth(),
                                              params={"start": monday.isoformat(), "end": sunday.isoformat()})
         out[week_of(monday)] = response.raise_for_status().json()["lost_reengaged"]["lost"]
         monday += timedelta(days=7)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -33,8 +32,8 @@ from services.followup.store import PersonRow
 from services.intake.app import definition as intake_definition
 from services.intake.store.credentials import add_key
 from services.referral.app import definition as referral_definition
-from services.referral.settings import ReferralSettings
 from services.reporting.app import definition as reporting_definition
+from services.runtime.credentials import CredentialsBook
 from tests.stories.harness import (Observation, Story, TopicReader, Unresolved, _day, admin_security, build_event,
                                    load_stories, referral_outcome, send_all, tick)
 from tests.support.databases import _create_postgres_database, _postgres_server_url
@@ -94,10 +93,11 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
     tmp = tmp_path_factory.mktemp("stories")
     prefix = f"s{uuid.uuid4().hex[:10]}."
     await ensure_topics(kafka_bootstrap, partitions=3, prefix=prefix)
-    token = secrets.token_urlsafe(16)
-    tokens = {hashlib.sha256(token.encode()).hexdigest(): _coordinator_id()}
+    book = CredentialsBook(tmp / "credentials.json")
+    token = book.issue("coordinator", _coordinator_id()).token
+    tokens = {hashlib.sha256(token.encode()).hexdigest(): _coordinator_id()}  # followup's own table, for now
     auth = {"authorization": f"Bearer {token}"}
-    definitions = {"intake": intake_definition(), "referral": referral_definition(ReferralSettings(tokens=tokens)),
+    definitions = {"intake": intake_definition(), "referral": referral_definition(),
                    "followup": followup_definition(FollowupSettings(tokens=tokens)),
                    "reporting": reporting_definition()}
     run = CorpusRun()
@@ -113,7 +113,7 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
         apps = {}
         for name in SERVICES:
             settings = test_settings(kafka_bootstrap=kafka_bootstrap, topic_prefix=prefix,
-                                     database_url=await _database(tmp, name))
+                                     database_url=await _database(tmp, name), credentials_file=book.path)
             apps[name] = await stack.enter_async_context(running_service(definitions[name], settings))
         async def outbox_pending() -> int:
             counts = {name: await app.state.ctx.relay.pending_count() for name, (app, _client) in apps.items()}
@@ -192,7 +192,7 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
         for story in STORIES:
             person = reader.seen.person_of_registration.get(f"{story.ref}-0")
             run.alerts[story.name] = list(reader.seen.alerts.get(person, [])) if person else []
-        answer = await apps["reporting"][1].get("/v1/report")
+        answer = await apps["reporting"][1].get("/v1/report", headers=auth)
         run.figures = _figures(answer.json())
         run.deadletters = reader.seen.deadletters
     return run
