@@ -1,7 +1,8 @@
-"""Bearer tokens for the read APIs: one dependency, the same everywhere.
+"""The former bearer tokens of the read APIs, kept only while followup still reads ARIANE_FOLLOWUP_TOKENS.
 
-Tokens are never stored: a table maps the sha256 (hex) of each token to the principal it stands for (a
-structure id, or the territory coordinator), compared in constant time.
+Every other API checks the credentials book (`services.runtime.credentials`, `services.runtime.access`); once
+followup does too, this module goes. Tokens are never stored: a table maps the sha256 (hex) of each token to
+the principal it stands for (a structure id, or the territory coordinator), compared in constant time.
 """
 
 from __future__ import annotations
