@@ -1,0 +1,171 @@
+"""A coordinator and a counsellor at work on the page, in a real Chromium, on the real services.
+
+The coordinator signs in with the territory's key, reads the worklist, filters it, downloads it as CSV, opens a
+person's timeline and the dashboard, and signs out. A counsellor signs in with their own structure's key and
+answers a check-in; the line leaves the worklist once the pipeline has processed the answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from local.pipeline import LocalPipeline
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
+
+
+def api_worklist(pipeline: LocalPipeline, token: str, **params: object) -> dict:
+    """What followup itself answers this key: the page must show exactly this."""
+    response = httpx.get(f"{pipeline.url('followup')}/v1/worklist", params={"page_size": 1000, **params},
+                         headers={"authorization": f"Bearer {token}"}, timeout=30)
+    return response.raise_for_status().json()
+
+
+def sign_in(driver, pipeline: LocalPipeline, token: str) -> None:  # noqa: ANN001
+    driver.get(pipeline.url("web") + "/")
+    assert driver.current_url.endswith("/connexion")
+    field = driver.find_element(By.ID, "cle")
+    field.clear()
+    field.send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+
+
+def messages(driver) -> str:  # noqa: ANN001
+    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, "p.message"))
+
+
+def load_seconds(driver) -> float:  # noqa: ANN001
+    """From navigation start to the end of the load event, as the browser measured it."""
+    timing = driver.execute_script("const t = performance.getEntriesByType('navigation')[0];"
+                                   "return [t.startTime, t.loadEventEnd];")
+    return (timing[1] - timing[0]) / 1000
+
+
+def test_the_coordinator_reads_the_worklist_its_csv_a_timeline_and_the_dashboard(pipeline, browser, downloads):
+    token = pipeline.coordinator_token
+    expected = api_worklist(pipeline, token)
+    assert expected["total"] > 0, "the simulated year left nobody on the worklist: nothing to look at"
+
+    # The sign-in page: French, a skip link, a labelled key field. A wrong key is refused in French.
+    browser.get(pipeline.url("web") + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    assert browser.find_element(By.CSS_SELECTOR, "a.skip").get_attribute("href").endswith("#contenu")
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=cle]").text == "Clé d'accès"
+    screenshot(browser, "signin")
+    sign_in(browser, pipeline, "ak_nobody.wrong")
+    assert "Clé d'accès refusée" in messages(browser)
+
+    # Signed in: the first page of the whole territory's worklist, as followup orders it.
+    sign_in(browser, pipeline, token)
+    assert browser.current_url.endswith("/liste"), browser.current_url
+    assert "coordination du territoire" in browser.find_element(By.CSS_SELECTOR, ".who").text
+    browser.get(pipeline.url("web") + "/liste?page_size=100")
+    seconds = load_seconds(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.worklist tbody tr")
+    shown = min(100, expected["total"])
+    print(f"\nworklist page: {shown} of {expected['total']} lines loaded in {seconds * 1000:.0f} ms")
+    assert len(rows) == shown
+    firsts = [r.find_element(By.CSS_SELECTOR, "th[scope=row]").text for r in rows]
+    assert firsts == [item["person_id"] for item in expected["items"][:shown]]
+    assert f"{expected['total']} ligne" in browser.find_element(By.TAG_NAME, "caption").text
+    screenshot(browser, "worklist")
+
+    # Filtered to the people lost: only those lines, and the CSV download holds exactly them.
+    browser.get(pipeline.url("web") + "/liste")
+    Select(browser.find_element(By.ID, "f-kind")).select_by_value("lost")
+    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    lost = api_worklist(pipeline, token, kind="lost")
+    kinds = {e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.worklist tbody .kind")}
+    assert kinds <= {"Perdu de vue"}, kinds
+    browser.find_element(By.LINK_TEXT, "Télécharger la liste (CSV)").click()
+    downloaded = wait_for_file(downloads / "liste-de-travail.csv")
+    rows_csv = list(csv.DictReader(downloaded.read_text(encoding="utf-8").splitlines()))
+    assert sorted(r["person_id"] for r in rows_csv) == sorted(i["person_id"] for i in lost["items"]), (
+        downloaded.read_text(encoding="utf-8")[:600])
+    assert all(r["kind"] == "lost" for r in rows_csv)
+
+    # A person's timeline, from their line.
+    browser.get(pipeline.url("web") + "/liste")
+    first = browser.find_element(By.CSS_SELECTOR, "table.worklist tbody th[scope=row] a")
+    person = first.text
+    first.click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Historique d'une personne"
+    assert person in browser.find_element(By.CSS_SELECTOR, "dl.summary").text
+    assert browser.find_elements(By.CSS_SELECTOR, "ol.timeline li.entry"), "a person on the worklist has a history"
+    screenshot(browser, "timeline")
+    browser.get(pipeline.url("web") + "/personnes/p-nobody-at-all")
+    assert "ne connaît aucune personne" in messages(browser)
+
+    # The dashboard: three charts drawn by the server, their figures in tables beside them.
+    browser.get(pipeline.url("web") + "/tableau")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3
+    assert "Perdus de vue et raccrochés" in browser.find_element(By.TAG_NAME, "main").text
+    screenshot(browser, "dashboard")
+
+    # A POST without the form's token does nothing; signing out ends the session.
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    refused = httpx.post(pipeline.url("web") + "/reponses", cookies=cookies, follow_redirects=False,
+                         data={"checkin_id": "chk-x", "reached": "oui"})
+    assert refused.status_code == 303
+    browser.get(pipeline.url("web") + "/liste")
+    assert "ne vient pas de cette page" in messages(browser)
+    browser.find_element(By.XPATH, "//button[text()='Se déconnecter']").click()
+    assert "Vous êtes déconnecté" in messages(browser)
+    browser.get(pipeline.url("web") + "/liste")
+    assert browser.current_url.endswith("/connexion")
+
+
+def wait_for_file(path: Path, bound_s: float = 30) -> Path:
+    deadline = time.monotonic() + bound_s
+    partial = path.with_name(path.name + ".crdownload")
+    last = -1
+    while time.monotonic() < deadline:
+        # Chromium may show the final name before it has written everything: done when no partial file is
+        # left and the size has stopped changing between two looks.
+        size = path.stat().st_size if path.exists() else -1
+        if size > 0 and size == last and not partial.exists():
+            return path
+        last = size
+        time.sleep(0.3)
+    raise AssertionError(f"the browser did not save {path.name}")
+
+
+@pytest.mark.xfail(strict=True, reason="waits for two things: followup checking keys against the credentials "
+                   "book (today it reads only ARIANE_FOLLOWUP_TOKENS, so a counsellor's key is refused at "
+                   "/v1/worklist and the counsellor cannot sign in), and intake taking a counsellor's "
+                   "followup.checkin_done for their own structure (today only partner keys send events: 403)")
+def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipeline, browser):
+    everyone = api_worklist(pipeline, pipeline.coordinator_token)["items"]
+    line = next((i for i in everyone if i.get("kind") in ("checkin_due", "checkin_missed") and i.get("answer_id")),
+                None)
+    assert line is not None, "the simulated year left no check-in to answer"
+    structure = line["structure_id"]
+    key = pipeline.issue_key("counsellor", structure, counsellor="conseillere-browser")
+
+    sign_in(browser, pipeline, key)
+    assert browser.current_url.endswith("/liste"), messages(browser)
+    assert structure in browser.find_element(By.CSS_SELECTOR, ".who").text
+    browser.get(pipeline.url("web") + f"/liste?q={line['answer_id']}")
+    row = browser.find_element(By.CSS_SELECTOR, "table.worklist tbody tr")
+    row.find_element(By.TAG_NAME, "summary").click()
+    row.find_element(By.CSS_SELECTOR, "input[name=reached][value=oui]").click()
+    Select(row.find_element(By.CSS_SELECTOR, "select[name=situation]")).select_by_value("in_employment")
+    row.find_element(By.XPATH, ".//button[text()='Enregistrer la réponse']").click()
+    assert "Réponse enregistrée" in messages(browser), messages(browser)
+    screenshot(browser, "checkin-answered")
+
+    # Through intake, Kafka and followup: the line leaves the worklist once followup has read the answer.
+    deadline = time.monotonic() + 120
+    while line["answer_id"] in {i.get("answer_id") for i in api_worklist(pipeline, key)["items"]}:
+        assert time.monotonic() < deadline, "followup never took the answer into account"
+        time.sleep(0.5)
+    browser.get(pipeline.url("web") + f"/liste?q={line['answer_id']}")
+    assert "Aucune ligne" in browser.find_element(By.CSS_SELECTOR, "table.worklist tbody").text
