@@ -19,6 +19,7 @@ from cli.commands import reporting as reporting_commands
 from cli.commands import simulate as simulate_commands
 from cli.commands import web as web_commands
 from cli.commands import structures as structures_commands
+from cli.commands import transfer as transfer_commands
 from cli.commands import worklist as worklist_commands
 from local import catalogue
 
@@ -43,6 +44,7 @@ app.command("export-log")(reporting_commands.export_log)
 app.command("verify-log")(reporting_commands.verify_log)
 app.command("worklist")(worklist_commands.worklist)
 app.command("timeline")(worklist_commands.timeline)
+app.command("transfer")(transfer_commands.transfer)
 
 run_app = typer.Typer(no_args_is_help=True, help="Run a service (or all of them) in the foreground.")
 app.add_typer(run_app, name="run")

@@ -12,7 +12,6 @@ credentials directory and takes its own file there), this pipeline's watchers an
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import secrets
@@ -117,9 +116,6 @@ class LocalPipeline:
         territory = load_territory(self.territory_file)
         self.coordinator_token = self.issue_key("coordinator", territory.coordinator.id)
         keep_secret(self.run_dir / "coordinator.key", self.coordinator_token + "\n")
-        # Followup still reads its own token table until it checks the book too: the same key, by its sha256.
-        followup_tokens = json.dumps(
-            {hashlib.sha256(self.coordinator_token.encode()).hexdigest(): territory.coordinator.id})
         env = {
             **os.environ,
             "ARIANE_VAR_DIR": str(self.run_dir),
@@ -130,7 +126,6 @@ class LocalPipeline:
             "ARIANE_INTAKE_TERRITORY_SECRET": secrets.token_hex(32),
             "ARIANE_INTAKE_MASTER_KEY": secrets.token_hex(32),
             "ARIANE_CREDENTIALS_FILE": str(self.credentials_file),
-            "ARIANE_FOLLOWUP_TOKENS": followup_tokens,
         }
         for service in catalogue.pipeline():
             env[f"ARIANE_{service.name.upper()}_TERRITORY_FILE"] = str(self.territory_file)

@@ -1,8 +1,9 @@
 """Followup's read API: the worklist (JSON or CSV), one person's timeline, and the ledger's balance.
 
-Who reads what: a structure reads its own worklist and the timeline of the people it has had to do with; the
-territory coordinator reads every worklist and every timeline. A structure's file number for a person is
-shown to that structure only.
+Who reads what (keys of the credentials book): a structure's keys (partner, counsellor) read its own worklist
+and caseload and the timeline of the people it has had to do with; the territory coordinator reads every
+worklist, caseload and timeline; an auditor reads timelines (pseudonymous) but no worklist. A structure's file
+number for a person is shown to that structure only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from services.followup import store
 from services.followup.app import FollowupDeps
 from services.followup.domain import LineKind, PersonFile, file_numbers, involved_structures, status_of, timeline
-from services.runtime.auth import TokenTable, bearer_principal
+from services.runtime.access import Principal, principal_from
 
 router = APIRouter(prefix="/v1", tags=["followup"])
 COLUMNS = ("person_id", "structure_id", "file_number", "kind", "answer_id", "reason", "expected", "since", "days",
@@ -29,28 +30,34 @@ def deps(request: Request) -> FollowupDeps:
     return request.app.state.ctx.deps
 
 
-def _tokens(request: Request) -> TokenTable:
-    return deps(request).tokens
-
-
-caller = bearer_principal(_tokens)
+caller = principal_from(lambda request: deps(request).credentials)
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """What the caller may read: one structure's data, or (the coordinator) everyone's."""
+    """What the caller may read: one structure's data, or (the coordinator) everyone's; an auditor reads
+    timelines only."""
 
     structure: str | None
     sees_everyone: bool
+    reads_worklists: bool = True
 
     def may_read_worklist_of(self, structure: str | None) -> bool:
-        return self.sees_everyone or structure == self.structure
+        return self.reads_worklists and (self.sees_everyone or structure == self.structure)
 
 
-def viewer(principal: str = Depends(caller), followup: FollowupDeps = Depends(deps)) -> Viewer:
-    if principal == followup.rules.coordinator:
-        return Viewer(principal, sees_everyone=True)
-    return Viewer(principal, sees_everyone=False)
+def viewer(who: Principal = Depends(caller)) -> Viewer:
+    if who.role == "coordinator":
+        return Viewer(who.structure, sees_everyone=True)
+    if who.role == "auditor":
+        return Viewer(None, sees_everyone=True, reads_worklists=False)
+    return Viewer(who.structure, sees_everyone=False)
+
+
+def worklist_reader(who: Viewer = Depends(viewer)) -> Viewer:
+    if not who.reads_worklists:
+        raise HTTPException(403, "an auditor key reads timelines and reports, not worklists or caseloads")
+    return who
 
 
 def timeline_url(person_id: str) -> str:
@@ -73,7 +80,7 @@ async def worklist(structure: str | None = None,
                                      description="urgency: most urgent first; since: oldest first."),
                    page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=1000),
                    format: str | None = Query(None, pattern="^(json|csv)$"),  # noqa: A002
-                   accept: str | None = Header(default=None), who: Viewer = Depends(viewer),
+                   accept: str | None = Header(default=None), who: Viewer = Depends(worklist_reader),
                    followup: FollowupDeps = Depends(deps)):
     if not who.sees_everyone:
         if structure not in (None, who.structure):
@@ -127,7 +134,7 @@ def _own_file_number(file: PersonFile, who: Viewer) -> str | None:
 @router.get("/caseload")
 async def caseload(structure: str | None = None, counsellor: str | None = Query(None, max_length=64),
                    page: int = Query(1, ge=1), page_size: int = Query(200, ge=1, le=1000),
-                   who: Viewer = Depends(viewer), followup: FollowupDeps = Depends(deps)):
+                   who: Viewer = Depends(worklist_reader), followup: FollowupDeps = Depends(deps)):
     """The people a structure (or one of its counsellors) holds now: what a caseload transfer picks from."""
     structure = structure or who.structure
     if not who.may_read_worklist_of(structure):

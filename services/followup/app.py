@@ -15,7 +15,7 @@ from services.followup.metrics import FollowupMetrics
 from services.followup.settings import FollowupSettings
 from services.followup.store import metadata, tables
 from services.followup.tasks import tasks
-from services.runtime.auth import TokenTable
+from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import route
 from services.runtime.service import ServiceContext, ServiceDefinition, Wiring
 
@@ -28,7 +28,7 @@ class FollowupDeps:
     territory: Territory
     rules: Rules  # the territory's thresholds, coordinator and time zone, as the domain reads them
     metrics: FollowupMetrics
-    tokens: TokenTable  # who may read which worklist
+    credentials: CredentialsBook  # who may read what (the book every service shares)
     session_factory: async_sessionmaker  # for the read API; handlers get their unit of work from the consumer
 
 
@@ -40,7 +40,8 @@ def definition(settings: FollowupSettings | None = None) -> ServiceDefinition:
         own = settings or FollowupSettings()
         territory = load_territory(own.territory_file)
         deps = FollowupDeps(settings=own, territory=territory, rules=Rules.of(territory),
-                            metrics=FollowupMetrics.create(ctx.registry), tokens=TokenTable(own.tokens),
+                            metrics=FollowupMetrics.create(ctx.registry),
+                            credentials=CredentialsBook(ctx.settings.credentials_path()),
                             session_factory=ctx.session_factory)
         return Wiring(deps=deps, handler=route(HANDLERS, deps), tasks=tasks(deps))
 

@@ -125,7 +125,9 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 async def _authenticate(request: Request, ctx: ServiceContext, deps: IntakeDeps, body: bytes) -> str | None:
     """The structure a request speaks for: a partner key intake issued (its store keeps the signing keys), not
-    revoked in intake's store nor in the credentials book (`ariane structures revoke` may reach only the book)."""
+    revoked in intake's store nor in the credentials book (`ariane structures revoke` may reach only the book);
+    or a counsellor's key of the book, for its own structure: a structure's user answers a check-in or hands a
+    caseload over from the page, as the structure (bearer only: a user has no signing key)."""
     auth = request.headers.get("authorization", "")
     async with ctx.session_factory() as session:
         if auth.lower().startswith("bearer "):
@@ -133,6 +135,9 @@ async def _authenticate(request: Request, ctx: ServiceContext, deps: IntakeDeps,
             parts = api_keys.split_key(token)
             if parts is None or _revoked_in_book(deps, parts[0]):
                 return None
+            user = deps.credentials.check(token)
+            if user is not None and user.role == "counsellor":
+                return user.structure
             return await credentials.structure_for_bearer(session, token)
         key_id = request.headers.get(api_keys.KEY_ID_HEADER)
         ts = request.headers.get(api_keys.TIMESTAMP_HEADER)
@@ -150,8 +155,8 @@ def _revoked_in_book(deps: IntakeDeps, key_id: str) -> bool:
 
 
 def _reader_key(request: Request, deps: IntakeDeps) -> str | None:
-    """The role of a valid bearer key of the book that is not a partner's (a counsellor, the coordinator, an
-    auditor): it is known, so the answer is 403 (it may never send events), not 401 (authenticate again)."""
+    """The role of a valid bearer key of the book that may not send events (the coordinator, an auditor): it is
+    known, so the answer is 403 (it may never send events), not 401 (authenticate again)."""
     auth = request.headers.get("authorization", "")
     principal = deps.credentials.check(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
     return principal.role if principal is not None and principal.role != "partner" else None
@@ -213,8 +218,8 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
     if structure is None:
         role = _reader_key(request, deps)
         if role is not None:
-            return _error(403, "not_a_partner_key", f"a {role} key reads Ariane; only a structure's partner key "
-                          "(`ariane structures add-key`) sends events")
+            return _error(403, "not_a_partner_key", f"a {role} key reads Ariane; only a structure's keys (partner "
+                          "or counsellor) send events")
         return _error(401, "unauthenticated", "send Authorization: Bearer <api key>, or a signed request",
                       {"WWW-Authenticate": "Bearer"})
     try:

@@ -1,9 +1,10 @@
 """Who may call what: every role of the credentials book against every API that checks it, on the real services.
 
-Intake, referral and reporting run on the real broker and real stores, sharing one credentials book as a
-deployment does. Each cell of the table is one request; its expected status is written in the table, read
+Intake, referral, followup and reporting run on the real broker and real stores, sharing one credentials book
+as a deployment does. Each cell of the table is one request; its expected status is written in the table, read
 by a person as the policy itself. A France Travail registration goes through first, so that the Mission
-locale's keys have a referral to see and the Cap emploi key has none of it.
+locale's keys have a referral to see and the Cap emploi key has none of it; an older person France Travail
+registers is someone the Mission locale never had to do with ("timeline other").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import AsyncExitStack
 
 import httpx
 
+from services.followup.app import definition as followup_definition
 from services.intake.app import definition as intake_definition
 from services.intake.settings import IntakeSettings
 from services.intake.store.credentials import add_key
@@ -26,16 +28,17 @@ ML, CAP, FT = "mission_locale_angevine", "cap_emploi_49", "france_travail_angers
 COORDINATOR, TERRITORY = "coordination_territoriale", "angers-loire-metropole"
 
 # endpoint × the structure asked about: ML is the caller's own structure for the structure keys.
-COLUMNS = ("referrals own", "referrals other", "report", "digest", "events own", "events other")
+COLUMNS = ("referrals own", "referrals other", "report", "digest", "events own", "events other",
+           "worklist own", "worklist other", "caseload own", "timeline own", "timeline other")
 TABLE = {
-    "partner":     (200, 403, 403, 403, 202, 403),
-    "counsellor":  (200, 403, 403, 403, 403, 403),
-    "coordinator": (200, 200, 200, 200, 403, 403),
-    "auditor":     (403, 403, 200, 200, 403, 403),
-    "no key":      (401, 401, 401, 401, 401, 401),
-    "revoked":     (401, 401, 401, 401, 401, 401),
-    "unknown key": (401, 401, 401, 401, 401, 401),
-    "old token":   (401, 401, 401, 401, 401, 401),
+    "partner":     (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403),
+    "counsellor":  (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403),
+    "coordinator": (200, 200, 200, 200, 403, 403, 200, 200, 200, 200, 200),
+    "auditor":     (403, 403, 200, 200, 403, 403, 403, 403, 403, 200, 200),
+    "no key":      (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    "revoked":     (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    "unknown key": (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    "old token":   (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
 }
 
 
@@ -55,7 +58,7 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
     intake_settings = IntakeSettings(territory_secret="territory-secret-for-tests-0123456789",
                                      master_key="master-key-for-tests-0123456789", publish_timeout_s=20.0)
     definitions = {"intake": intake_definition(intake_settings), "referral": referral_definition(),
-                   "reporting": reporting_definition()}
+                   "followup": followup_definition(), "reporting": reporting_definition()}
     async with AsyncExitStack() as stack:
         http: dict[str, httpx.AsyncClient] = {}
         apps = {}
@@ -84,9 +87,16 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
 
         # A young person registered by France Travail: a referral to the Mission locale.
         ft = {"authorization": f"Bearer {await partner_key(FT)}"}
-        posted = await http["intake"].post("/v1/events", json=[registration(FT, birth_year=2004)], headers=ft)
+        posted = await http["intake"].post("/v1/events", json=[registration(FT, birth_year=2004),
+                                                               registration(FT, birth_year=1970)], headers=ft)
         assert posted.status_code == 202, posted.text
+        young, older = (r["person_id"] for r in posted.json()["results"])
         coordinator = {"authorization": f"Bearer {keys['coordinator']}"}
+        heard_by = asyncio.get_running_loop().time() + 60
+        for person in (young, older):
+            while (await http["followup"].get(f"/v1/people/{person}/timeline", headers=coordinator)).status_code != 200:
+                assert asyncio.get_running_loop().time() < heard_by, "followup never heard of them"
+                await asyncio.sleep(0.2)
         deadline = asyncio.get_running_loop().time() + 60
         while not (await http["referral"].get("/v1/referrals", params={"to": ML}, headers=coordinator)).json():
             assert asyncio.get_running_loop().time() < deadline, "no referral to the Mission locale was issued"
@@ -100,6 +110,14 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
                 return await http["reporting"].get("/v1/report", headers=headers)
             if column == "digest":
                 return await http["reporting"].get("/v1/report/digest", headers=headers)
+            if column.startswith("worklist"):
+                params = {} if column.endswith("own") else {"structure": CAP}
+                return await http["followup"].get("/v1/worklist", params=params, headers=headers)
+            if column == "caseload own":
+                return await http["followup"].get("/v1/caseload", headers=headers)
+            if column.startswith("timeline"):
+                person = young if column.endswith("own") else older
+                return await http["followup"].get(f"/v1/people/{person}/timeline", headers=headers)
             source = ML if column.endswith("own") else CAP
             return await http["intake"].post("/v1/events", json=[registration(source)], headers=headers)
 
@@ -109,7 +127,7 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
             answers = [await cell(column, headers) for column in COLUMNS]
             seen[caller] = tuple(a.status_code for a in answers)
             for column, answer in zip(COLUMNS, answers, strict=True):
-                if answer.status_code == 401 and column.startswith(("referrals", "report", "digest")):
+                if answer.status_code == 401 and not column.startswith("events"):
                     assert answer.headers["www-authenticate"] == "Bearer", (caller, column)
         assert seen == TABLE
 

@@ -199,7 +199,10 @@ def _referral_id(person: str, line: dict[str, Any], seen: Seen) -> str:
 
 def _data(story: Story, kind: str, by: str, line: dict[str, Any], person: str, seen: Seen) -> dict[str, Any]:
     on = _day(line["day"])
-    if kind in ("referral.accepted", "referral.acknowledged", "referral.first_appointment_held"):
+    counsellor = {"counsellor_ref": line["counsellor"]} if "counsellor" in line else {}
+    if kind == "referral.accepted":
+        return {"referral_id": _referral_id(person, line, seen), "structure_id": by, **counsellor}
+    if kind in ("referral.acknowledged", "referral.first_appointment_held"):
         return {"referral_id": _referral_id(person, line, seen), "structure_id": by}
     if kind == "referral.refused":
         return {"referral_id": _referral_id(person, line, seen), "structure_id": by,
@@ -212,7 +215,13 @@ def _data(story: Story, kind: str, by: str, line: dict[str, Any], person: str, s
     if kind == "contact.recorded":
         return {"structure_id": by, "channel": line.get("channel", "phone"), "reached": bool(line.get("reached", True))}
     if kind == "dispositif.entered":
-        return {"dispositif_id": line["dispositif"], "structure_id": by}
+        return {"dispositif_id": line["dispositif"], "structure_id": by, **counsellor}
+    if kind == "caseload.transferred":
+        return {"transfer_id": line["transfer"], "from_structure": by, "to_structure": line["to"],
+                "effective_on": _day(line.get("effective", line["day"])).isoformat(),
+                "reason": line.get("reason", "other"),
+                **{field: line[key] for key, field in (("from_counsellor", "from_counsellor"),
+                                                      ("to_counsellor", "to_counsellor")) if key in line}}
     if kind == "dispositif.exited":
         step = line.get("next_step")
         return {"dispositif_id": line["dispositif"], "structure_id": by,

@@ -7,7 +7,6 @@ the sum of what each story says it adds to them."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import time
 import uuid
@@ -27,7 +26,6 @@ from local import catalogue
 from local.drain import PipelineWatcher, Progress, service_groups, wait_drained
 from local.kafka import ensure_topics
 from services.followup.app import definition as followup_definition
-from services.followup.settings import FollowupSettings
 from services.followup.store import PersonRow
 from services.intake.app import definition as intake_definition
 from services.intake.store.credentials import add_key
@@ -95,10 +93,9 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
     await ensure_topics(kafka_bootstrap, partitions=3, prefix=prefix)
     book = CredentialsBook(tmp / "credentials.json")
     token = book.issue("coordinator", _coordinator_id()).token
-    tokens = {hashlib.sha256(token.encode()).hexdigest(): _coordinator_id()}  # followup's own table, for now
     auth = {"authorization": f"Bearer {token}"}
     definitions = {"intake": intake_definition(), "referral": referral_definition(),
-                   "followup": followup_definition(FollowupSettings(tokens=tokens)),
+                   "followup": followup_definition(),
                    "reporting": reporting_definition()}
     run = CorpusRun()
     arrivals: dict[date, list[tuple[Story, int, dict[str, Any]]]] = defaultdict(list)

@@ -8,11 +8,9 @@ waits for a condition, and `get` reads the API with a structure's token.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,6 +25,7 @@ from contracts import topics  # noqa: E402
 from contracts.envelope import Envelope  # noqa: E402
 from services.followup.app import definition  # noqa: E402
 from services.followup.store import ClockRow  # noqa: E402
+from services.runtime.credentials import CredentialsBook  # noqa: E402
 from tests.support.kafka import admin_security  # noqa: E402
 from tests.support.services import running_service  # noqa: E402
 from tests.support.services import test_settings as make_settings  # noqa: E402
@@ -71,13 +70,22 @@ class Followup:
         return answer.json()
 
 
+COORDINATOR = "coordination_territoriale"
+AUDITOR = "auditor"  # the name an auditor's key goes by in `Followup.tokens`
+
+
 @asynccontextmanager
-async def followup(kafka_bootstrap: str, topic_prefix: str, database_url: str, monkeypatch,
-                   tokens: Mapping[str, str]) -> AsyncIterator[Followup]:
-    """A followup service whose read API knows `tokens` ({structure: token})."""
-    monkeypatch.setenv("ARIANE_FOLLOWUP_TOKENS", json.dumps(
-        {hashlib.sha256(token.encode()).hexdigest(): structure for structure, token in tokens.items()}))
-    settings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
+async def followup(kafka_bootstrap: str, topic_prefix: str, database_url: str, tmp_path: Path,
+                   structures: Iterable[str]) -> AsyncIterator[Followup]:
+    """A followup service and a credentials book with one key per name in `structures`: the territory
+    coordinator's id gets a coordinator key, `AUDITOR` an auditor's, any other structure a counsellor's."""
+    book = CredentialsBook(tmp_path / "credentials.json")
+    tokens = {}
+    for name in structures:
+        role = "coordinator" if name == COORDINATOR else "auditor" if name == AUDITOR else "counsellor"
+        tokens[name] = book.issue(role, "angers-loire-metropole" if name == AUDITOR else name).token
+    settings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix,
+                             credentials_file=book.path)
     async with running_service(definition(), settings) as (app, client):
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap),
                                     enable_idempotence=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from conversation import followup, until
+from conversation import AUDITOR, followup, until
 from builders import START, accepted, at, issued, job_started, registered
 
 from contracts.envelope import Envelope
@@ -21,15 +21,15 @@ from contracts.followup import CheckinDone, CheckinDoneData
 
 ML, FT, SIAE, COORD = "mission_locale_angevine", "france_travail_angers_centre", "siae_regie_quartiers", \
     "coordination_territoriale"
-TOKENS = {ML: "ml-secret", FT: "ft-secret", SIAE: "siae-secret", COORD: "coord-secret"}
+KEYS = (ML, FT, SIAE, COORD, AUDITOR)  # one key each in the credentials book
 
 
 def with_file_number(event: Envelope, number: str) -> Envelope:
     return event.model_copy(update={"data": event.data.model_copy(update={"partner_ref": number})})
 
 
-async def test_a_counsellor_acts_on_the_worklist(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    async with followup(kafka_bootstrap, topic_prefix, database_url, monkeypatch, TOKENS) as f:
+async def test_a_counsellor_acts_on_the_worklist(kafka_bootstrap, topic_prefix, database_url, tmp_path):
+    async with followup(kafka_bootstrap, topic_prefix, database_url, tmp_path, KEYS) as f:
         async def lines(structure: str, **params) -> list[dict]:
             return (await f.json("/v1/worklist", structure, **params))["items"]
 
@@ -93,3 +93,7 @@ async def test_a_counsellor_acts_on_the_worklist(kafka_bootstrap, topic_prefix, 
         assert (await f.get("/v1/people/P/timeline", SIAE)).status_code == 403
         assert (await f.get("/v1/people/nobody/timeline", COORD)).status_code == 404
         assert (await f.get("/v1/people/P/timeline", None)).status_code == 401
+        # An auditor reads the pseudonymous timeline, with no file number, but no worklist.
+        audited = await f.json("/v1/people/P/timeline", AUDITOR)
+        assert audited["file_number"] is None and audited["worklist"] == [] and audited["entries"] == whole["entries"]
+        assert (await f.get("/v1/worklist", AUDITOR)).status_code == 403

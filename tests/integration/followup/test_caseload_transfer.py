@@ -16,7 +16,7 @@ from builders import START, accepted, at, issued, job_started, registered
 from contracts.caseload import CaseloadTransferred, CaseloadTransferredData
 
 ML, PLIE, COORD = "mission_locale_angevine", "plie_angers", "coordination_territoriale"
-TOKENS = {ML: "ml-secret", PLIE: "plie-secret", COORD: "coord-secret"}
+KEYS = (ML, PLIE, COORD)  # one key each in the credentials book
 
 
 def transfer(person: str, day: int, src_c: str | None, dst: str, dst_c: str | None, tid: str) -> CaseloadTransferred:
@@ -28,8 +28,8 @@ def transfer(person: str, day: int, src_c: str | None, dst: str, dst_c: str | No
 
 
 async def test_a_counsellors_caseload_then_one_person_change_hands(kafka_bootstrap, topic_prefix, database_url,
-                                                                    monkeypatch):
-    async with followup(kafka_bootstrap, topic_prefix, database_url, monkeypatch, TOKENS) as f:
+                                                                    tmp_path):
+    async with followup(kafka_bootstrap, topic_prefix, database_url, tmp_path, KEYS) as f:
         async def caseload(structure: str, counsellor: str | None = None) -> list[str]:
             params = {"counsellor": counsellor} if counsellor else {}
             return sorted(i["person_id"] for i in (await f.json("/v1/caseload", structure, **params))["items"])

@@ -20,7 +20,7 @@ from contracts.identity import (IdentityReviewDecided, IdentityReviewDecidedData
 from contracts.people import PersonIdentitiesMerged, PersonIdentitiesMergedData
 
 COORD = "coordination_territoriale"
-TOKENS = {COORD: "coord-secret"}
+KEYS = (COORD,)
 
 
 def opened() -> IdentityReviewOpened:
@@ -40,8 +40,8 @@ def decided(decision: str) -> IdentityReviewDecided:
 
 @pytest.mark.parametrize("decision", ["different_people", "same_person"])
 async def test_a_pending_review_holds_back_the_alerts_of_the_newer_id(decision, kafka_bootstrap, topic_prefix,
-                                                                      database_url, monkeypatch):
-    async with followup(kafka_bootstrap, topic_prefix, database_url, monkeypatch, TOKENS) as f:
+                                                                      database_url, tmp_path):
+    async with followup(kafka_bootstrap, topic_prefix, database_url, tmp_path, KEYS) as f:
         async def alerts_for(person: str) -> list[str]:
             async with f.ctx.session_factory() as s:
                 rows = (await s.execute(select(f.ctx.tables.outbox.c.event_type).where(

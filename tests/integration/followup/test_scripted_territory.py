@@ -3,11 +3,8 @@ are lost, with the expected reasons and structures, and the worklist shows them.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
 import sys
-import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -16,37 +13,23 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "followup"))
 from builders import (accepted, entered, exited, expired, issued, job_started, registered,  # noqa: E402
                       tick)
+from conversation import until  # noqa: E402
 
 from contracts import topics  # noqa: E402
 from services.followup.app import definition  # noqa: E402
 from services.followup.store import ClockRow, PersonRow  # noqa: E402
+from services.runtime.credentials import CredentialsBook  # noqa: E402
 from services.runtime.settings import RuntimeSettings  # noqa: E402
 from tests.support.kafka import admin_security
 from tests.support.services import running_service  # noqa: E402
 from tests.support.services import test_settings as make_settings  # noqa: E402
 
-COORDINATOR_TOKEN, SIAE_TOKEN = "coord-secret", "siae-secret"
-
-
-def sha(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def poll(check, deadline_s: float = 30.0):
-    end = time.monotonic() + deadline_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < end, "deadline passed"
-        await asyncio.sleep(0.05)
-
-
-async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, monkeypatch):
-    monkeypatch.setenv("ARIANE_FOLLOWUP_TOKENS", json.dumps({sha(COORDINATOR_TOKEN): "coordination_territoriale",
-                                                              sha(SIAE_TOKEN): "siae_regie_quartiers"}))
+async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, tmp_path):
+    book = CredentialsBook(tmp_path / "credentials.json")
+    coordinator_token = book.issue("coordinator", "coordination_territoriale").token
+    siae_token = book.issue("partner", "siae_regie_quartiers").token
     settings: RuntimeSettings = make_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-                                              topic_prefix=topic_prefix)
+                                              topic_prefix=topic_prefix, credentials_file=book.path)
     intake = [
         # A: oriented to the Mission locale, never picked up (the referral service says it expired on day 15).
         registered("A", 0), issued("A", 0, "ref-a"),
@@ -78,7 +61,7 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
                     rows = (await s.execute(select(PersonRow))).scalars().all()
                     return sum(len(json.loads(r.facts)) for r in rows) == len(intake) + len(referral)
 
-            await poll(all_facts_in)
+            await until(all_facts_in)
             for n in range(0, 47):
                 t = tick(n)
                 await producer.send_and_wait(topic_prefix + topics.CLOCK, t.to_json_bytes(), key=b"clock")
@@ -88,7 +71,7 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
                         row = await s.get(ClockRow, 1)
                         return row is not None and row.today == day
 
-                await poll(ticked)
+                await until(ticked)
         finally:
             await producer.stop()
 
@@ -104,19 +87,19 @@ async def test_scripted_territory(kafka_bootstrap, topic_prefix, database_url, m
         assert {p: rows[p].state for p in "CDE"} == {"C": "in_employment", "D": "in_dispositif", "E": "accompanied"}
 
         # The coordinator sees both lost people first, most urgent first; the SIAE sees only its own.
-        everyone = (await client.get("/v1/worklist", headers={"Authorization": f"Bearer {COORDINATOR_TOKEN}"})).json()
+        everyone = (await client.get("/v1/worklist", headers={"Authorization": f"Bearer {coordinator_token}"})).json()
         lost_items = [(i["person_id"], i["reason"], i["structure_id"]) for i in everyone["items"] if i["kind"] == "lost"]
         assert lost_items == [("B", "exit_without_next_step", "siae_regie_quartiers"),
                               ("A", "referral_expired", "mission_locale_angevine")]
         assert everyone["items"][0]["kind"] == "lost"
-        own = (await client.get("/v1/worklist", headers={"Authorization": f"Bearer {SIAE_TOKEN}"})).json()
+        own = (await client.get("/v1/worklist", headers={"Authorization": f"Bearer {siae_token}"})).json()
         assert {(i["person_id"], i["kind"]) for i in own["items"]} == {("B", "lost")}
         forbidden = await client.get("/v1/worklist?structure=plie_angers",
-                                     headers={"Authorization": f"Bearer {SIAE_TOKEN}"})
+                                     headers={"Authorization": f"Bearer {siae_token}"})
         assert forbidden.status_code == 403
         assert (await client.get("/v1/worklist")).status_code == 401
         csv_text = (await client.get("/v1/worklist?format=csv",
-                                     headers={"Authorization": f"Bearer {SIAE_TOKEN}"})).text
+                                     headers={"Authorization": f"Bearer {siae_token}"})).text
         assert csv_text.splitlines()[0] == ("person_id,structure_id,file_number,kind,answer_id,reason,expected,since,days,"
                                           "timeline_url")
         assert csv_text.splitlines()[1].startswith("B,siae_regie_quartiers,,lost,,exit_without_next_step,")
