@@ -138,10 +138,6 @@ def wait_for_file(path: Path, bound_s: float = 30) -> Path:
     raise AssertionError(f"the browser did not save {path.name}")
 
 
-@pytest.mark.xfail(strict=True, reason="waits for two things: followup checking keys against the credentials "
-                   "book (today it reads only ARIANE_FOLLOWUP_TOKENS, so a counsellor's key is refused at "
-                   "/v1/worklist and the counsellor cannot sign in), and intake taking a counsellor's "
-                   "followup.checkin_done for their own structure (today only partner keys send events: 403)")
 def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipeline, browser):
     everyone = api_worklist(pipeline, pipeline.coordinator_token)["items"]
     line = next((i for i in everyone if i.get("kind") in ("checkin_due", "checkin_missed") and i.get("answer_id")),
