@@ -17,13 +17,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
-from contracts.events import EVENT_TYPES, PARTNER_TYPES
-from contracts.export.json_schema import event_schema
 from services.intake.domain import api_keys
 from services.intake.handlers import admit
 from services.intake.store import credentials
@@ -254,38 +252,3 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
     answer = IngressAnswer(results=answers, **tally)
     status = 202 if tally["accepted"] + tally["duplicate"] else 409 if tally["conflict"] else 422
     return JSONResponse(answer.model_dump(mode="json"), status_code=status)
-
-
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """Intake's OpenAPI document: the app's, with the real partner event schemas as the request body and
-    /metrics as the Prometheus text it is."""
-    document = app.openapi()
-    components = document.setdefault("components", {}).setdefault("schemas", {})
-    variants = []
-    for event_type in sorted(PARTNER_TYPES):
-        cls = EVENT_TYPES[event_type]
-        schema = event_schema(cls)
-        name = cls.__name__
-        for def_name, definition in schema.pop("$defs", {}).items():
-            components[f"{name}_{def_name}"] = _rebased(definition, name)
-        schema.pop("$schema", None)
-        components[name] = _rebased(schema, name)
-        variants.append({"$ref": f"#/components/schemas/{name}"})
-    components["PartnerEvent"] = {"description": "A partner event: one of the v1 contracts partners may send.",
-                                  "oneOf": variants}
-    metrics = document.get("paths", {}).get("/metrics", {}).get("get")
-    if metrics:
-        metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
-        metrics["responses"]["200"]["description"] = "Prometheus text exposition format."
-    return document
-
-
-def _rebased(node: Any, prefix: str) -> Any:
-    """A JSON Schema whose local $refs (#/$defs/X) point at the document's components (#/components/schemas/P_X)."""
-    if isinstance(node, dict):
-        return {k: (f"#/components/schemas/{prefix}_{v.removeprefix('#/$defs/')}"
-                    if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/") else _rebased(v, prefix))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rebased(v, prefix) for v in node]
-    return node
