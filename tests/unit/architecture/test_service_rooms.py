@@ -31,6 +31,8 @@ def rooms_of(folder: Path) -> set[str]:
         name = entry.name
         if name in ("domain.py", "store.py"):
             name = name[:-3]
+        elif entry.is_dir() and f"{name}.py" in ROOMS:
+            name = f"{name}.py"  # a room grown into a package of the same name (intake's api/)
         names.add(name)
     return names
 
