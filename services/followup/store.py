@@ -14,7 +14,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PendingReview, PersonFile, State, Status,
+from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PendingReview, PersonFile, Status,
                                       WorklistLine, check_ledger)
 from services.runtime.tables import runtime_tables
 
@@ -126,12 +126,17 @@ async def set_today(session: AsyncSession, day: date) -> None:
         session.add(row)
 
 
+def wake_query(day: date):
+    """The persons a tick of `day` must look at: a threshold of theirs has come (`wake_on`, the earliest day
+    anything about them can change without a new fact). Read through the `wake_on` index, so a tick costs what
+    is due that day, not the size of the territory; at-risk and lost people are not looked at every day, their
+    next threshold (lost, closure, a check-in) is their `wake_on` like anyone's."""
+    return select(PersonRow).where(PersonRow.wake_on <= day, PersonRow.merged_into.is_(None))
+
+
 async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRow]:
-    """The persons a tick of `day` must look at: a threshold of theirs has come, or they are at risk or lost."""
-    return (await session.execute(select(PersonRow).where(
-        PersonRow.merged_into.is_(None), or_(PersonRow.wake_on <= day, PersonRow.state.in_(
-            [State.AT_RISK.value, State.LOST.value]))).order_by(PersonRow.person_id)
-        .with_for_update())).scalars().all()  # locked in id order: see handlers._row
+    return (await session.execute(wake_query(day).order_by(PersonRow.person_id)
+                                  .with_for_update())).scalars().all()  # locked in id order: see handlers._row
 
 
 async def ledger_add(session: AsyncSession, name: str | None, delta: int) -> None:
