@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.envelope import Envelope, Payload, schema_field, type_field
-from contracts.vocabulary import BarrierKind, Identifier, ImpactLevel, StructureId
+from contracts.vocabulary import BarrierKind, ChildcareSolution, Identifier, ImpactLevel, StructureId
 
 
 class BarrierIdentifiedData(Payload):
@@ -34,6 +34,15 @@ class BarrierLiftedData(Payload):
                                              examples=["par_emploi"])
     structure_id: StructureId = Field(description="The structure that reports the lift.",
                                       examples=["aldev_cite_emploi"])
+    childcare_solution: ChildcareSolution | None = Field(
+        default=None, description="For a garde_enfant barrier: the childcare found (temporary, permanent, or with "
+        "an assistante maternelle), as the Par'Emploi report counts it.", examples=["accueil_permanent"])
+
+    @model_validator(mode="after")
+    def _childcare_only(self) -> BarrierLiftedData:
+        if self.childcare_solution is not None and self.kind != BarrierKind.GARDE_ENFANT:
+            raise ValueError("childcare_solution is given only for a garde_enfant barrier")
+        return self
 
 
 class BarrierIdentified(Envelope):

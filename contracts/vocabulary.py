@@ -56,6 +56,15 @@ class BarrierKind(StrEnum):
     DISCRIMINATION = "discrimination"
 
 
+class ChildcareSolution(StrEnum):
+    """The childcare a lifted garde_enfant barrier found, as the Par'Emploi report counts it: a temporary or a
+    permanent place (crèche, halte-garderie, accueil périscolaire), or a place with an assistante maternelle."""
+
+    ACCUEIL_TEMPORAIRE = "accueil_temporaire"
+    ACCUEIL_PERMANENT = "accueil_permanent"
+    ASSISTANTE_MATERNELLE = "assistante_maternelle"
+
+
 class ImpactLevel(StrEnum):
     """How much a barrier weighs on the return to employment, as assessed by the structure."""
 

@@ -10,6 +10,7 @@ the same script.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,8 @@ from contracts.referrals import (ReferralAccepted, ReferralAcceptedData, Referra
                                  ReferralFirstAppointmentHeldData, ReferralIssued, ReferralIssuedData,
                                  ReferralRefused, ReferralRefusedData)
 from contracts.territory import OrientationRule, Territory
-from contracts.vocabulary import BarrierKind, FtCategory, ImpactLevel, RefusalReason, ReferralKind, StructureKind
+from contracts.vocabulary import (BarrierKind, ChildcareSolution, FtCategory, ImpactLevel, RefusalReason, ReferralKind,
+                                 StructureKind)
 
 from simulator.people import make_person, referent_rule, rng_for, weighted
 from simulator.plots import answer_checkins, play_plot
@@ -224,8 +226,18 @@ def lift_barriers(st: Story) -> None:
         else:
             continue
         if day < st.plot_day:
+            solution = childcare_solution(barrier_id) if kind == BarrierKind.GARDE_ENFANT and dispo else None
             st.emit(day, BarrierLifted, by, BarrierLiftedData(barrier_id=barrier_id, kind=kind, dispositif_id=dispo,
-                                                              structure_id=by))
+                                                              structure_id=by, childcare_solution=solution))
+
+
+def childcare_solution(barrier_id: str) -> ChildcareSolution:
+    """The childcare a dispositif found, in the proportions of the Par'Emploi seed (15 temporary, 14 permanent,
+    2 with an assistante maternelle). Drawn from the barrier's id, not the story's random stream, so adding it
+    left every other simulated fact as it was."""
+    draw = int(hashlib.sha256(barrier_id.encode()).hexdigest()[:8], 16) % 31
+    return (ChildcareSolution.ACCUEIL_TEMPORAIRE if draw < 15 else ChildcareSolution.ACCUEIL_PERMANENT if draw < 29
+            else ChildcareSolution.ASSISTANTE_MATERNELLE)
 
 
 def keep_in_touch(st: Story, contacts_from: int | None) -> None:

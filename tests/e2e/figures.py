@@ -30,6 +30,8 @@ Figures that cannot be compared, and why:
   per-cohort exits, returns to job or training: the truth does not compute them.
 * caseload transfers: the simulated partners never hand a caseload over, so the table stays empty; the
   unit and integration tests of reporting and followup count transfers from stories of their own.
+* childcare solutions by kind (temporary, permanent, assistante maternelle): the simulator draws the kind from
+  the barrier's id in the seed's proportions and its truth does not count them; the reporting unit tests do.
 * dispositif "solutions found": the same barriers lifted per dispositif, already compared from the
   barrier table (and stated only for dispositifs someone entered).
 """

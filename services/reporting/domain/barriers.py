@@ -48,3 +48,13 @@ def lifted_by_dispositif(v: Views, period: Period) -> dict[str, int]:
         if b.lifted.dispositif:
             out[b.lifted.dispositif] += 1
     return out
+
+
+def childcare_by_dispositif(v: Views, period: Period) -> dict[str, dict[str, int]]:
+    """Childcare solutions each dispositif found in the period, by kind (temporary, permanent, assistante
+    maternelle): the Par'Emploi report's three lines."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for b in _lifted_in(v, period):
+        if b.lifted.dispositif and b.lifted.solution:
+            out[b.lifted.dispositif][b.lifted.solution] += 1
+    return out

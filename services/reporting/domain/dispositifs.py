@@ -1,5 +1,5 @@
 """The dispositif report (Par'Emploi style): families followed, single parents (count and per mille),
-solutions found (barriers the dispositif lifted), returns to job or training."""
+solutions found (barriers the dispositif lifted, and the childcare ones by kind), returns to job or training."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ class DispositifRow(Row):
     single_parents: int
     single_parent_permille: int
     solutions_found: int
+    childcare_temporary: int  # "solutions d'accueil temporaire"
+    childcare_permanent: int  # "solutions d'accueil permanent"
+    childcare_assistante_maternelle: int  # "accueils auprès d'assistante maternelle"
     returns_to_job_or_training: int
 
 
@@ -44,7 +47,9 @@ def job_or_training_started(v: Views, period: Period) -> set[str]:
 
 
 def dispositifs(v: Views, period: Period, end: str, exits_by_person: Mapping[str, list[str]],
-                lifted_by_dispositif: Mapping[str, int]) -> list[DispositifRow]:
+                lifted_by_dispositif: Mapping[str, int],
+                childcare: Mapping[str, Mapping[str, int]] | None = None) -> list[DispositifRow]:
+    childcare = childcare or {}
     followed: dict[str, set[str]] = defaultdict(set)
     for stay in v.stays:
         if followed_in(stay, period, end):
@@ -57,5 +62,9 @@ def dispositifs(v: Views, period: Period, end: str, exits_by_person: Mapping[str
         rows.append(DispositifRow(dispositif=dispositif, families_followed=len(people), single_parents=single,
                                   single_parent_permille=permille(single, len(people)),
                                   solutions_found=lifted_by_dispositif.get(dispositif, 0),
+                                  childcare_temporary=childcare.get(dispositif, {}).get("accueil_temporaire", 0),
+                                  childcare_permanent=childcare.get(dispositif, {}).get("accueil_permanent", 0),
+                                  childcare_assistante_maternelle=childcare.get(dispositif, {}).get(
+                                      "assistante_maternelle", 0),
                                   returns_to_job_or_training=returns))
     return rows

@@ -118,6 +118,7 @@ class Lifted(NamedTuple):
     kind: str
     dispositif: str  # "" when none
     structure: str
+    solution: str = ""  # the childcare found, for garde_enfant ("" when not said; older documents have none)
 
 
 class Entry(NamedTuple):  # keyed by event id

@@ -147,7 +147,8 @@ def barrier_identified(e: BarrierIdentified, zone: ZoneInfo) -> list[Patch]:
 def barrier_lifted(e: BarrierLifted, zone: ZoneInfo) -> list[Patch]:
     d = e.data
     return [_of(e, "barrier", d.barrier_id,
-                lifted=Lifted(*_dated(e, zone), d.kind.value, d.dispositif_id or "", d.structure_id))]
+                lifted=Lifted(*_dated(e, zone), d.kind.value, d.dispositif_id or "", d.structure_id,
+                              d.childcare_solution.value if d.childcare_solution else ""))]
 
 
 def dispositif_entered(e: DispositifEntered, zone: ZoneInfo) -> list[Patch]:

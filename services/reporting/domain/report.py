@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from services.reporting.domain.barriers import BarrierRow, barriers, lifted_by_dispositif, lifted_by_person
+from services.reporting.domain.barriers import (BarrierRow, barriers, childcare_by_dispositif, lifted_by_dispositif,
+                                                lifted_by_person)
 from services.reporting.domain.calendar import Period
 from services.reporting.domain.cohorts import CohortRow, cohorts
 from services.reporting.domain.delays import Delays, delays
@@ -26,7 +27,8 @@ from services.reporting.domain.rows import Row
 from services.reporting.domain.transfers import TransferRow, transfers
 from services.reporting.domain.views import views
 
-# 2: the `transfers` table (caseload transfers). A new table changes every digest, so it changes the version.
+# 2: the `transfers` table (caseload transfers) and the childcare solutions by kind in `dispositifs`. A new table
+# or column changes every digest, so it changes the version.
 REPORT_VERSION = 2
 
 
@@ -67,7 +69,8 @@ def compute(state: State, period: Period = Period(), territory: str = "") -> Rep
         barriers=barriers(v, period),
         lost_reengaged=lost_reengaged(v, period, by_state),
         cohorts=cohorts(v, start, end, exits_by_person, lifted_by_person(v, period)),
-        dispositifs=dispositifs(v, period, end, exits_by_person, lifted_by_dispositif(v, period)),
+        dispositifs=dispositifs(v, period, end, exits_by_person, lifted_by_dispositif(v, period),
+                                childcare_by_dispositif(v, period)),
         transfers=transfers(v, period),
     )
 

@@ -76,7 +76,7 @@ def story() -> list:
                           data=DispositifEnteredData(dispositif_id="par_emploi_garde", structure_id="par_emploi")),
         BarrierLifted(id="b1:l", source="par_emploi", subject=a, **at(date(2025, 2, 1)),
                       data=BarrierLiftedData(barrier_id="b1", kind="garde_enfant", dispositif_id="par_emploi_garde",
-                                             structure_id="par_emploi")),
+                                             structure_id="par_emploi", childcare_solution="assistante_maternelle")),
         DispositifExited(id="d1:out", source="par_emploi", subject=a, **at(date(2025, 3, 3)),
                          data=DispositifExitedData(dispositif_id="par_emploi_garde", structure_id="par_emploi",
                                                    exit_class="emploi_durable")),
@@ -104,7 +104,8 @@ def test_delays_exits_barriers_and_dispositif_figures() -> None:
         ("garde_enfant", "", 1, 0), ("garde_enfant", "par_emploi_garde", 0, 1)}
     assert report["dispositifs"] == [{"dispositif": "par_emploi_garde", "families_followed": 1, "single_parents": 1,
                                       "single_parent_permille": 1000, "solutions_found": 1,
-                                      "returns_to_job_or_training": 1}]
+                                      "childcare_temporary": 0, "childcare_permanent": 0,
+                                      "childcare_assistante_maternelle": 1, "returns_to_job_or_training": 1}]
     assert report["lost_reengaged"] == {"lost": 1, "reengaged": 1, "lost_now": 0, "corrected": 0}
     cohorts = {(c["dimension"], c["value"]): c for c in report["cohorts"]}
     assert cohorts[("all", "all")]["persons"] == 2
