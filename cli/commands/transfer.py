@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import httpx
 import typer
 
 from cli.commands.worklist import DEFAULT_URL as FOLLOWUP_URL
 from cli.commands.worklist import _client, _get
-from contracts.caseload import CaseloadTransferred, CaseloadTransferredData
+from contracts.caseload import CaseloadTransferred
 from contracts.vocabulary import TransferReason
+from services.web.transfer_event import batches, transfer_event
 
 INTAKE_URL = "http://127.0.0.1:8101"
-BATCH = 200  # events per request: well under intake's limit, small enough to retry cheaply
 
 
 def transfer(to: str = typer.Option(..., "--to", help="The structure taking over (may be your own)."),
@@ -53,7 +53,10 @@ def transfer(to: str = typer.Option(..., "--to", help="The structure taking over
         for p in chosen:
             typer.echo(f"  {p}")
         return
-    events = [event(tid, p, structure, from_counsellor, to, to_counsellor, on.date(), reason, note) for p in chosen]
+    # The page's transfer form builds its events with the same function: both send the same ids for a transfer.
+    sent_at = datetime.now(timezone.utc)
+    events = [transfer_event(tid, p, structure, from_counsellor, to, to_counsellor, on.date(), reason, note, sent_at)
+              for p in chosen]
     with _client(intake_url or os.environ.get("ARIANE_INTAKE_URL") or INTAKE_URL, token) as client:
         refused = _send(client, events)
     if refused:
@@ -61,15 +64,6 @@ def transfer(to: str = typer.Option(..., "--to", help="The structure taking over
             typer.echo(f"  refused: {line}", err=True)
         raise typer.Exit(1)
     typer.echo(f"{len(events)} people handed over")
-
-
-def event(tid: str, person: str, structure: str, from_counsellor: str | None, to: str, to_counsellor: str | None,
-          on: date, reason: TransferReason, note: str | None) -> CaseloadTransferred:
-    return CaseloadTransferred(
-        id=f"{tid}:{person}", source=structure, subject=person, time=datetime.now(timezone.utc),
-        data=CaseloadTransferredData(transfer_id=tid, from_structure=structure, from_counsellor=from_counsellor,
-                                     to_structure=to, to_counsellor=to_counsellor, effective_on=on, reason=reason,
-                                     note=note))
 
 
 def _caseload(client: httpx.Client, counsellor: str | None) -> tuple[str, list[str]]:
@@ -85,9 +79,7 @@ def _caseload(client: httpx.Client, counsellor: str | None) -> tuple[str, list[s
 
 def _send(client: httpx.Client, events: list[CaseloadTransferred]) -> list[str]:
     refused = []
-    for start in range(0, len(events), BATCH):
-        batch = events[start:start + BATCH]
-        body = "[" + ",".join(e.to_json_bytes().decode() for e in batch) + "]"
+    for body in batches(events):
         answer = client.post("/v1/events", content=body,
                              headers={"Content-Type": "application/cloudevents-batch+json"})
         if answer.status_code not in (202, 409, 422) or "results" not in answer.text:
