@@ -23,6 +23,7 @@ class WebDeps:
     upstream: Upstream
     sessions: Sessions
     names: dict[str, str]  # structure id -> its name in the territory file, for people to read
+    structures: dict[str, str]  # the territory's structures only (no coordinator): who may take a caseload over
     zone: ZoneInfo  # the territory's: a check-in answered now is dated in it
     metrics: WebMetrics
 
@@ -30,15 +31,18 @@ class WebDeps:
 def definition(settings: WebSettings | None = None) -> StatelessDefinition:
     # api.py names WebDeps in its routes' signatures, so it is imported once this module is complete.
     from services.web.api import router
+    from services.web.reviews import router as reviews_router
+    from services.web.transfers import router as transfers_router
 
     async def start(ctx: StatelessContext) -> StatelessWiring[WebDeps]:
         own = settings or WebSettings()
         territory = load_territory(own.territory_file)
-        names = {s.id: s.name for s in territory.structures}
-        names[territory.coordinator.id] = "Coordination du territoire"
+        structures = {s.id: s.name for s in territory.structures}
+        names = {**structures, territory.coordinator.id: "Coordination du territoire"}
         upstream = Upstream(own.followup_url, own.intake_url, own.reporting_url, own.upstream_timeout_s)
-        deps = WebDeps(own, upstream, Sessions(own.session_idle_s, own.max_sessions), names,
+        deps = WebDeps(own, upstream, Sessions(own.session_idle_s, own.max_sessions), names, structures,
                        ZoneInfo(territory.timezone), WebMetrics.create(ctx.registry))
         return StatelessWiring(deps=deps, upstreams=upstream.reachable, close=upstream.close)
 
-    return StatelessDefinition(name="web", default_port=8106, start=start, routers=[router])
+    return StatelessDefinition(name="web", default_port=8106, start=start,
+                               routers=[router, transfers_router, reviews_router])

@@ -13,6 +13,8 @@ class WebMetrics:
     pages: Counter
     signins: Counter
     answers: Counter
+    transfers: Counter
+    decisions: Counter
     sessions: Gauge
 
     @classmethod
@@ -27,5 +29,9 @@ class WebMetrics:
                             registry=registry),
             answers=Counter("ariane_web_checkin_answers_total", "Check-in answers sent, by outcome", ["outcome"],
                             registry=registry),
+            transfers=Counter("ariane_web_transfers_total", "Transfer forms sent, by outcome", ["outcome"],
+                              registry=registry),
+            decisions=Counter("ariane_web_review_decisions_total", "Identity review decisions sent, by outcome",
+                              ["outcome"], registry=registry),
             sessions=Gauge("ariane_web_sessions", "Sessions held in memory", registry=registry),
         )

@@ -26,11 +26,17 @@ class Session:
     token: str | None = None  # the user's access key; None before sign-in (the sign-in form has a session too)
     structure: str | None = None  # whose worklist followup answered with; None for the coordinator
     sees_everyone: bool = False
+    reads_worklists: bool = True  # False for an auditor's key: timelines and reports, no worklist, no action
     flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, French message), shown once
 
     @property
     def signed_in(self) -> bool:
         return self.token is not None
+
+    @property
+    def acts_for_a_structure(self) -> bool:
+        """A structure's key (partner or counsellor): the one kind that may send its structure's events."""
+        return self.structure is not None and not self.sees_everyone and self.reads_worklists
 
     def say(self, kind: str, message: str) -> None:
         self.flash.append((kind, message))
@@ -66,11 +72,13 @@ class Sessions:
         self._by_id[session.id] = session
         return session
 
-    def sign_in(self, old: Session, token: str, structure: str | None, sees_everyone: bool, now: float) -> Session:
+    def sign_in(self, old: Session, token: str, structure: str | None, sees_everyone: bool, now: float,
+                reads_worklists: bool = True) -> Session:
         """A fresh id and CSRF token at sign-in: an id planted before it (session fixation) is worth nothing."""
         self.drop(old)
         session = self.new(now)
         session.token, session.structure, session.sees_everyone = token, structure, sees_everyone
+        session.reads_worklists = reads_worklists
         return session
 
     def drop(self, session: Session) -> None:

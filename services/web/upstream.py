@@ -105,6 +105,23 @@ class Upstream:
         return await self._call("intake", "POST", "/v1/events", token, content=event_json,
                                 headers={"content-type": "application/cloudevents+json"})
 
+    async def send_events(self, token: str, batch_json: bytes) -> Answer:
+        """Several events in one request (a JSON array): intake answers one result per event."""
+        return await self._call("intake", "POST", "/v1/events", token, content=batch_json,
+                                headers={"content-type": "application/cloudevents-batch+json"})
+
+    async def caseload(self, token: str, params: dict[str, Any]) -> Answer:
+        return await self._call("followup", "GET", "/v1/caseload", token, params=params)
+
+    async def identity_reviews(self, token: str) -> Answer:
+        # Intake records every identity it shows here as a disclosure: called only when the page shows them.
+        return await self._call("intake", "GET", "/v1/identity-reviews", token, params={"status": "pending"})
+
+    async def decide_review(self, token: str, review_id: str, decision: str, note: str | None) -> Answer:
+        body = {"decision": decision, **({"note": note} if note else {})}
+        return await self._call("intake", "POST", f"/v1/identity-reviews/{quote(review_id, safe='')}/decision",
+                                token, json=body)
+
     async def reachable(self) -> dict[str, str]:
         """For /health: whether each service answers its own /health/live (no key needed, none sent)."""
         out = {}

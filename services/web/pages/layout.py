@@ -9,12 +9,27 @@ CURRENT = ' aria-current="page"'
 NAV = (("/liste", "Liste de travail"), ("/tableau", "Tableau de bord du territoire"))
 
 
+def _links(session: Session) -> tuple[tuple[str, str], ...]:
+    """The worklist and dashboard for all; transfers for a structure's users, reviews for the coordinator."""
+    if session.acts_for_a_structure:
+        return (*NAV, ("/transferts", "Transferts de portefeuille"))
+    if session.sees_everyone and session.reads_worklists:
+        return (*NAV, ("/revues", "Revues d'identité"))
+    return NAV
+
+
+def _who(session: Session) -> str:
+    if not session.reads_worklists:
+        return "audit (lecture seule)"
+    return "coordination du territoire" if session.sees_everyone else (session.structure or "structure")
+
+
 def _nav(session: Session | None, current: str) -> str:
     if session is None or not session.signed_in:
         return ""
     links = "".join(f'<li><a href="{path}"{CURRENT if path == current else ""}>{esc(text)}</a></li>'
-                    for path, text in NAV)
-    who = "coordination du territoire" if session.sees_everyone else (session.structure or "structure")
+                    for path, text in _links(session))
+    who = _who(session)
     return (f'<nav aria-label="Navigation principale"><ul>{links}</ul>'
             f'<p class="who">Connecté : {esc(who)}</p>'
             f'<form method="post" action="/deconnexion">{csrf_field(session.csrf)}'

@@ -82,6 +82,11 @@ def checkin_form(item: Mapping[str, Any], n: int, csrf: str, day: str, back: str
             f'<button type="submit">Enregistrer la réponse</button></form></details>')
 
 
+def review_link(review_id: object) -> str:
+    """The review's form on the reviews page (its anchor is the review id, escaped like any attribute)."""
+    return f"/revues#revue-{esc(review_id)}"
+
+
 def worklist_line(item: Mapping[str, Any], n: int, *, csrf: str, day: str, back: str,
                   names: Mapping[str, str]) -> str:
     """One table row. The person cell heads the row and links to the person's timeline page."""
@@ -90,6 +95,10 @@ def worklist_line(item: Mapping[str, Any], n: int, *, csrf: str, day: str, back:
     days = item.get("days")
     answerable = item.get("kind") in CHECKIN_KINDS and item.get("answer_id") and person
     action = checkin_form(item, n, csrf, day, back) if answerable else ""
+    if item.get("kind") == "identity_review" and item.get("answer_id"):
+        # The review's id is the line's id to answer: the coordinator decides it on the reviews page.
+        action = f' <a href="{review_link(item["answer_id"])}">Décider de cette revue</a>'
+    
     return (f'<tr><th scope="row">{who}</th><td>{esc(item.get("file_number"))}</td>'
             f'<td>{_structure(item.get("structure_id"), names)}</td>'
             f'<td><span class="kind {esc(item.get("kind") or "")}">{esc(label(KINDS, item.get("kind")))}</span></td>'
