@@ -15,6 +15,12 @@ def esc(value: object) -> str:
     return MISSING if value is None or value == "" else html.escape(str(value), quote=True)
 
 
+def attr(value: object) -> str:
+    """An attribute value a form sends back (an option, a hidden field): escaped, and empty when missing. Never
+    esc()'s dash: an option "Toutes" whose value read "—" sent the filter structure=— and emptied the list."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
 def french_date(value: object) -> str:
     """2026-03-17 -> 17/03/2026; anything else as it came, escaped."""
     if not value:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.web.labels import DECISIONS, MATCHED, MISSING
-from services.web.pages.markup import csrf_field, esc, french_date, query
+from services.web.pages.markup import attr, csrf_field, esc, french_date, query
 
 NOT_FOR_OTHERS = ("Les revues d'identité sont décidées par la coordination du territoire : elle seule voit les "
                   "deux identités côte à côte pour dire s'il s'agit d'une même personne.")
@@ -51,10 +51,10 @@ def _side_by_side(review: Mapping[str, Any], caption: str) -> str:
 
 
 def _decision_form(review_id: str, n: int, csrf: str) -> str:
-    choices = "".join(f'<input type="radio" name="decision" value="{esc(value)}" id="d{n}-{esc(value)}" required>'
+    choices = "".join(f'<input type="radio" name="decision" value="{attr(value)}" id="d{n}-{esc(value)}" required>'
                       f'<label for="d{n}-{esc(value)}">{esc(text)}</label><br>' for value, text in DECISIONS.items())
     return (f'<form method="post" action="/revues" class="decision">{csrf_field(csrf)}'
-            f'<input type="hidden" name="review_id" value="{esc(review_id)}">'
+            f'<input type="hidden" name="review_id" value="{attr(review_id)}">'
             f'<fieldset><legend>Votre décision</legend>{choices}</fieldset>'
             f'<div class="field"><label for="n{n}">Note (facultative, publiée avec la décision : jamais de nom, de '
             f'date de naissance ni de coordonnées)</label><textarea id="n{n}" name="note" maxlength="500" rows="2">'

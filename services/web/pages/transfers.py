@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.web.labels import TRANSFER_REASONS
-from services.web.pages.markup import csrf_field, esc, query
+from services.web.pages.markup import attr, csrf_field, esc, query
 from services.web.transfer_form import NOTE_MAX
 
 NOT_FOR_THE_COORDINATOR = (
@@ -30,7 +30,7 @@ def not_offered_body(*, auditor: bool) -> str:
 
 def _options(options: Mapping[str, str], chosen: str, *, placeholder: str) -> str:
     out = f'<option value="">{esc(placeholder)}</option>'
-    return out + "".join(f'<option value="{esc(value)}"{" selected" if value == chosen else ""}>{esc(text)}</option>'
+    return out + "".join(f'<option value="{attr(value)}"{" selected" if value == chosen else ""}>{esc(text)}</option>'
                          for value, text in options.items())
 
 
@@ -38,14 +38,14 @@ def _counsellor_filter(counsellor: str) -> str:
     return ('<form method="get" action="/transferts" class="filters" aria-label="Choisir le portefeuille">'
             '<div class="field"><label for="f-conseiller">Portefeuille d\'un conseiller (sa référence ; vide : toute '
             'la structure)</label>'
-            f'<input type="text" id="f-conseiller" name="conseiller" value="{esc(counsellor) if counsellor else ""}" '
+            f'<input type="text" id="f-conseiller" name="conseiller" value="{attr(counsellor)}" '
             'maxlength="64" spellcheck="false" autocapitalize="off"></div>'
             '<button type="submit">Afficher ce portefeuille</button></form>')
 
 
 def _people(items: list[Mapping[str, Any]], total: int) -> str:
     rows = "".join(
-        f'<tr><td><input type="checkbox" name="personne" value="{esc(i.get("person_id"))}" id="p{n}"></td>'
+        f'<tr><td><input type="checkbox" name="personne" value="{attr(i.get("person_id"))}" id="p{n}"></td>'
         f'<th scope="row"><label for="p{n}">{esc(i.get("file_number") or i.get("person_id"))}</label></th>'
         f'<td><a href="{query("/personnes/" + str(i.get("person_id")), {})}">{esc(i.get("person_id"))}</a></td>'
         f'<td>{esc(i.get("counsellor"))}</td></tr>'
@@ -68,7 +68,7 @@ def transfers_body(answer: Mapping[str, Any], *, own: str, structures: Mapping[s
               for sid, name in sorted(structures.items(), key=lambda kv: kv[1])}
     whose = f"du conseiller {counsellor}" if counsellor else "de toute la structure"
     hidden = {"transfer_id": transfer_id, "de_conseiller": counsellor, "jour": today}
-    fields = "".join(f'<input type="hidden" name="{k}" value="{esc(v) if v else ""}">' for k, v in hidden.items())
+    fields = "".join(f'<input type="hidden" name="{k}" value="{attr(v)}">' for k, v in hidden.items())
     return (
         '<p>Confiez des personnes que votre structure suit à une autre structure (ou à un autre conseiller), à '
         'partir d\'une date. Chaque personne transférée apparaît dans l\'historique ; ses lignes de la liste de '
@@ -87,7 +87,7 @@ def transfers_body(answer: Mapping[str, Any], *, own: str, structures: Mapping[s
         'nom)</label><input type="text" id="vers_conseiller" name="vers_conseiller" maxlength="64" '
         'spellcheck="false" autocapitalize="off"></div>'
         '<div class="field"><label for="le">À partir du</label>'
-        f'<input type="date" id="le" name="le" value="{esc(today) if today else ""}" required></div>'
+        f'<input type="date" id="le" name="le" value="{attr(today)}" required></div>'
         '<div class="field"><label for="motif">Motif</label>'
         f'<select id="motif" name="motif" required>{_options(TRANSFER_REASONS, "", placeholder=PICK_REASON)}'
         '</select></div>'

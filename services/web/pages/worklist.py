@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from services.web.labels import CHECKIN_KINDS, KINDS, MISSING, OUTCOMES, SORTS, label
-from services.web.pages.markup import csrf_field, esc, french_date, query
+from services.web.pages.markup import attr, csrf_field, esc, french_date, query
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -70,7 +70,7 @@ def checkin_form(item: Mapping[str, Any], n: int, csrf: str, day: str, back: str
     hidden = {"event_id": f"web-{uuid.uuid4()}", "person_id": item.get("person_id"),
               "structure_id": item.get("structure_id"), "checkin_id": item.get("answer_id"), "day": day,
               "back": back}
-    fields = "".join(f'<input type="hidden" name="{name}" value="{esc(value or "")}">' for name, value in hidden.items())
+    fields = "".join(f'<input type="hidden" name="{name}" value="{attr(value)}">' for name, value in hidden.items())
     return (f'<details><summary>Répondre au suivi</summary>'
             f'<form method="post" action="/reponses" class="checkin">{csrf_field(csrf)}{fields}'
             f'<fieldset><legend>La personne a-t-elle été jointe ?</legend>'
@@ -112,7 +112,7 @@ HEADERS = ("Personne (historique)", "N° de dossier", "Structure", "Motif", "Rai
 
 
 def _select(name: str, text: str, options: Mapping[str, str], chosen: str) -> str:
-    opts = "".join(f'<option value="{esc(value)}"{" selected" if value == chosen else ""}>{esc(label_)}</option>'
+    opts = "".join(f'<option value="{attr(value)}"{" selected" if value == chosen else ""}>{esc(label_)}</option>'
                    for value, label_ in options.items())
     return f'<div class="field"><label for="f-{name}">{esc(text)}</label><select id="f-{name}" name="{name}">{opts}</select></div>'
 

@@ -59,3 +59,13 @@ def test_a_bad_query_string_falls_back_to_defaults() -> None:
     assert query == WorklistQuery()
     assert WorklistQuery.parse({"kind": "at_risk", "q": " 42 "}).upstream() == {
         "sort": "urgency", "page": 1, "page_size": 50, "kind": "at_risk", "q": "42"}
+
+
+def test_an_empty_choice_sends_an_empty_value_never_the_dash() -> None:
+    # "Toutes" structures and "Tous" kinds once sent structure=— (the dash of a missing value): followup then
+    # answered no line at all, and the CSV download held its header only.
+    html = worklist_body({"items": [], "total": 0}, WorklistQuery(), csrf="tok", sees_everyone=True, names=NAMES)
+    assert '<option value="" selected>Toutes</option>' in html and '<option value="" selected>Tous</option>' in html
+    assert 'value="—"' not in html
+    row = render({**LINE, "structure_id": None})
+    assert 'name="structure_id" value=""' in row and 'value="—"' not in row
