@@ -1,7 +1,8 @@
 """The web page in a real browser: Debian's headless Chromium, driven by selenium, on the real services.
 
-One pipeline per module (intake, referral, followup, reporting as processes on the real broker, and the page
-beside them), filled by a short simulated territory year sent over HTTP as partners send it; then Chromium
+One pipeline for the whole folder (intake, referral, followup, reporting as processes on the real broker, and the
+page beside them: filling it takes minutes, so each test picks people of its own and never relies on another's
+leftovers), filled by a short simulated territory year sent over HTTP as partners send it; then Chromium
 signs in with a real key and reads what the services answer. Nothing is faked, nothing is downloaded: the
 browser and its driver are Debian's (deploy/browser/ensure-chromium.sh), named by their paths.
 
@@ -37,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalPipeline]:
     """The four services and the page, with a simulated territory's partner events already through them."""
     from simulator.driver import drive

@@ -75,7 +75,7 @@ def review_section(review: Mapping[str, Any], n: int, csrf: str) -> str:
 def reviews_body(answer: Mapping[str, Any], csrf: str) -> str:
     reviews = [r for r in answer.get("items") or [] if isinstance(r, Mapping) and r.get("status", "pending")
                == "pending"]
-    intro = ('<p>Deux inscriptions portent les mêmes nom, prénoms et date de naissance sans NIR pour les '
+    intro = ('<p>Deux inscriptions se ressemblent (même date de naissance, noms proches) sans NIR pour les '
              'départager : tant que vous n\'avez pas décidé, les alertes du dossier le plus récent sont '
              'retenues, pour qu\'une même personne ne donne jamais deux alertes.</p>'
              f'<p class="notice">{esc(DISCLOSURE_NOTICE)}</p>')
