@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter as Tally
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -73,6 +73,10 @@ class EventProcessor:
     metrics: RuntimeMetrics
     settings: RuntimeSettings
     parse: Parser = default_parser
+    # A topic (named without the run's prefix) whose records another parser reads: a service that consumes
+    # partners' raw records and other services' events tells them apart by where they come from, never by
+    # what a record says about itself.
+    parsers: Mapping[str, Parser] = field(default_factory=dict)
     on_committed: Callable[[], None] = lambda: None
     # Optional: what of a poison record's bytes the dead-letter topic may keep (e.g. intake strips identities).
     redact: Callable[[bytes], bytes] | None = None
@@ -175,8 +179,9 @@ class EventProcessor:
                         await self._apply_one(uow, record, event, outcome, forced_reason)
 
     def _parse(self, record: Record) -> Envelope | Exception:
+        parse = self.parsers.get(record.topic.removeprefix(self.settings.topic_prefix), self.parse)
         try:
-            return self.parse(record.value)
+            return parse(record.value)
         except Exception as exc:  # noqa: BLE001 - anything unparseable is poison by definition
             return exc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +96,8 @@ class ServiceDefinition:
     consumes: tuple[str, ...] = ()
     routers: Sequence[APIRouter] = ()
     parse: Parser = default_parser
+    # Per consumed topic, a parser other than `parse` (see EventProcessor.parsers).
+    parsers: Mapping[str, Parser] = field(default_factory=dict)
     # Optional: applied to a poison record's bytes before they are dead-lettered (see EventProcessor.redact).
     redact: Callable[[bytes], bytes] | None = None
 
@@ -149,7 +151,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         supervisor.start(BackgroundTask("relay", relay.run, critical=True))
         if wiring.handler is not None and defn.consumes:
             processor = EventProcessor(defn.name, session_factory, defn.tables, wiring.handler, metrics, settings,
-                                       parse=defn.parse, on_committed=relay.notify, redact=defn.redact)
+                                       parse=defn.parse, parsers=defn.parsers, on_committed=relay.notify,
+                                       redact=defn.redact)
             consumer = make_consumer(bootstrap_servers, settings.topic_prefix + defn.group_id,
                                      [settings.topic(t) for t in defn.consumes], settings)
             supervisor.start(BackgroundTask("consumer", lambda stop: run_consumer(
