@@ -26,8 +26,8 @@ WRITERS: dict[str, str] = {
 READERS: dict[str, tuple[str, ...]] = {
     INBOUND: ("intake",),
     INTAKE: ("referral", "followup", "reporting"),
-    REFERRAL: ("followup", "reporting"),
-    FOLLOWUP: ("reporting",),
+    REFERRAL: ("intake", "followup", "reporting"),  # intake: who is asked to act on a person (identity access)
+    FOLLOWUP: ("intake", "reporting"),
     CLOCK: ("referral", "followup", "reporting"),
     DEADLETTER: ("operators",),
 }

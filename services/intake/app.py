@@ -71,5 +71,7 @@ def definition(settings: IntakeSettings | None = None) -> ServiceDefinition:
     """The intake service; `settings` lets tests pin secrets and limits without touching the environment."""
     return ServiceDefinition(name="intake", default_port=8101, metadata=metadata, tables=tables,
                              versions_dir=VERSIONS_DIR, start=partial(start, settings=settings),
-                             consumes=(topics.INBOUND,), routers=[router], parse=parse_inbound,
-                             redact=redact_original)
+                             # The referral and followup topics name the structures asked to act on a person
+                             # (who may then see the identity); the inbound topic is partners' raw records.
+                             consumes=(topics.INBOUND, topics.REFERRAL, topics.FOLLOWUP), routers=[router],
+                             parsers={topics.INBOUND: parse_inbound}, redact=redact_original)

@@ -22,10 +22,14 @@ import structlog
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.events import ContractError, FieldError, parse_event
+from contracts.followup import CheckinDue, PersonAtRisk, PersonLost
 from contracts.people import PersonProfileUpdated, PersonRegistered
-from services.intake.domain import checks, identity, pii, publication
+from contracts.referrals import ReferralIssued
+from services.intake.domain import checks, identity, pii, publication, reviews
 from services.intake.domain.admission import is_partner_event, type_label
+from services.intake.domain.entitlements import entitled_by
 from services.intake.domain.redaction import redact_original
+from services.intake.store import entitlements
 from services.intake.store import events as accepted_events
 from services.intake.store.identities import Outcome
 from services.runtime.deadletter import DeadLetter
@@ -78,7 +82,7 @@ async def _person_of_registration(event: PersonRegistered, uow: UnitOfWork, deps
         raise Refused("identity_incomplete", "data.identity needs a NIR, or last_name + first_names + birth_date")
     try:
         outcome = await resolver.resolve(session, facts, source=event.source, partner_refs=refs,
-                                         known_subject=known, cause_event_id=event.id)
+                                         known_subject=known, cause_event_id=event.id, when=deps.clock())
     except LookupError as exc:
         raise Refused("identity_incomplete", str(exc)) from None
     return outcome.person_id, outcome
@@ -107,9 +111,14 @@ async def accept(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> Accepted
         person_id, outcome = await _person_of_registration(event, uow, deps)
     else:
         person_id = await _person_of_subject(event, uow, deps)
-    emitted = publication.to_publish(event, person_id, outcome.merged if outcome else (), deps.clock())
+    recorded = deps.clock()
+    emitted = publication.to_publish(event, person_id, outcome.merged if outcome else (), recorded)
+    # The pairs this registration made doubtful, announced with it: the review row and its event commit together.
+    emitted += [reviews.opened_event(review, event.id, event.correlationid, event.time, recorded)
+                for review in (outcome.reviews if outcome else ())]
     for out in emitted:
         await uow.emit(out, topics.INTAKE)
+    await entitlements.grant(uow.session, person_id, entitled_by(event), event.time)
     log.info("accepted", person_new=bool(outcome and outcome.is_new), merged=len(outcome.merged) if outcome else 0,
              emitted=[e.type for e in emitted])
     return Accepted(person_id, emitted, bool(outcome and outcome.is_new),
@@ -281,5 +290,24 @@ async def on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -
     log.warning("dead_lettered", reason=verdict.reason, letter_id=letter.letter_id)
 
 
-# ariane.inbound.v1 is read through `parse_inbound`: every record reaches `on_inbound`.
-HANDLERS: HandlerTable = {InboundRecord: on_inbound}
+# --------------------------------------------------------------------------- who is asked to act
+
+
+async def on_asked_to_act(event: ReferralIssued | PersonAtRisk | PersonLost | CheckinDue, uow: UnitOfWork,
+                          deps: IntakeDeps) -> None:
+    """A referral, an alert or a check-in names the structure that must act on a person: from now on that
+    structure may see the person's identity (`asked_to_act`). Nothing is emitted."""
+    person_id = await deps.resolver.canonical(uow.session, event.subject) or event.subject
+    await entitlements.grant(uow.session, person_id, entitled_by(event), event.time)
+
+
+# ariane.inbound.v1 is read through `parse_inbound`: every record reaches `on_inbound`. ariane.referral.v1 and
+# ariane.followup.v1 are read as events (app.py): those naming a structure to act reach `on_asked_to_act`, the
+# rest is not intake's business.
+HANDLERS: HandlerTable = {
+    InboundRecord: on_inbound,
+    ReferralIssued: on_asked_to_act,
+    PersonAtRisk: on_asked_to_act,
+    PersonLost: on_asked_to_act,
+    CheckinDue: on_asked_to_act,
+}

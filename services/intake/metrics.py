@@ -28,6 +28,8 @@ class IntakeMetrics:
     vault_size: Gauge
     merges: Counter
     reviews: Counter
+    reviews_decided: Counter
+    disclosures: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> IntakeMetrics:
@@ -44,6 +46,10 @@ class IntakeMetrics:
                            registry=registry),
             reviews=Counter("ariane_intake_near_duplicates_flagged_total", "Pairs of people flagged for review",
                             registry=registry),
+            reviews_decided=Counter("ariane_intake_identity_reviews_decided_total", "Identity reviews the "
+                                    "coordinator decided, by decision", ["decision"], registry=registry),
+            disclosures=Counter("ariane_intake_identity_disclosures_total", "Identities shown (each one an "
+                                "identity.disclosed event), by basis", ["basis"], registry=registry),
         )
 
     def count(self, outcome: str, ingress: str, source: str, event_type: str, reason: str = "") -> None:

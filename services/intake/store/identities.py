@@ -6,13 +6,17 @@ and writes the rows they are decided on.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from contracts.envelope import utc
 from services.intake.domain import identity as rules
+from services.intake.domain import reviews
 from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
 from services.intake.store.tables import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
 from services.intake.store.vault import Vault
@@ -23,7 +27,11 @@ class Outcome:
     person_id: str
     is_new: bool
     merged: tuple[tuple[str, MatchRule], ...] = ()
-    flagged_for_review: int = 0
+    reviews: tuple[reviews.Opening, ...] = ()  # pairs flagged for review by this resolution, to announce
+
+    @property
+    def flagged_for_review(self) -> int:
+        return len(self.reviews)
 
 
 class IdentityResolver:
@@ -65,8 +73,27 @@ class IdentityResolver:
         key = self.vault.unwrap(row.person_id, row.wrapped_key)
         return self.vault.open_identity(row.person_id, key, row.identity)
 
+    async def aliases(self, session: AsyncSession, person_id: str) -> list[str]:
+        """`person_id` and every id folded into it, directly or through other merges."""
+        found, frontier = [person_id], [person_id]
+        for _ in range(16):  # bounded as `canonical` is
+            frontier = list((await session.exec(select(PersonRow.person_id).where(
+                PersonRow.merged_into.in_(frontier)))).all())
+            frontier = [pid for pid in frontier if pid not in found]
+            if not frontier:
+                break
+            found += frontier
+        return found
+
+    async def identity_of(self, session: AsyncSession, person_id: str) -> IdentityFacts | None:
+        """The identity the vault holds for a person (its canonical id), or None if unknown or erased."""
+        canonical = await self.canonical(session, person_id)
+        row = await session.get(PersonRow, canonical) if canonical else None
+        return self._open(row) if row is not None and row.wrapped_key is not None else None
+
     async def resolve(self, session: AsyncSession, facts: IdentityFacts, *, source: str,
-                      partner_refs: tuple[str, ...], known_subject: str | None, cause_event_id: str) -> Outcome:
+                      partner_refs: tuple[str, ...], known_subject: str | None, cause_event_id: str,
+                      when: datetime | None = None) -> Outcome:
         """Tie the identity to a person (new or known), update the vault, merge what it proves to be one person."""
         keys = rules.match_keys(facts, self.secret)
         matches: list[tuple[MatchRule, KnownPerson]] = []
@@ -95,9 +122,10 @@ class IdentityResolver:
             await self._fold(session, merged_id, resolution.person_id)
         for ref in partner_refs:
             await self.link_ref(session, source, ref, resolution.person_id)
-        flagged = 0
+        flagged: tuple[reviews.Opening, ...] = ()
         if resolution.is_new:
-            flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, keys, cause_event_id)
+            flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, keys, cause_event_id,
+                                                       when)
         return Outcome(resolution.person_id, resolution.is_new, resolution.merge, flagged)
 
     async def _store(self, session: AsyncSession, resolution: Resolution, facts: IdentityFacts,
@@ -124,6 +152,18 @@ class IdentityResolver:
                 session.add(MatchKeyRow(kind=kind.value, digest=digest, person_id=pid))
         await session.flush()
 
+    async def merge(self, session: AsyncSession, merged_id: str, kept_id: str) -> None:
+        """Fold a person into another one a reviewer decided is the same person, as a proven merge is folded:
+        the vault, partner references and later registrations follow the kept id."""
+        await self._fold(session, merged_id, kept_id)
+        await session.flush()
+
+    async def nirs_differ(self, session: AsyncSession, a: str, b: str) -> bool:
+        """Both people carry a NIR and they are not the same one."""
+        rows = [await session.get(PersonRow, pid) for pid in (a, b)]
+        keys = [row.nir_key if row is not None else None for row in rows]
+        return bool(keys[0] and keys[1] and keys[0] != keys[1])
+
     async def _fold(self, session: AsyncSession, merged_id: str, kept_id: str) -> None:
         """Everything known of the merged person now points at the kept one; its vault row is kept, marked."""
         await session.execute(update(PersonRow).where(PersonRow.person_id == merged_id).values(merged_into=kept_id))
@@ -141,25 +181,33 @@ class IdentityResolver:
         await session.flush()
 
     async def _flag_near_duplicates(self, session: AsyncSession, person_id: str, facts: IdentityFacts,
-                                    keys: dict[KeyKind, str], cause_event_id: str) -> int:
+                                    keys: dict[KeyKind, str], cause_event_id: str, when: datetime | None
+                                    ) -> tuple[reviews.Opening, ...]:
+        """Open a review for each known person the new one may be (the row is the review's state); the pairs
+        newly opened are returned, for the caller to announce in the same transaction."""
         if KeyKind.BIRTH not in keys:
-            return 0
+            return ()
         same_birth = (await session.exec(select(MatchKeyRow.person_id).where(
             MatchKeyRow.kind == KeyKind.BIRTH.value, MatchKeyRow.digest == keys[KeyKind.BIRTH],
             MatchKeyRow.person_id != person_id))).all()
-        flagged = 0
+        flagged: list[reviews.Opening] = []
         for other in same_birth:
             row = await session.get(PersonRow, other)
             if row is None or row.wrapped_key is None or row.merged_into is not None:
                 continue
-            if rules.is_near_duplicate(facts, self._open(row)):
+            other_facts = self._open(row)
+            if rules.is_near_duplicate(facts, other_facts):
                 a, b = sorted((person_id, other))
                 if await session.get(ReviewRow, (a, b)) is None:
+                    opening = reviews.opening(person_id, other, facts, other_facts)
                     session.add(ReviewRow(person_a=a, person_b=b, reason="close_names_same_birth_date",
-                                          cause_event_id=cause_event_id))
-                    flagged += 1
+                                          cause_event_id=cause_event_id, review_id=opening.review_id,
+                                          newer_person_id=person_id, matched=json.dumps(opening.matched),
+                                          missing=json.dumps(opening.missing), status=reviews.PENDING,
+                                          opened_at=utc(when) if when else None))
+                    flagged.append(opening)
         await session.flush()
-        return flagged
+        return tuple(flagged)
 
     async def update_identity(self, session: AsyncSession, person_id: str, facts: IdentityFacts) -> None:
         """A profile update changed identity or contact details: re-seal and re-index them."""

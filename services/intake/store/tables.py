@@ -1,10 +1,11 @@
-"""Intake's own tables: the identity vault, its blind indexes, partner references, reviews, API keys."""
+"""Intake's own tables: the identity vault, its blind indexes, partner references, reviews, who may see an
+identity and who saw one, API keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, func
+from sqlalchemy import Column, DateTime, LargeBinary, Text, func
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -47,13 +48,51 @@ class PartnerRefRow(Base, table=True):
 
 
 class ReviewRow(Base, table=True):
-    """Two people who look alike (same birth date, close names) but nothing proves they are one: a human decides."""
+    """Two people who look alike (same birth date, close names) but nothing proves they are one: a human decides.
+
+    One row per pair (`person_a` < `person_b`), so a pair is reviewed once whatever order or retry brought it;
+    the row is the review's state: pending until the coordinator decides, then who decided, when and why."""
 
     __tablename__ = "intake_review"
     person_a: str = Field(primary_key=True, max_length=64)
     person_b: str = Field(primary_key=True, max_length=64)
     reason: str = Field(max_length=64)
     cause_event_id: str = Field(max_length=160)
+    review_id: str | None = Field(default=None, max_length=64, index=True, unique=True,
+                                  description="Derived from the pair (domain.reviews.review_id).")
+    newer_person_id: str | None = Field(default=None, max_length=64, description="The id created second.")
+    matched: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    missing: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    status: str = Field(default="pending", max_length=32, index=True, sa_column_kwargs={"server_default": "pending"})
+    opened_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    note: str | None = Field(default=None, max_length=500)
+
+
+class EntitlementRow(Base, table=True):
+    """A structure may see a person's identity: it registered them, or it is asked to act on them (a referral
+    to it, an alert or a check-in naming it). Written as intake learns it; `since` is the fact's time."""
+
+    __tablename__ = "intake_entitlement"
+    person_id: str = Field(primary_key=True, max_length=64)
+    structure_id: str = Field(primary_key=True, max_length=64, index=True)
+    basis: str = Field(primary_key=True, max_length=32)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DisclosureRow(Base, table=True):
+    """Someone was shown a person's identity: written in the transaction that emits its identity.disclosed."""
+
+    __tablename__ = "intake_disclosure"
+    disclosure_id: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64, index=True)
+    disclosed_to: str = Field(max_length=64, index=True)
+    key_id: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    basis: str = Field(max_length=32)
+    reason: str = Field(max_length=500)
+    disclosed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
 class EventRow(Base, table=True):

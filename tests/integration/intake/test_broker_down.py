@@ -26,8 +26,10 @@ async def test_broker_down_answers_503_then_a_retried_batch_lands_exactly_once(t
         async with running_service(definition(intake_settings(publish_timeout_s=3.0)), settings) as (app, client):
             intake = RunningIntake(app.state.ctx, client, prefix, broker.bootstrap)
             token = await intake.key_for("departement_49")
-            batch = [registration("departement_49", identity={"last_name": f"Nom{i}", "first_names": "Alex",
-                                                              "birth_date": "1980-01-01"}) for i in range(3)]
+            # Names far apart: three people, no near-duplicate review to announce besides the registrations.
+            batch = [registration("departement_49", identity={"last_name": name, "first_names": "Alex",
+                                                              "birth_date": "1980-01-01"})
+                     for name in ("Martin", "Lefebvre", "Dubois")]
             await asyncio.wait_for(asyncio.to_thread(broker.stop), 60)
             down = await asyncio.wait_for(intake.post(batch, token), 30)
             assert down.status_code == 503
