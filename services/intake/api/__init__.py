@@ -1,18 +1,23 @@
 """Intake's HTTP API, one module per job; `router` holds them all.
 
 - `ingress`: POST /v1/events, partners' events (a structure's partner key).
-- `openapi`: the committed document.
+- `reviews`: GET /v1/identity-reviews, POST /v1/identity-reviews/{review_id}/decision (the coordinator).
+- `identity`: POST /v1/people/{person_id}/identity, controlled re-identification (a structure's keys for the
+  people it registered or is asked to act on; the coordinator for anyone, with a reason).
+- `disclosures`: GET /v1/disclosures, who saw whose identity (auditors and the coordinator).
+- `caller`: who calls these routes, from the credentials book; `disclosing`: one disclosure, recorded and
+  announced together; `openapi`: the committed document.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import ingress
+from services.intake.api import disclosures, identity, ingress, reviews
 from services.intake.api.openapi import openapi_document
 
 __all__ = ["openapi_document", "router"]
 
 router = APIRouter()
-for _module in (ingress,):
+for _module in (ingress, reviews, identity, disclosures):
     router.include_router(_module.router)

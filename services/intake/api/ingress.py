@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
+from services.intake.api.caller import intake_deps
 from services.intake.domain import api_keys
 from services.intake.handlers import admit
 from services.intake.store import credentials
@@ -35,11 +36,6 @@ if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named f
     from services.intake.app import IntakeDeps
 
 router = APIRouter(tags=["ingress"])
-
-
-def intake_deps(request: Request) -> IntakeDeps:
-    """Intake's dependencies, as its start() built them."""
-    return request.app.state.ctx.deps
 
 
 # application/json, and the CloudEvents media types of structured mode (one event) and batches.

@@ -15,6 +15,7 @@ from contracts import topics
 from services.intake.store import credentials
 from services.intake.app import definition
 from services.intake.settings import IntakeSettings
+from services.runtime.credentials import CredentialsBook
 from services.runtime.service import ServiceContext
 from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
@@ -29,6 +30,7 @@ class RunningIntake:
     client: httpx.AsyncClient
     prefix: str
     bootstrap: str
+    book: CredentialsBook | None = None  # the credentials book intake checks keys against (this test's own)
 
     async def key_for(self, structure_id: str) -> str:
         async with self.ctx.session_factory() as session, session.begin():
@@ -45,10 +47,12 @@ def intake_settings(**overrides: Any) -> IntakeSettings:
 
 
 @pytest.fixture
-async def intake(kafka_bootstrap: str, database_url: str, topic_prefix: str) -> AsyncIterator[RunningIntake]:
-    settings = test_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix)
+async def intake(kafka_bootstrap: str, database_url: str, topic_prefix: str, tmp_path) -> AsyncIterator[RunningIntake]:  # noqa: ANN001
+    book = CredentialsBook(tmp_path / "credentials.json")
+    settings = test_settings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, topic_prefix=topic_prefix,
+                             credentials_file=book.path)
     async with running_service(definition(intake_settings()), settings) as (app, client):
-        yield RunningIntake(app.state.ctx, client, topic_prefix, kafka_bootstrap)
+        yield RunningIntake(app.state.ctx, client, topic_prefix, kafka_bootstrap, book)
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
