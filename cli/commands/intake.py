@@ -1,5 +1,6 @@
-"""`ariane intake ...`: command-line work of the intake service (the OpenAPI document; the structures' keys are
-`cli.commands.structures`, also reachable here as `ariane intake structures`)."""
+"""`ariane intake ...`: command-line work of the intake service (the OpenAPI document; who saw whose identity,
+`cli.commands.disclosures`; the structures' keys are `cli.commands.structures`, also reachable here as
+`ariane intake structures`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import typer
 
+from cli.commands.disclosures import disclosures
 from cli.commands.structures import app as structures
 
 app = typer.Typer(no_args_is_help=True)
 app.add_typer(structures, name="structures")
+app.command("disclosures")(disclosures)
 
 OPENAPI_FILE = Path(str(files("contracts") / "openapi" / "intake.json"))
 
