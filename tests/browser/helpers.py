@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from local.pipeline import LocalPipeline
 
@@ -70,17 +72,27 @@ def eventually(what: str, check: Callable[[], Any], bound_s: float = 120) -> Any
         time.sleep(0.5)
 
 
+def follow(driver, element, bound_s: float = 60) -> None:  # noqa: ANN001 - a selenium WebDriver and element
+    """Click a link or a form's button and wait for the next page: a click returns once the browser took it,
+    not once the page after a POST and its redirect is there (on a loaded machine, a message read at once is
+    the old page's)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, bound_s).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, bound_s).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def sign_in(driver, pipeline: LocalPipeline, token: str) -> None:  # noqa: ANN001 - a selenium WebDriver
     driver.get(pipeline.url("web") + "/")
     assert driver.current_url.endswith("/connexion")
     field = driver.find_element(By.ID, "cle")
     field.clear()
     field.send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]"))
 
 
 def sign_out(driver) -> None:  # noqa: ANN001
-    driver.find_element(By.XPATH, "//button[text()='Se déconnecter']").click()
+    follow(driver, driver.find_element(By.XPATH, "//button[text()='Se déconnecter']"))
 
 
 def messages(driver) -> str:  # noqa: ANN001

@@ -17,7 +17,8 @@ from selenium.webdriver.support.ui import Select
 
 from contracts.territory import load_territory
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import api_worklist, eventually, messages, post_events, registration, sign_in
+from tests.browser.helpers import (api_worklist, eventually, follow, messages, post_events, registration,
+                                   sign_in)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
 
@@ -48,10 +49,10 @@ def test_the_coordinator_resolves_an_identity_review(pipeline, browser):
     sign_in(browser, pipeline, coordinator)
     browser.get(pipeline.url("web") + "/liste")
     Select(browser.find_element(By.ID, "f-kind")).select_by_value("identity_review")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
     row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "table.worklist tbody tr") if review_id in r.text)
     assert "Revue d'identité" in row.text
-    row.find_element(By.LINK_TEXT, "Décider de cette revue").click()
+    follow(browser, row.find_element(By.LINK_TEXT, "Décider de cette revue"))
     assert browser.current_url.endswith(f"/revues#revue-{review_id}"), browser.current_url
     assert browser.find_element(By.TAG_NAME, "h1").text == "Revues d'identité"
     section = browser.find_element(By.ID, f"revue-{review_id}")
@@ -63,7 +64,7 @@ def test_the_coordinator_resolves_an_identity_review(pipeline, browser):
     screenshot(browser, "identity-review")
 
     # Each record's timeline is one click away; back to the review.
-    section.find_element(By.LINK_TEXT, two["person_id"]).click()
+    follow(browser, section.find_element(By.LINK_TEXT, two["person_id"]))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Historique d'une personne"
     assert two["person_id"] in browser.find_element(By.CSS_SELECTOR, "dl.summary").text
     browser.back()
@@ -71,7 +72,7 @@ def test_the_coordinator_resolves_an_identity_review(pipeline, browser):
     section = browser.find_element(By.ID, f"revue-{review_id}")
     section.find_element(By.CSS_SELECTOR, "input[name=decision][value=different_people]").click()
     section.find_element(By.TAG_NAME, "textarea").send_keys("structures et adresses différentes")
-    section.find_element(By.XPATH, ".//button[text()='Enregistrer la décision']").click()
+    follow(browser, section.find_element(By.XPATH, ".//button[text()='Enregistrer la décision']"))
     said = messages(browser)
     assert f"Décision enregistrée pour la revue {review_id} : deux personnes différentes" in said, said
     assert not browser.find_elements(By.ID, f"revue-{review_id}")  # no longer pending

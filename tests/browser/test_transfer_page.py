@@ -11,8 +11,8 @@ from selenium.webdriver.support.ui import Select
 from contracts.territory import load_territory
 from local.pipeline import LocalPipeline
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import (api_caseload, api_worklist, eventually, french, messages, sign_in,
-                                   sign_out)
+from tests.browser.helpers import (api_caseload, api_worklist, eventually, follow, french, messages,
+                                   sign_in, sign_out)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
 
@@ -56,7 +56,7 @@ def test_a_counsellor_hands_part_of_the_caseload_to_another_structure(pipeline, 
 
     # The giving structure's counsellor: its caseload, each person with a box, the structure's file numbers.
     sign_in(browser, pipeline, giver_key)
-    browser.find_element(By.LINK_TEXT, "Transferts de portefeuille").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Transferts de portefeuille"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Transferts de portefeuille"
     boxes = {b.get_attribute("value"): b for b in browser.find_elements(By.CSS_SELECTOR, "input[name=personne]")}
     assert set(boxes) == held_before
@@ -69,10 +69,10 @@ def test_a_counsellor_hands_part_of_the_caseload_to_another_structure(pipeline, 
     Select(browser.find_element(By.ID, "motif")).select_by_value("reorganisation")
     browser.find_element(By.ID, "note").send_keys("réorganisation des portefeuilles")
     screenshot(browser, "transfer-form")
-    browser.find_element(By.XPATH, "//button[text()='Transférer']").click()
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Transférer']"))
     said = messages(browser)
-    assert f"2 personnes transférées à {taker.name} (conseiller conseiller-reprend) à partir du {french(today)}" in (
-        said), said
+    confirmed = f"2 personnes transférées à {taker.name} (conseiller conseiller-reprend) à partir du {french(today)}"
+    assert confirmed in said, said
     screenshot(browser, "transfer-done")
 
     # Through intake, Kafka and followup: the two people leave the giver's caseload for the taker's.

@@ -19,7 +19,8 @@ from selenium.webdriver.support.ui import Select
 
 from local.pipeline import LocalPipeline
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import api_worklist, business_time, eventually, messages, post_events, sign_in
+from tests.browser.helpers import (api_worklist, business_time, eventually, follow, messages, post_events,
+                                   sign_in)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
 CHECKIN_KINDS = ("checkin_due", "checkin_missed")
@@ -64,7 +65,7 @@ def test_the_coordinator_reads_the_worklist_its_csv_a_timeline_and_the_dashboard
     # Filtered to the people lost: only those lines, and the CSV download holds exactly them.
     browser.get(pipeline.url("web") + "/liste")
     Select(browser.find_element(By.ID, "f-kind")).select_by_value("lost")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
     lost = api_worklist(pipeline, token, kind="lost")
     kinds = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.worklist tbody .kind")]
     # As many lines as followup has (an empty filtered page once passed for a right one), all of them lost.
@@ -80,7 +81,7 @@ def test_the_coordinator_reads_the_worklist_its_csv_a_timeline_and_the_dashboard
     browser.get(pipeline.url("web") + "/liste")
     first = browser.find_element(By.CSS_SELECTOR, "table.worklist tbody th[scope=row] a")
     person = first.text
-    first.click()
+    follow(browser, first)
     assert browser.find_element(By.TAG_NAME, "h1").text == "Historique d'une personne"
     assert person in browser.find_element(By.CSS_SELECTOR, "dl.summary").text
     assert browser.find_elements(By.CSS_SELECTOR, "ol.timeline li.entry"), "a person on the worklist has a history"
@@ -101,7 +102,7 @@ def test_the_coordinator_reads_the_worklist_its_csv_a_timeline_and_the_dashboard
     assert refused.status_code == 303
     browser.get(pipeline.url("web") + "/liste")
     assert "ne vient pas de cette page" in messages(browser)
-    browser.find_element(By.XPATH, "//button[text()='Se déconnecter']").click()
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Se déconnecter']"))
     assert "Vous êtes déconnecté" in messages(browser)
     browser.get(pipeline.url("web") + "/liste")
     assert browser.current_url.endswith("/connexion")
@@ -157,7 +158,7 @@ def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipelin
     search = browser.find_element(By.ID, "f-q")
     search.clear()
     search.send_keys(number)
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]"))
     rows = browser.find_elements(By.CSS_SELECTOR, "table.worklist tbody tr")
     assert rows and all(r.find_elements(By.TAG_NAME, "td")[0].text == number for r in rows), (
         [r.text for r in rows])
@@ -165,7 +166,7 @@ def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipelin
     screenshot(browser, "counsellor-search-by-file-number")
 
     # The person's timeline, opened from the line; then back to the same search.
-    row.find_element(By.CSS_SELECTOR, "th[scope=row] a").click()
+    follow(browser, row.find_element(By.CSS_SELECTOR, "th[scope=row] a"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Historique d'une personne"
     summary = browser.find_element(By.CSS_SELECTOR, "dl.summary").text
     assert line["person_id"] in summary and number in summary
@@ -178,7 +179,7 @@ def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipelin
     row.find_element(By.TAG_NAME, "summary").click()
     row.find_element(By.CSS_SELECTOR, "input[name=reached][value=oui]").click()
     Select(row.find_element(By.CSS_SELECTOR, "select[name=situation]")).select_by_value("in_employment")
-    row.find_element(By.XPATH, ".//button[text()='Enregistrer la réponse']").click()
+    follow(browser, row.find_element(By.XPATH, ".//button[text()='Enregistrer la réponse']"))
     assert "Réponse enregistrée" in messages(browser), messages(browser)
     screenshot(browser, "checkin-answered")
 

@@ -16,6 +16,7 @@ NOT_FOR_OTHERS = ("Les revues d'identité sont décidées par la coordination du
                   "deux identités côte à côte pour dire s'il s'agit d'une même personne.")
 DISCLOSURE_NOTICE = ("Cette page montre des identités : chaque identité affichée est enregistrée (qui l'a vue, "
                      "quand et pourquoi) et les auditeurs peuvent le consulter. Ne l'ouvrez que pour décider.")
+INTAKE_LIMIT = 50  # GET /v1/identity-reviews' default page: the oldest pending reviews
 ROWS = (("last_name", "Nom"), ("first_names", "Prénoms"), ("birth_date", "Date de naissance"),
         ("nir", "NIR"), ("email", "Adresse électronique"), ("phone", "Téléphone"))
 
@@ -82,4 +83,7 @@ def reviews_body(answer: Mapping[str, Any], csrf: str) -> str:
     if not reviews:
         return intro + "<p>Aucune revue d'identité en attente.</p>"
     count = f'<p>{len(reviews)} revue{"s" if len(reviews) > 1 else ""} en attente.</p>'
+    if len(reviews) >= INTAKE_LIMIT:  # intake answers the oldest 50: the others come once these are decided
+        count = (f"<p>Les {len(reviews)} revues en attente les plus anciennes ; les suivantes apparaîtront une fois "
+                 "celles-ci décidées.</p>")
     return intro + count + "".join(review_section(r, n, csrf) for n, r in enumerate(reviews))
