@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python bench/bench_replay.py --people $(BENCH_PEOPLE)
 	$(BIN)/python bench/bench_refresh.py --people $(BENCH_SIZES)
 	$(BIN)/python bench/bench_tick.py --people $(BENCH_SIZES)
+	$(BIN)/python bench/bench_worklist_page.py --lines 10000
 
 clean:
 	rm -rf .var .pytest_cache .hypothesis
