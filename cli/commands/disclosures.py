@@ -6,16 +6,12 @@ the terminal it is printed on; piped, it is never cut (CSV and JSON never are).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
-import shutil
-import sys
 from typing import Any
 
-import httpx
 import typer
+
+from cli.api_client import check_format, client, get, print_items
 
 DEFAULT_URL = "http://127.0.0.1:8101"
 COLUMNS = ("disclosed_at", "person_id", "disclosed_to", "basis", "reason", "key_id", "role", "disclosure_id")
@@ -32,39 +28,19 @@ def disclosures(person: str = typer.Option(None, "--person", help="One person's 
                                         "the local one)."),
                 token: str = typer.Option(None, "--token", help="Your access key (default: ARIANE_TOKEN).")) -> None:
     """Print who saw whose identity: when, on what basis, why, with which key."""
-    if output not in ("table", "csv", "json"):
-        raise typer.BadParameter("table, csv or json", param_hint="--format")
+    check_format(output)
     token = token or os.environ.get("ARIANE_TOKEN")
     if not token:
         raise typer.BadParameter("an access key is needed: --token or ARIANE_TOKEN", param_hint="--token")
     params = {k: v for k, v in (("person_id", person), ("structure", structure), ("since", since),
                                 ("until", until)) if v}
-    base = url or os.environ.get("ARIANE_INTAKE_URL") or DEFAULT_URL
-    items = _get(base, token, params)
-    if output == "json":
-        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
-    elif output == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(items)
-        typer.echo(buf.getvalue(), nl=False)
-    else:
-        typer.echo(render_table(items, shutil.get_terminal_size().columns if sys.stdout.isatty() else None))
+    items = _get(url or os.environ.get("ARIANE_INTAKE_URL") or DEFAULT_URL, token, params)
+    print_items(items, output, COLUMNS, render_table)
 
 
 def _get(base: str, token: str, params: dict[str, str]) -> list[dict[str, Any]]:
-    try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-            answer = client.get("/v1/disclosures", params=params)
-    except httpx.TransportError as exc:
-        typer.echo(f"error: intake does not answer at {base}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    if answer.status_code != 200:
-        json_body = answer.headers.get("content-type", "").startswith("application/json")
-        typer.echo(f"error: {answer.status_code} {answer.json().get('detail') if json_body else answer.text}", err=True)
-        raise typer.Exit(1)
-    return answer.json()["items"]
+    with client(base, "ARIANE_INTAKE_URL", DEFAULT_URL, token) as api:
+        return get(api, "/v1/disclosures", params)["items"]
 
 
 def render_table(items: list[dict[str, Any]], width: int | None) -> str:

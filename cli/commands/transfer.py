@@ -8,15 +8,14 @@ again (after a timeout, say) sends the same events, which intake answers as dupl
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import datetime, timezone
 
 import httpx
 import typer
 
+from cli.api_client import client, get
 from cli.commands.worklist import DEFAULT_URL as FOLLOWUP_URL
-from cli.commands.worklist import _client, _get
 from contracts.caseload import CaseloadTransferred
 from contracts.vocabulary import TransferReason
 from services.web.transfer_event import batches, transfer_event
@@ -39,8 +38,8 @@ def transfer(to: str = typer.Option(..., "--to", help="The structure taking over
              intake_url: str = typer.Option(None, help="Intake's address (default: ARIANE_INTAKE_URL)."),
              token: str = typer.Option(None, "--token", help="Your access key (default: ARIANE_TOKEN).")) -> None:
     """Hand people over from a date; prints the transfer id and how many people moved."""
-    with _client(followup_url or os.environ.get("ARIANE_FOLLOWUP_URL") or FOLLOWUP_URL, token) as client:
-        structure, held = _caseload(client, from_counsellor)
+    with client(followup_url, "ARIANE_FOLLOWUP_URL", FOLLOWUP_URL, token) as api:
+        structure, held = _caseload(api, from_counsellor)
     chosen = held if not person else [p for p in held if p in set(person)]
     missing = sorted(set(person or ()) - set(held))
     if missing:
@@ -57,8 +56,8 @@ def transfer(to: str = typer.Option(..., "--to", help="The structure taking over
     sent_at = datetime.now(timezone.utc)
     events = [transfer_event(tid, p, structure, from_counsellor, to, to_counsellor, on.date(), reason, note, sent_at)
               for p in chosen]
-    with _client(intake_url or os.environ.get("ARIANE_INTAKE_URL") or INTAKE_URL, token) as client:
-        refused = _send(client, events)
+    with client(intake_url, "ARIANE_INTAKE_URL", INTAKE_URL, token) as api:
+        refused = _send(api, events)
     if refused:
         for line in refused:
             typer.echo(f"  refused: {line}", err=True)
@@ -66,21 +65,21 @@ def transfer(to: str = typer.Option(..., "--to", help="The structure taking over
     typer.echo(f"{len(events)} people handed over")
 
 
-def _caseload(client: httpx.Client, counsellor: str | None) -> tuple[str, list[str]]:
+def _caseload(api: httpx.Client, counsellor: str | None) -> tuple[str, list[str]]:
     params = {"counsellor": counsellor} if counsellor else {}
     people, page = [], 1
     while True:
-        body = _get(client, "/v1/caseload", {**params, "page": page, "page_size": 1000})
+        body = get(api, "/v1/caseload", {**params, "page": page, "page_size": 1000})
         people += [item["person_id"] for item in body["items"]]
         if page * body["page_size"] >= body["total"]:
             return body["structure"], sorted(set(people))
         page += 1
 
 
-def _send(client: httpx.Client, events: list[CaseloadTransferred]) -> list[str]:
+def _send(api: httpx.Client, events: list[CaseloadTransferred]) -> list[str]:
     refused = []
     for body in batches(events):
-        answer = client.post("/v1/events", content=body,
+        answer = api.post("/v1/events", content=body,
                              headers={"Content-Type": "application/cloudevents-batch+json"})
         if answer.status_code not in (202, 409, 422) or "results" not in answer.text:
             typer.echo(f"error: intake answered {answer.status_code}: {answer.text[:500]}", err=True)

@@ -7,17 +7,14 @@ never cut.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import shutil
-import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 import typer
+
+from cli.api_client import check_format, client, get, print_items
 
 DEFAULT_URL = "http://127.0.0.1:8103"
 KIND_LABELS = {"lost": "perdu de vue", "at_risk": "à risque", "checkin_missed": "suivi manqué",
@@ -39,30 +36,19 @@ def worklist(structure: str = typer.Option(None, help="A structure id (the coord
              output: str = typer.Option("table", "--format", help="table, csv or json."),
              url: str = _url, token: str = _token) -> None:
     """Print a worklist: who to call, why, since when, and the id to answer."""
-    if output not in ("table", "csv", "json"):
-        raise typer.BadParameter("table, csv or json", param_hint="--format")
+    check_format(output)
     params = {k: v for k, v in (("structure", structure), ("kind", kind), ("q", search)) if v}
-    with _client(url, token) as client:
-        items = list(_all_lines(client, params))
-    if output == "json":
-        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
-    elif output == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(items)
-        typer.echo(buf.getvalue(), nl=False)
-    else:
-        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        typer.echo(render_table(items, width))
+    with followup_client(url, token) as api:
+        items = list(_all_lines(api, params))
+    print_items(items, output, CSV_COLUMNS, render_table)
 
 
 def timeline(person_id: str = typer.Argument(..., help="The person's id, as a worklist line gives it."),
              output: str = typer.Option("table", "--format", help="table or json."),
              url: str = _url, token: str = _token) -> None:
     """Print one person's dated history: holds, referrals, dispositifs, jobs, check-ins, alerts."""
-    with _client(url, token) as client:
-        answer = _get(client, f"/v1/people/{person_id}/timeline")
+    with followup_client(url, token) as api:
+        answer = get(api, f"/v1/people/{person_id}/timeline")
     if output == "json":
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -116,32 +102,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _client(url: str | None, token: str | None) -> httpx.Client:
-    token = token or os.environ.get("ARIANE_TOKEN")
-    if not token:
-        raise typer.BadParameter("an access key is needed: --token or ARIANE_TOKEN", param_hint="--token")
-    base = url or os.environ.get("ARIANE_FOLLOWUP_URL") or DEFAULT_URL
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+def followup_client(url: str | None, token: str | None) -> httpx.Client:
+    return client(url, "ARIANE_FOLLOWUP_URL", DEFAULT_URL, token)
 
 
-def _get(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    try:
-        answer = client.get(path, params=params)
-    except httpx.TransportError as exc:
-        typer.echo(f"error: followup does not answer at {client.base_url}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    if answer.status_code != 200:
-        detail = answer.json().get("detail") if answer.headers.get("content-type", "").startswith(
-            "application/json") else answer.text
-        typer.echo(f"error: {answer.status_code} {detail}", err=True)
-        raise typer.Exit(1)
-    return answer.json()
-
-
-def _all_lines(client: httpx.Client, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _all_lines(api: httpx.Client, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
     page = 1
     while True:
-        body = _get(client, "/v1/worklist", {**params, "page": page, "page_size": 1000})
+        body = get(api, "/v1/worklist", {**params, "page": page, "page_size": 1000})
         yield from body["items"]
         if page * body["page_size"] >= body["total"]:
             return

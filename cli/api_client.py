@@ -1,0 +1,62 @@
+"""What the commands that read Ariane's HTTP APIs share: the caller's key, one GET with clear errors, and the
+three ways to print a list (a table that fits the terminal and is never cut when piped, CSV, JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+import typer
+
+FORMATS = ("table", "csv", "json")
+
+
+def client(url: str | None, url_variable: str, default_url: str, token: str | None) -> httpx.Client:
+    """A client of one service with the caller's key (`--token`, else ARIANE_TOKEN)."""
+    token = token or os.environ.get("ARIANE_TOKEN")
+    if not token:
+        raise typer.BadParameter("an access key is needed: --token or ARIANE_TOKEN", param_hint="--token")
+    base = url or os.environ.get(url_variable) or default_url
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def get(api: httpx.Client, path: str, params: dict[str, Any] | None = None) -> Any:
+    """The JSON answer of a GET; an unreachable service exits 2, a refusal exits 1, each with its reason."""
+    try:
+        answer = api.get(path, params=params)
+    except httpx.TransportError as exc:
+        typer.echo(f"error: nothing answers at {api.base_url}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if answer.status_code != 200:
+        detail = answer.json().get("detail") if answer.headers.get("content-type", "").startswith(
+            "application/json") else answer.text
+        typer.echo(f"error: {answer.status_code} {detail}", err=True)
+        raise typer.Exit(1)
+    return answer.json()
+
+
+def check_format(output: str) -> None:
+    if output not in FORMATS:
+        raise typer.BadParameter(", ".join(FORMATS), param_hint="--format")
+
+
+def print_items(items: Sequence[dict[str, Any]], output: str, csv_columns: Sequence[str],
+                table: Callable[[Sequence[dict[str, Any]], int | None], str]) -> None:
+    """`items` as JSON, CSV, or `table(items, width)`: the terminal's width, None when piped (never cut)."""
+    if output == "json":
+        typer.echo(json.dumps(list(items), ensure_ascii=False, indent=2))
+    elif output == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(csv_columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(items)
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        typer.echo(table(items, shutil.get_terminal_size().columns if sys.stdout.isatty() else None))
