@@ -4,7 +4,8 @@ Intake, referral, followup and reporting run on the real broker and real stores,
 as a deployment does. Each cell of the table is one request; its expected status is written in the table, read
 by a person as the policy itself. A France Travail registration goes through first, so that the Mission
 locale's keys have a referral to see and the Cap emploi key has none of it; an older person France Travail
-registers is someone the Mission locale never had to do with ("timeline other").
+registers is someone the Mission locale never had to do with ("timeline other", "identity other"). Seeing an
+identity is a disclosure: the audit list must then hold each one shown, and none refused.
 """
 
 from __future__ import annotations
@@ -29,17 +30,21 @@ COORDINATOR, TERRITORY = "coordination_territoriale", "angers-loire-metropole"
 
 # endpoint × the structure asked about: ML is the caller's own structure for the structure keys.
 COLUMNS = ("referrals own", "referrals other", "report", "digest", "events own", "events other",
-           "worklist own", "worklist other", "caseload own", "timeline own", "timeline other")
+           "worklist own", "worklist other", "caseload own", "timeline own", "timeline other",
+           "identity own", "identity other", "disclosures")
 TABLE = {
-    "partner":     (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403),
-    "counsellor":  (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403),
-    "coordinator": (200, 200, 200, 200, 403, 403, 200, 200, 200, 200, 200),
-    "auditor":     (403, 403, 200, 200, 403, 403, 403, 403, 403, 200, 200),
-    "no key":      (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
-    "revoked":     (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
-    "unknown key": (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
-    "old token":   (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    "partner":     (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403),
+    "counsellor":  (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403),
+    "coordinator": (200, 200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    "auditor":     (403, 403, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 200),
+    "no key":      (401,) * 14,
+    "revoked":     (401,) * 14,
+    "unknown key": (401,) * 14,
+    "old token":   (401,) * 14,
 }
+
+
+REASON = {"reason": "rappeler la personne avant son premier rendez-vous"}
 
 
 def registration(source: str, birth_year: int = 1980) -> dict:
@@ -102,6 +107,13 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
             assert asyncio.get_running_loop().time() < deadline, "no referral to the Mission locale was issued"
             await asyncio.sleep(0.2)
 
+        # Intake learns from the referral topic that the Mission locale is asked to act on the young person.
+        partner = {"authorization": f"Bearer {keys['partner']}"}
+        while (await http["intake"].post(f"/v1/people/{young}/identity", json=REASON,
+                                         headers=partner)).status_code != 200:
+            assert asyncio.get_running_loop().time() < deadline, "intake never learnt who is asked to act"
+            await asyncio.sleep(0.2)
+
         async def cell(column: str, headers: dict[str, str]) -> httpx.Response:
             if column.startswith("referrals"):
                 to = ML if column.endswith("own") else CAP
@@ -118,6 +130,11 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
             if column.startswith("timeline"):
                 person = young if column.endswith("own") else older
                 return await http["followup"].get(f"/v1/people/{person}/timeline", headers=headers)
+            if column.startswith("identity"):  # "own": the person referred to the Mission locale
+                person = young if column.endswith("own") else older
+                return await http["intake"].post(f"/v1/people/{person}/identity", json=REASON, headers=headers)
+            if column == "disclosures":
+                return await http["intake"].get("/v1/disclosures", headers=headers)
             source = ML if column.endswith("own") else CAP
             return await http["intake"].post("/v1/events", json=[registration(source)], headers=headers)
 
@@ -127,9 +144,16 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
             answers = [await cell(column, headers) for column in COLUMNS]
             seen[caller] = tuple(a.status_code for a in answers)
             for column, answer in zip(COLUMNS, answers, strict=True):
-                if answer.status_code == 401 and not column.startswith("events"):
+                if answer.status_code == 401 and not column.startswith(("events", "identity", "disclosures")):
                     assert answer.headers["www-authenticate"] == "Bearer", (caller, column)
         assert seen == TABLE
+
+        # Every identity shown is itself on the audit list: who saw whom, on what basis.
+        listed = (await http["intake"].get("/v1/disclosures", headers=coordinator)).json()["items"]
+        shown = {(row["disclosed_to"], row["person_id"], row["basis"]) for row in listed}
+        assert {(ML, young, "asked_to_act"), (COORDINATOR, young, "coordinator_reveal"),
+                (COORDINATOR, older, "coordinator_reveal")} <= shown, shown
+        assert (ML, older, "asked_to_act") not in shown
 
         # What a 200 holds: a structure's keys see its own referrals, the coordinator's every one.
         for caller in ("partner", "counsellor"):
