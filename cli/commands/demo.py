@@ -12,8 +12,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from cli.commands.worklist import render_table
 from contracts.territory import load_territory
 from local.pipeline import LocalPipeline, PipelineError
 from services.runtime.settings import RuntimeSettings
@@ -124,15 +124,13 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
 
 
 async def _print_worklist(console: Console, pipeline: LocalPipeline, truth: dict) -> None:
+    """The coordinator's most urgent lines as `ariane worklist` prints them: the file number when the acting
+    structure gave one, the whole pseudonymous id otherwise, and the id to answer, never cut when piped."""
     worklist = await pipeline.worklist()
-    table = Table(title=f"Coordinator's worklist on {worklist['today']}: {worklist['total']} actions",
-                  title_justify="left")
-    for column in ("person", "structure to act", "action", "why", "since", "days"):
-        table.add_column(column)
-    for item in worklist["items"][:20]:
-        table.add_row(item["person_id"][:14] + "…", item["structure_id"], item["kind"], item["reason"],
-                      item["since"], str(item["days"]))
-    console.print(table)
+    console.print(f"[bold]Coordinator's worklist on {worklist['today']}[/]: {worklist['total']} lines, the 20 most "
+                  f"urgent (`ariane worklist` prints them all)")
+    width = console.width if console.is_terminal else None
+    print(render_table(worklist["items"][:20], width))
     expected_lost = truth["report"].get("lost_at_end")
     lost_now = sum(1 for item in worklist["items"] if item["kind"] == "lost")
     console.print(f"people lost at the end of the year: {lost_now} on the worklist, {expected_lost} in the "
