@@ -88,7 +88,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorAnswer, "description": "The body is not JSON, or neither an object nor an array."},
     401: {"model": ErrorAnswer, "description": "No valid API key or signature."},
     403: {"model": ErrorAnswer, "description": "An event's source is not the authenticated structure, or the key is "
-          "a reader's (counsellor, coordinator, auditor), not a structure's partner key."},
+          "the coordinator's or an auditor's, which read Ariane and send no event (a structure's partner and "
+          "counsellor keys send its events)."},
     409: {"model": IngressAnswer, "description": "No event could be accepted and at least one reuses the id of a "
           "different event this source sent before (status `conflict`)."},
     413: {"model": ErrorAnswer, "description": "Body or batch too large."},
