@@ -26,8 +26,11 @@ _NIR = re.compile(
     r"(?<![0-9A-Za-z])([1-478])[\s.\-]?(\d{2})[\s.\-]?(0[1-9]|1[0-2]|[2-9]\d)[\s.\-]?(\d{2}|2[AaBb])[\s.\-]?"
     r"(\d{3})[\s.\-]?(\d{3})[\s.\-]?(\d{2})(?![0-9A-Za-z])")
 _EMAIL = re.compile(r"[^\s@<>()\[\]\",;:]+(?:@|\s*\(at\)\s*|\s*\[at\]\s*)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-# French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, 0033..., with spaces, dots or hyphens between pairs.
-_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|00)\s?33[\s.\-]?(?:\(0\)[\s.\-]?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?![0-9])")
+# French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, 0033..., with spaces, dots or hyphens between pairs. Letters
+# bound a number on both sides, as digits do: the ids Ariane mints hold hex digests (chk-0612345678abcdef-…),
+# whose digits are no phone number, and a partner echoing such an id back must not be refused for it.
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|00)\s?33[\s.\-]?(?:\(0\)[\s.\-]?)?|0)[1-9](?:[\s.\-]?\d{2}){4}"
+                    r"(?![0-9A-Za-z])")
 # SEPA country codes, upper case as IBANs are written; groups separated by single spaces or nothing.
 _IBAN = re.compile(r"(?<![A-Za-z0-9])((?:FR|MC|DE|BE|ES|IT|LU|CH|GB|NL|PT|AT|IE|PL|SE|DK|FI|NO|GR|CZ|RO|HU|BG|HR|SI|SK"
                    r"|LT|LV|EE|CY|MT|IS|LI|SM|VA|AD)\d{2}(?: ?[A-Z0-9]){11,30})(?![A-Za-z0-9])")

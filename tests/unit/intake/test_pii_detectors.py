@@ -171,3 +171,21 @@ def test_a_person_id_minted_by_intake_is_never_taken_for_personal_data(digits, t
                          "data": {"structure_id": "mission_locale_angevine", "channel": "phone", "reached": True}})
     raw = json.loads(event.to_json_bytes())
     assert checks.personal_data_problems(event, raw) == []
+
+
+@given(st.from_regex(r"0[1-9][0-9]{8}", fullmatch=True), st.text("abcdef", min_size=1, max_size=1),
+       st.text("0123456789abcdef", min_size=5, max_size=5),
+       st.sampled_from(["chk-{h}-exit-1m", "chk-{h}-job-12m", "ori-{h}{t}", "rev-{h}{t}{t}{t}"]))
+def test_an_id_ariane_minted_and_a_partner_echoes_is_never_taken_for_a_phone(digits, letter, tail, shape):
+    # Check-in, referral and review ids hold hex digests that now and then begin with ten digits shaped like a
+    # phone number, followed by a hex letter. A partner answering a check-in by the id it was given must pass
+    # (a simulated year lost three answers of one person to this).
+    digest = (digits + letter + tail)[:16]
+    checkin_id = shape.format(h=digest, t=tail)
+    event = parse_event({"specversion": "1.0", "id": "evt-1", "source": "aldev_cite_emploi",
+                         "type": "fr.ariane.followup.checkin_done", "subject": "CD49-2026-000661",
+                         "time": "2026-07-06T09:00:00+02:00",
+                         "data": {"checkin_id": checkin_id, "structure_id": "aldev_cite_emploi", "reached": True}})
+    assert checks.personal_data_problems(event, json.loads(event.to_json_bytes())) == []
+    # A number written by a person is still one, whatever follows it once a space or a sign ends it.
+    assert pii.has_phone(f"rappeler au {digits}, merci") and pii.has_phone(f"tel:{digits}")
