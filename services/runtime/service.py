@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 import uvicorn
@@ -248,14 +248,20 @@ async def _checks(ctx: ServiceContext) -> dict[str, str]:
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
-    app = create_app(defn, settings)
-    config = uvicorn.Config(app, host=settings.http_host, port=port or settings.http_port or defn.default_port,
-                            log_config=None,
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=30)
+    run_until_stopped(create_app(defn, settings), port or settings.http_port or defn.default_port, settings,
+                      lambda ctx: bool(ctx.failures))
+
+
+def run_until_stopped(app: FastAPI, port: int, settings: RuntimeSettings,
+                      failed: Callable[[Any], bool]) -> None:
+    """Serve `app` until SIGTERM or SIGINT, then exit 0, or 70 when it never started or `failed(ctx)` says a
+    core task crashed (every host of this runtime stops the same way)."""
+    config = uvicorn.Config(app, host=settings.http_host, port=port, log_config=None, access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=30)
     # uvicorn re-raises SIGTERM/SIGINT once its graceful shutdown is done; with a handler of ours in place
     # that re-raise is absorbed, so a clean stop exits 0 and a crashed core task exits 70.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
     uvicorn.Server(config).run()
     ctx = getattr(app.state, "ctx", None)
-    raise SystemExit(70 if ctx is None or ctx.failures else 0)
+    raise SystemExit(70 if ctx is None or failed(ctx) else 0)

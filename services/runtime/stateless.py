@@ -10,20 +10,19 @@ exposes about itself stays the same shape.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import structlog
-import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import RuntimeMetrics
+from services.runtime.service import run_until_stopped
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tasks import BackgroundTask, TaskSupervisor
 
@@ -145,12 +144,5 @@ def create_stateless_app(defn: StatelessDefinition, settings: RuntimeSettings | 
 def serve_stateless(defn: StatelessDefinition, *, port: int | None = None,
                     settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
-    app = create_stateless_app(defn, settings)
-    config = uvicorn.Config(app, host=settings.http_host, port=port or settings.http_port or defn.default_port,
-                            log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=30)
-    # As service.serve: uvicorn's re-raised signal is absorbed so that a clean stop exits 0.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-    uvicorn.Server(config).run()
-    ctx = getattr(app.state, "ctx", None)
-    raise SystemExit(70 if ctx is None or ctx.tasks.failures else 0)
+    run_until_stopped(create_stateless_app(defn, settings), port or settings.http_port or defn.default_port,
+                      settings, lambda ctx: bool(ctx.tasks.failures))
