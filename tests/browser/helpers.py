@@ -11,8 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from local.pipeline import LocalPipeline
@@ -75,11 +75,24 @@ def eventually(what: str, check: Callable[[], Any], bound_s: float = 120) -> Any
 def follow(driver, element, bound_s: float = 60) -> None:  # noqa: ANN001 - a selenium WebDriver and element
     """Click a link or a form's button and wait for the next page: a click returns once the browser took it,
     not once the page after a POST and its redirect is there (on a loaded machine, a message read at once is
-    the old page's)."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    the old page's).
+
+    The page being left is marked with a token of its own, and the wait ends when a complete document
+    without that mark is there. Asking whether the old page's element went stale does not work: Chromium
+    may answer a question about a node of a document being torn down with an "unknown error" rather than a
+    stale element, which failed CI once; a question asked mid-navigation is simply asked again."""
+    mark = uuid.uuid4().hex
+    driver.execute_script("window.arianeLeaving = arguments[0];", mark)
     element.click()
-    WebDriverWait(driver, bound_s).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, bound_s).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def arrived(d) -> bool:  # noqa: ANN001
+        try:
+            return bool(d.execute_script(
+                "return window.arianeLeaving !== arguments[0] && document.readyState === 'complete';", mark))
+        except WebDriverException:  # the document changed under the question: ask again
+            return False
+
+    WebDriverWait(driver, bound_s).until(arrived)
 
 
 def sign_in(driver, pipeline: LocalPipeline, token: str) -> None:  # noqa: ANN001 - a selenium WebDriver
