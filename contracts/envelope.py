@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SPECVERSION = "1.0"
+DATACONTENTTYPE = "application/json"
 TYPE_PREFIX = "fr.ariane."
 SCHEMA_VERSION = 1
 SCHEMA_URI_PREFIX = "ariane:contracts/schemas/"
@@ -86,7 +87,7 @@ class Envelope(BaseModel):
         "or 'ariane/<service>').",
         examples=["mission_locale_angers"],
     )
-    type: str = Field(description="Event type, fr.ariane.<domain>.<fact>.")
+    type: str = Field(max_length=128, description="Event type, fr.ariane.<domain>.<fact>.")
     subject: str = Field(
         min_length=1,
         max_length=128,
@@ -94,8 +95,11 @@ class Envelope(BaseModel):
         "may send their own person reference here; intake replaces it by the person_id.",
     )
     time: datetime = Field(description="When the fact happened (occurred_at), RFC 3339 with offset.")
-    datacontenttype: str = Field(default="application/json", description="Always application/json.")
-    dataschema: str = Field(default="", description="URI of the JSON Schema of `data` (contract and version).")
+    # Pinned to its one value: an unbounded string here once let a 1 MiB attribute through to the outbox.
+    datacontenttype: Literal["application/json"] = Field(default=DATACONTENTTYPE,
+                                                         description="Always application/json.")
+    dataschema: str = Field(default="", max_length=256,
+                            description="URI of the JSON Schema of `data` (contract and version).")
     correlationid: str | None = Field(
         default=None, max_length=128, description="Id shared by every event of one business flow."
     )

@@ -20,6 +20,12 @@ class BreakingChangeError(Exception):
 # consumer relies on them; the first v1 schemas failed to say so. Only at the envelope's top level.
 CLOUDEVENTS_REQUIRED = frozenset({"id", "source", "specversion", "type"})
 
+# The second listed exception: `datacontenttype` pinned to the one value its description always promised
+# ("Always application/json"). Every v1 producer sent that value (the models' default) and no consumer reads
+# another, but the attribute had no bound at all, so one partner event with a 1 MiB value was stored whole
+# and could never be published. Only at the envelope's top level, only to the old default.
+PINNED_TO_DEFAULT = frozenset({"datacontenttype"})
+
 _UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 
@@ -118,7 +124,8 @@ class _Compare:
         if new_t is not None and (old_t is None or not old_t <= new_t):
             out.append(f"{where}: type changed from {old.get('type', 'any')} to {new.get('type')}")
         if "const" in new and old.get("const", object()) != new["const"]:
-            if not ("enum" in old and old["enum"] == [new["const"]]):
+            pinned = path in PINNED_TO_DEFAULT and old.get("default", object()) == new["const"]
+            if not ("enum" in old and old["enum"] == [new["const"]]) and not pinned:
                 out.append(f"{where}: value narrowed to const {new['const']!r}")
         if "enum" in new:
             old_values = old["enum"] if "enum" in old else [old["const"]] if "const" in old else None
