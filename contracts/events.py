@@ -24,6 +24,7 @@ from contracts.pathway import (
     TrainingStarted,
 )
 from contracts.caseload import CaseloadTransferred
+from contracts.erasure import PersonErased
 from contracts.identity import IdentityDisclosed, IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import ContactRecorded, PersonIdentitiesMerged, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (
@@ -45,6 +46,7 @@ Event = Annotated[
         IdentityReviewOpened,
         IdentityReviewDecided,
         IdentityDisclosed,
+        PersonErased,
         ContactRecorded,
         CaseloadTransferred,
         BarrierIdentified,
@@ -101,7 +103,7 @@ def _types(*classes: type[Envelope]) -> frozenset[str]:
 TOPIC_TYPES: dict[str, frozenset[str]] = {
     topics.INBOUND: PARTNER_TYPES,
     topics.INTAKE: PARTNER_TYPES | _types(PersonIdentitiesMerged, IdentityReviewOpened, IdentityReviewDecided,
-                                          IdentityDisclosed),
+                                          IdentityDisclosed, PersonErased),
     topics.REFERRAL: _types(ReferralIssued, ReferralReminderSent, ReferralExpired, ReferralWithdrawn),
     topics.FOLLOWUP: _types(CheckinDue, PersonAtRisk, PersonLost, PersonReengaged, PersonLossCorrected,
                                CaseClosed),
