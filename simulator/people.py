@@ -98,7 +98,9 @@ class SimPerson:
         return FtCategory.A
 
 
-def make_person(seed: int, preset: Preset, index: int, start: date) -> SimPerson:
+def make_person(seed: int, preset: Preset, index: int, start: date, *,
+                single_parent: bool | None = None) -> SimPerson:
+    """`single_parent`, when given, is the cohort's quota (quotas.py) and replaces the draw by the share."""
     rng = rng_for(seed, preset.name, index, "person")
     # Ages are drawn away from the under-26 boundary so that no rule depends on the day of birth.
     if rng.random() < preset.share_under_26:
@@ -112,7 +114,8 @@ def make_person(seed: int, preset: Preset, index: int, start: date) -> SimPerson
     rqth = rng.random() < preset.share_rqth
     # The RSA is for people of 25 and over: its share among adults keeps the preset's share overall.
     rsa = age >= 25 and rng.random() < min(1.0, preset.share_rsa / (1 - preset.share_under_26))
-    single_parent = age >= 19 and rng.random() < preset.share_single_parent
+    if single_parent is None:
+        single_parent = age >= 19 and rng.random() < preset.share_single_parent
     education = weighted(rng, EDUCATION)
     barriers: list[BarrierKind] = []
     if single_parent and (preset.share_childcare_barrier >= 1 or rng.random() < 0.6) \

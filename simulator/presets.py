@@ -1,14 +1,18 @@
 """Presets: how many people a simulated year has, what they are like, and what becomes of them.
 
 The shares come from the seeds: the Cité de l'emploi of Angers follows about 90 residents of the quartiers
-prioritaires a year, a full year even once employed; Par'Emploi accompanied 63 families, 76% of them single
-parents, all with a childcare barrier, for 17 returns to a job or a training. The `territory` preset is a
-realistic mix at any size.
+prioritaires a year, a full year even once employed. Par'Emploi's seed publishes a table of counts (63 families,
+76% of them single parents, all with a childcare barrier; 15 temporary and 14 permanent childcare solutions and 2
+with an assistante maternelle; 17 returns to a job or a training): its preset draws those by quotas over the
+cohort (quotas.py) so that the year lands on the table, not near it. The `territory` preset is a realistic mix
+at any size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from contracts.vocabulary import ChildcareSolution
 
 # What becomes of a person once their route is set (see plots.py for each plot's events).
 PLOTS: tuple[str, ...] = (
@@ -25,9 +29,22 @@ PLOTS: tuple[str, ...] = (
 # Besides the plots drawn, "referral_unanswered": the main referral is never answered and nobody follows the
 # person meanwhile (half of the "never" answers); they are lost when the referral expires.
 LOST_PLOTS = frozenset({"job_short_lost", "exit_none", "silent", "referral_unanswered"})
+# The plots in which the person starts a job or a training: a "retour à l'emploi ou à la formation".
+RETURN_PLOTS = frozenset({"job_lasting", "job_short_held", "job_short_lost", "training"})
 
 # How a structure answers a referral: in time, after the accept deadline, refusing, or never.
 ANSWERS: tuple[str, ...] = ("on_time", "late", "refused", "never")
+
+
+@dataclass(frozen=True)
+class SeedFigures:
+    """A table a seed publishes, which the preset reproduces exactly by quotas instead of drawing by shares
+    (for a cohort of another size than `families`, every count scales with it)."""
+
+    families: int
+    single_parent_share: float
+    childcare: tuple[tuple[ChildcareSolution, int], ...]  # solutions found by the dispositif, by kind
+    returns: int  # families who start a job or a training
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,8 @@ class Preset:
     prescription_share: float = 0.35  # people without an orientation route prescribed a dispositif by their referent
     # Which dispositif every person is routed to regardless of their profile (None: by profile).
     forced_route: str | None = None
+    # A seed's table to land on exactly (None: every person is drawn by the shares alone).
+    seed_figures: SeedFigures | None = None
 
 
 CITE_EMPLOI = Preset(
@@ -63,17 +82,31 @@ CITE_EMPLOI = Preset(
     forced_route="cite_emploi_angers",
 )
 
+# "En 2024 [...] 63 familles, dont 76% en situation de monoparentalité [...] 15 solutions d'accueil temporaire,
+# 14 solutions d'accueil permanent, 2 accueils auprès d'assistante maternelle. Et ce pour 17 retours à l'emploi
+# et à la formation." (the Cité de l'emploi's page on Par'Emploi)
+PAR_EMPLOI_SEED = SeedFigures(
+    families=63, single_parent_share=0.76,
+    childcare=((ChildcareSolution.ACCUEIL_TEMPORAIRE, 15), (ChildcareSolution.ACCUEIL_PERMANENT, 14),
+               (ChildcareSolution.ASSISTANTE_MATERNELLE, 2)),
+    returns=17,
+)
+
 PAR_EMPLOI = Preset(
     name="par-emploi",
     default_people=63,
-    description="63 families accompanied by Par'Emploi for childcare, 76% single parents, ~17 returns to work",
+    description="63 families accompanied by Par'Emploi for childcare, 76% single parents, 31 childcare solutions, "
+                "17 returns to a job or a training",
     share_under_26=0.15, share_rqth=0.03, share_rsa=0.45, share_qpv=0.0, share_single_parent=0.76,
     share_childcare_barrier=1.0,
     registration_window_days=90,
+    # Among the 17 who return (RETURN_PLOTS) and the 46 who do not, the plot is drawn by these weights.
     plots={"job_lasting": 0.14, "job_short_held": 0.06, "job_short_lost": 0.02, "training": 0.07, "stays": 0.55,
            "exit_none": 0.08, "silent": 0.05, "moved_away": 0.02, "refused_support": 0.01},
-    answers={"on_time": 0.8, "late": 0.15, "refused": 0.0, "never": 0.05},
+    # Every family of the table was accompanied: Par'Emploi answers each referral, sometimes after the deadline.
+    answers={"on_time": 0.85, "late": 0.15, "refused": 0.0, "never": 0.0},
     forced_route="par_emploi_garde",
+    seed_figures=PAR_EMPLOI_SEED,
 )
 
 TERRITORY = Preset(

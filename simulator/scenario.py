@@ -27,7 +27,8 @@ from contracts.vocabulary import (BarrierKind, ChildcareSolution, FtCategory, Im
 
 from simulator.people import make_person, referent_rule, rng_for, weighted
 from simulator.plots import answer_checkins, play_plot
-from simulator.presets import Preset
+from simulator.presets import RETURN_PLOTS, Preset
+from simulator.quotas import Quota
 from simulator.script import PersonScript, PredictedReferral, ScriptWriter
 from simulator.story import MainReferral, Story
 
@@ -52,8 +53,8 @@ def orientation_answer_ref(to_structure: str) -> str:
 
 
 def build_script(seed: int, preset: Preset, index: int, territory: Territory, start: date,
-                 horizon: int) -> PersonScript:
-    st = begin(seed, preset, index, territory, start, horizon)
+                 horizon: int, quota: Quota | None = None) -> PersonScript:
+    st = begin(seed, preset, index, territory, start, horizon, quota)
     registration = register(st)
     causes = identify_barriers(st, registration)
     orientations = predict_orientations(st, causes)
@@ -69,17 +70,22 @@ def build_script(seed: int, preset: Preset, index: int, territory: Territory, st
     return st.script
 
 
-def begin(seed: int, preset: Preset, index: int, territory: Territory, start: date, horizon: int) -> Story:
-    """Who the person is, who their référent is, and the plot drawn for them."""
-    person = make_person(seed, preset, index, start)
+def begin(seed: int, preset: Preset, index: int, territory: Territory, start: date, horizon: int,
+          quota: Quota | None) -> Story:
+    """Who the person is, who their référent is, and the plot drawn for them (among the plots that return to a
+    job or a training, or among the others, when the cohort's quota decided which)."""
+    person = make_person(seed, preset, index, start, single_parent=quota.single_parent if quota else None)
     rng = rng_for(seed, preset.name, index, "script")
     year = start.year
     referent = referent_rule(person, territory, year).to
     partner_ref = f"{KIND_CODES.get(territory.structure(referent).kind, 'X')}-{year}-{index + 1:06d}"
+    plots = preset.plots if quota is None else \
+        {plot: weight for plot, weight in preset.plots.items() if (plot in RETURN_PLOTS) == quota.returns}
     script = PersonScript(person=person, partner_ref=partner_ref, referent=referent, route=None,
-                          plot=str(weighted(rng, preset.plots)))
+                          plot=str(weighted(rng, plots)))
     out = ScriptWriter(seed, preset, script, start, horizon, ZoneInfo(territory.timezone))
-    return Story(rng=rng, out=out, script=script, preset=preset, territory=territory, start=start, horizon=horizon)
+    return Story(rng=rng, out=out, script=script, preset=preset, territory=territory, start=start, horizon=horizon,
+                 quota=quota)
 
 
 def register(st: Story) -> str:
@@ -216,17 +222,23 @@ def schedule_plot(st: Story) -> None:
 
 def lift_barriers(st: Story) -> None:
     """Barriers lifted while the person is accompanied, before the plot: by the dispositif when it works on
-    them, else by the référent for about half of them."""
-    rng, dispositif = st.rng, st.dispositif
+    them, else by the référent for about half of them. Under a cohort quota, the dispositif finds childcare
+    exactly for the families the quota names, before their plot begins."""
+    rng, dispositif, quota = st.rng, st.dispositif, st.quota
     for kind, barrier_id in st.barrier_ids.items():
         if st.entry is not None and dispositif and kind in dispositif.lifts:
             day, by, dispo = st.entry + rng.randint(20, 70), st.holder, dispositif.id
+            if quota is not None and kind == BarrierKind.GARDE_ENFANT:
+                if quota.childcare is None:
+                    continue  # still searching: the seed's count of solutions is reached without this family
+                day = min(day, st.plot_day - 1)
         elif rng.random() < 0.5 and st.script.plot != "referral_unanswered":
             day, by, dispo = st.registered + rng.randint(30, 150), st.referent, None
         else:
             continue
         if day < st.plot_day:
-            solution = childcare_solution(barrier_id) if kind == BarrierKind.GARDE_ENFANT and dispo else None
+            solution = None if kind != BarrierKind.GARDE_ENFANT or not dispo else \
+                quota.childcare if quota is not None else childcare_solution(barrier_id)
             st.emit(day, BarrierLifted, by, BarrierLiftedData(barrier_id=barrier_id, kind=kind, dispositif_id=dispo,
                                                               structure_id=by, childcare_solution=solution))
 

@@ -18,6 +18,7 @@ from contracts.vocabulary import BarrierKind, ContactChannel
 
 from simulator.people import SimPerson
 from simulator.presets import Preset
+from simulator.quotas import Quota
 from simulator.script import PersonScript, ScriptWriter
 
 
@@ -47,6 +48,7 @@ class Story:
     territory: Territory
     start: date
     horizon: int
+    quota: Quota | None = None  # what the cohort's quotas decided for the person (presets with a seed table)
     registered: int = 0
     barrier_ids: dict[BarrierKind, str] = field(default_factory=dict)
     dispositif: Dispositif | None = None

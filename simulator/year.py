@@ -14,6 +14,7 @@ from contracts.envelope import Envelope
 from contracts.territory import Territory, load_territory
 
 from simulator.presets import Preset, get_preset
+from simulator.quotas import cohort_quotas
 from simulator.scenario import build_script
 from simulator.script import PersonScript
 from simulator.truth import compute_truth
@@ -80,5 +81,7 @@ def simulate(preset: str | Preset, *, people: int | None = None, seed: int = 1, 
     count = chosen.default_people if people is None else people
     if count < 0 or days < 1:
         raise ValueError("people must be >= 0 and days >= 1")
-    scripts = [build_script(seed, chosen, i, territory, start, days) for i in range(count)]
+    quotas = cohort_quotas(seed, chosen, count, start)
+    scripts = [build_script(seed, chosen, i, territory, start, days, quotas[i] if quotas else None)
+               for i in range(count)]
     return SimulatedYear(chosen, seed, start, days, scripts, territory)
