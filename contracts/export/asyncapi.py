@@ -34,7 +34,8 @@ DEADLETTER_PAYLOAD: dict[str, Any] = {
         "letter_id": {"type": "string", "description": "dlq:<service>:<topic>:<partition>:<offset>"},
         "service": {"type": "string", "description": "The service that gave up on the record."},
         "reason": {"type": "string", "description": "Why it was dead-lettered."},
-        "errors": {"type": "array", "items": {"type": "object"}, "description": "Field-level errors, if any."},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "Field-level errors, if any: at "
+                   "most 50, then one saying how many more there were."},
         "source": {
             "type": "object",
             "properties": {
@@ -44,8 +45,13 @@ DEADLETTER_PAYLOAD: dict[str, Any] = {
                 "key": {"type": ["string", "null"]},
             },
         },
-        "original_base64": {"type": "string", "description": "The original record value, base64."},
-        "original_text": {"type": "string", "description": "The original value as text, when it is UTF-8."},
+        "original_base64": {"type": "string", "description": "The original record value, base64: its first "
+                            "16 KiB only when it is longer (see original_truncated)."},
+        "original_text": {"type": "string", "description": "The same bytes as text, when they are UTF-8."},
+        "original_bytes": {"type": "integer", "description": "Length of the whole original value, in bytes."},
+        "original_sha256": {"type": "string", "description": "SHA-256 of the whole original value (hex)."},
+        "original_truncated": {"type": "boolean", "description": "True when only the beginning of the original "
+                               "is kept: a letter always fits in one Kafka record."},
     },
     "required": ["letter_id", "service", "reason", "source", "original_base64"],
 }

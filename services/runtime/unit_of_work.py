@@ -93,7 +93,7 @@ class UnitOfWork:
         await self.session.exec(
             insert(self.tables.outbox).values(
                 topic=self.topic_prefix + DEADLETTER,
-                key=letter.key or f"{letter.topic}:{letter.partition}",
+                key=letter.kept_key or f"{letter.topic}:{letter.partition}",
                 event_id=letter.letter_id,
                 event_type="deadletter",
                 payload=letter.to_json_bytes(),
