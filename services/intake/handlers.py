@@ -68,6 +68,10 @@ async def _person_of_registration(event: PersonRegistered, uow: UnitOfWork, deps
     resolver, session = deps.resolver, uow.session
     known = await resolver.person_for_subject(session, event.subject, event.source)
     identity_block = event.data.identity
+    if known is not None and await resolver.is_erased(session, known):
+        if identity_block is None:
+            raise Refused("person_erased", "this person was erased: Ariane takes no more events about them")
+        known = None  # registered again with an identity: a new person, never tied back to the erased one
     if identity_block is None and known is None:
         raise Refused("identity_missing",
                       "a registration needs an identity block, or a subject that is a known person_id")
@@ -95,6 +99,8 @@ async def _person_of_subject(event: Envelope, uow: UnitOfWork, deps: IntakeDeps)
     if person_id is None:
         raise Refused("unknown_person",
                       "subject is neither a known person_id nor a reference this source registered")
+    if await resolver.is_erased(session, person_id):
+        raise Refused("person_erased", "this person was erased: Ariane takes no more events about them")
     identity_block = getattr(event.data, "identity", None)
     if isinstance(event, PersonProfileUpdated) and identity_block is not None:
         await resolver.update_identity(session, person_id, identity.facts_of(identity_block))

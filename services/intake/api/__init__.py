@@ -5,6 +5,8 @@
 - `identity`: POST /v1/people/{person_id}/identity, controlled re-identification (a structure's keys for the
   people it registered or is asked to act on; the coordinator for anyone, with a reason).
 - `disclosures`: GET /v1/disclosures, who saw whose identity (auditors and the coordinator).
+- `erasure`: POST /v1/erasures, erase a person (who may see the identity may erase it; never an auditor), and
+  GET /v1/erasures, who was erased (auditors and the coordinator).
 - `caller`: who calls these routes, from the credentials book; `disclosing`: one disclosure, recorded and
   announced together; `openapi`: the committed document.
 """
@@ -13,11 +15,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import disclosures, identity, ingress, reviews
+from services.intake.api import disclosures, erasure, identity, ingress, reviews
 from services.intake.api.openapi import openapi_document
 
 __all__ = ["openapi_document", "router"]
 
 router = APIRouter()
-for _module in (ingress, reviews, identity, disclosures):
+for _module in (ingress, reviews, identity, disclosures, erasure):
     router.include_router(_module.router)

@@ -10,11 +10,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import utc
+from services.intake.domain import erasure
 from services.intake.domain import identity as rules
 from services.intake.domain import reviews
 from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
@@ -113,7 +114,8 @@ class IdentityResolver:
             for pid in found:
                 if known := await self._known(session, pid):
                     matches.append((rule, known))
-        new_id = rules.person_id_for(facts, self.secret) if facts.can_pseudonymise else ""
+        new_id = await self._unerased(session, rules.person_id_for(facts, self.secret)) \
+            if facts.can_pseudonymise else ""
         resolution = rules.resolve(facts, keys, new_id, matches)
         if resolution.is_new and not new_id:
             raise LookupError("identity cannot be pseudonymised and matches nobody")
@@ -151,6 +153,36 @@ class IdentityResolver:
             if await session.get(MatchKeyRow, (kind.value, digest, pid)) is None:
                 session.add(MatchKeyRow(kind=kind.value, digest=digest, person_id=pid))
         await session.flush()
+
+    async def is_erased(self, session: AsyncSession, person_id: str) -> bool:
+        """The vault row is there but its key was shredded (only an erasure leaves a row without its key)."""
+        row = await session.get(PersonRow, person_id)
+        return row is not None and row.wrapped_key is None
+
+    async def _unerased(self, session: AsyncSession, person_id: str) -> str:
+        """`person_id`, or, if it was erased, its successor (domain.erasure.successor_id) that is not."""
+        for _ in range(16):  # one erasure per registration of the same identity: never near this bound
+            if not await self.is_erased(session, person_id):
+                return person_id
+            person_id = erasure.successor_id(person_id, self.secret)
+        raise LookupError("this identity was erased too many times to register it again")
+
+    async def shred(self, session: AsyncSession, person_id: str) -> list[str]:
+        """Crypto-shredding: the person (a canonical id) and every id folded into it lose their wrapped key, their
+        sealed identity and their NIR digest; their blind indexes and the structures' file numbers for them are
+        deleted, so no identity, no file number and no match leads back to them. Returns the ids shredded."""
+        ids = await self.aliases(session, person_id)
+        await session.execute(update(PersonRow).where(PersonRow.person_id.in_(ids)).values(
+            wrapped_key=None, identity=b"", nir_key=None))
+        await session.execute(delete(MatchKeyRow).where(MatchKeyRow.person_id.in_(ids)))
+        await session.execute(delete(PartnerRefRow).where(PartnerRefRow.person_id.in_(ids)))
+        await session.flush()
+        return ids
+
+    async def partner_refs(self, session: AsyncSession, person_ids: list[str]) -> list[PartnerRefRow]:
+        """The structures' own file numbers for these ids (a person's access request)."""
+        return list((await session.exec(select(PartnerRefRow).where(PartnerRefRow.person_id.in_(person_ids))
+                                        .order_by(PartnerRefRow.structure_id, PartnerRefRow.partner_ref))).all())
 
     async def merge(self, session: AsyncSession, merged_id: str, kept_id: str) -> None:
         """Fold a person into another one a reviewer decided is the same person, as a proven merge is folded:

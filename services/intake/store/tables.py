@@ -1,9 +1,9 @@
 """Intake's own tables: the identity vault, its blind indexes, partner references, reviews, who may see an
-identity and who saw one, API keys."""
+identity and who saw one, who was erased, API keys."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, LargeBinary, Text, func
 from sqlalchemy.orm import registry
@@ -95,6 +95,22 @@ class DisclosureRow(Base, table=True):
     disclosed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
+class ErasureRow(Base, table=True):
+    """A person was erased (their key shredded, their file numbers dropped): written in the transaction that
+    emits its person.erased, so the list auditors read and the topic always agree. One row per person."""
+
+    __tablename__ = "intake_erasure"
+    erasure_id: str = Field(primary_key=True, max_length=64)
+    person_id: str = Field(max_length=64, unique=True, index=True)
+    merged_person_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    reason: str = Field(max_length=32)
+    requested_by: str = Field(max_length=64, index=True)
+    key_id: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    erased_on: date
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
 class EventRow(Base, table=True):
     """A partner event intake accepted, by (source, id) as CloudEvents makes them unique: its content digest
     tells the same event sent again (duplicate) from another event reusing the id (conflict). Refused events
@@ -105,7 +121,7 @@ class EventRow(Base, table=True):
     event_id: str = Field(primary_key=True, max_length=128)
     content_sha256: str = Field(max_length=64)
     published_id: str = Field(max_length=160, index=True, description="The id it was published under.")
-    person_id: str | None = Field(default=None, max_length=64)
+    person_id: str | None = Field(default=None, max_length=64, index=True)  # a person's access request
     accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True),
                                                                       server_default=func.now()))
 

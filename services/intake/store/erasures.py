@@ -1,0 +1,58 @@
+"""Erasures in the store: one row per person erased, written in the transaction that shreds the key and emits
+its person.erased, so the list auditors read and the topic always agree. A person's access request reads what
+else intake holds on them (accepted events, reviews) from here too."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlmodel import or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts.envelope import utc
+from contracts.erasure import PersonErased
+from services.intake.store.tables import ErasureRow, EventRow, ReviewRow
+
+
+async def record(session: AsyncSession, event: PersonErased, key_id: str, role: str) -> ErasureRow:
+    d = event.data
+    row = ErasureRow(erasure_id=d.erasure_id, person_id=d.person_id, merged_person_ids=json.dumps(d.merged_person_ids),
+                     reason=d.reason.value, requested_by=d.requested_by, key_id=key_id, role=role,
+                     erased_on=d.erased_on, erased_at=utc(event.time))  # UTC: SQLite keeps no offset
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def of_person(session: AsyncSession, person_id: str) -> ErasureRow | None:
+    """The erasure of a person (a canonical id), if they were erased."""
+    return (await session.exec(select(ErasureRow).where(ErasureRow.person_id == person_id))).first()
+
+
+async def listing(session: AsyncSession, *, person_id: str | None, requested_by: str | None,
+                  since: datetime | None, until: datetime | None, limit: int) -> list[ErasureRow]:
+    """Erasures matching every filter given, oldest first; `until` is exclusive."""
+    query = select(ErasureRow)
+    if person_id is not None:
+        query = query.where(ErasureRow.person_id == person_id)
+    if requested_by is not None:
+        query = query.where(ErasureRow.requested_by == requested_by)
+    if since is not None:
+        query = query.where(ErasureRow.erased_at >= utc(since))
+    if until is not None:
+        query = query.where(ErasureRow.erased_at < utc(until))
+    query = query.order_by(ErasureRow.erased_at, ErasureRow.erasure_id).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def accepted_events(session: AsyncSession, person_ids: list[str]) -> list[EventRow]:
+    """The partner events intake accepted about these ids, in the order it accepted them."""
+    return list((await session.exec(select(EventRow).where(EventRow.person_id.in_(person_ids))
+                                    .order_by(EventRow.accepted_at, EventRow.source, EventRow.event_id))).all())
+
+
+async def reviews_of(session: AsyncSession, person_ids: list[str]) -> list[ReviewRow]:
+    """Identity reviews one of these ids is part of."""
+    return list((await session.exec(select(ReviewRow).where(or_(
+        ReviewRow.person_a.in_(person_ids), ReviewRow.person_b.in_(person_ids))))).all())

@@ -1,0 +1,109 @@
+"""Erasure on the real broker and database, as the coordinator, the structures and an auditor live it.
+
+Cap emploi registers Lina with her identity and its file number; the Mission locale is asked to act on her.
+Lina asks to be erased: an auditor cannot do it, nor France Travail who never had to do with her; the
+coordinator does, by Cap emploi's file number. From then on nobody sees her identity, the file number finds
+nobody, no more event about her is taken, the auditor lists the erasure, person.erased is on intake's topic
+without any identity or file number, and Lina registered again is a new person.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from conftest import contact, registration
+from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, Keys, assert_nothing_planted_on_the_topics, bearer, \
+    of_type, prescription, register, reveal, wait_for_events
+
+NOAH = {"nir": "1 99 02 49 007 221 17", "last_name": "Quéméner", "first_names": "Noah", "birth_date": "1999-02-11"}
+
+
+async def erase(intake, token: str, **body) -> object:  # noqa: ANN001
+    return await intake.client.post("/v1/erasures", json={"reason": "person_request", **body}, headers=bearer(token))
+
+
+async def test_the_coordinator_erases_a_person_by_a_file_number_and_nothing_leads_back_to_them(intake):
+    keys = Keys(intake)
+    cap = await keys.partner(CAP)
+    file_number = f"CAP-{uuid.uuid4().hex[:6]}"
+    person = await register(intake, cap, CAP, LINA, ref=file_number)
+    assert (await intake.post(prescription(CAP, person, ML), cap)).status_code == 202
+    assert (await intake.post(contact(CAP, file_number), cap)).status_code == 202  # the file number finds her
+    coordinator, auditor, ft = keys.coordinator(), keys.auditor(), await keys.partner(FT)
+
+    refused = await erase(intake, auditor, person_id=person)
+    assert refused.status_code == 403 and "auditor" in refused.json()["detail"]
+    assert (await erase(intake, ft, person_id=person)).status_code == 403  # never had to do with her
+    assert (await erase(intake, keys.counsellor(FT), person_id=person)).status_code == 403
+    assert (await erase(intake, cap, structure_id=FT, file_number=file_number)).status_code == 403  # not its own
+    assert (await erase(intake, coordinator, person_id=person, file_number=file_number)).status_code == 422
+    assert (await erase(intake, coordinator, person_id=person, reason="because")).status_code == 422
+    assert (await erase(intake, "ak_nobody.nothing", person_id=person)).status_code == 401
+    assert (await reveal(intake, cap, person)).status_code == 200  # nothing refused was erased
+
+    erased = await erase(intake, coordinator, structure_id=CAP, file_number=file_number)
+    assert erased.status_code == 200, erased.text
+    answer = erased.json()
+    assert (answer["status"], answer["person_id"], answer["reason"], answer["requested_by"]) == (
+        "erased", person, "person_request", COORDINATOR)
+
+    # Erasing again says it is done already; the file number no longer finds her.
+    again = await erase(intake, coordinator, person_id=person)
+    assert again.status_code == 200 and again.json()["status"] == "already_erased"
+    assert again.json()["erasure_id"] == answer["erasure_id"]
+    assert (await erase(intake, cap, person_id=person)).json()["status"] == "already_erased"
+    by_number = await erase(intake, coordinator, structure_id=CAP, file_number=file_number)
+    assert by_number.status_code == 404 and "erased" in by_number.json()["detail"]
+
+    # Nobody sees her identity any more, not even those who could.
+    for token in (coordinator, cap, keys.counsellor(ML)):
+        gone = await reveal(intake, token, person, "rappeler la personne")
+        assert gone.status_code == 404 and "erased" in gone.json()["detail"]
+    # No event about her is taken: by the file number she is unknown, by her id she is erased.
+    by_ref = await intake.post(contact(CAP, file_number), cap)
+    assert by_ref.status_code == 422 and by_ref.json()["results"][0]["reason"] == "unknown_person"
+    by_id = await intake.post(contact(CAP, person), cap)
+    assert by_id.status_code == 422 and by_id.json()["results"][0]["reason"] == "person_erased"
+
+    # The auditor lists the erasure; a structure's key may not.
+    listed = await intake.client.get("/v1/erasures", headers=bearer(auditor))
+    assert listed.status_code == 200, listed.text
+    [entry] = listed.json()["items"]
+    assert (entry["erasure_id"], entry["person_id"], entry["requested_by"], entry["role"], entry["reason"]) == (
+        answer["erasure_id"], person, COORDINATOR, "coordinator", "person_request")
+    assert (await intake.client.get("/v1/erasures", params={"person_id": person},
+                                    headers=bearer(coordinator))).json()["items"] == [entry]
+    assert (await intake.client.get("/v1/erasures", headers=bearer(cap))).status_code == 403
+
+    # Registered again with the same identity, she is a new person: nothing ties her to the erased one.
+    again_registered = await register(intake, cap, CAP, LINA, ref=f"CAP-{uuid.uuid4().hex[:6]}")
+    assert again_registered != person
+    assert (await reveal(intake, cap, again_registered)).json()["identity"]["last_name"] == LINA["last_name"]
+    assert (await reveal(intake, cap, person)).status_code == 404
+
+    events = await wait_for_events(intake, lambda evs: len(of_type(evs, "person.erased")) == 1)
+    [announced] = of_type(events, "person.erased")
+    assert announced["subject"] == person and announced["data"]["erasure_id"] == answer["erasure_id"]
+    assert announced["data"]["reason"] == "person_request"
+    assert file_number not in json.dumps(announced)
+    await assert_nothing_planted_on_the_topics(intake)
+
+
+async def test_a_structure_erases_the_people_it_registered_by_its_own_file_number(intake):
+    keys = Keys(intake)
+    ml = await keys.partner(ML)
+    file_number = f"ML-{uuid.uuid4().hex[:6]}"
+    registered = registration(ML, ref=file_number, identity=NOAH)
+    person = (await intake.post(registered, ml)).json()["results"][0]["person_id"]
+    counsellor = keys.counsellor(ML)
+    done = await erase(intake, counsellor, file_number=file_number)
+    assert done.status_code == 200, done.text
+    assert (done.json()["person_id"], done.json()["requested_by"]) == (person, ML)
+    assert (await erase(intake, counsellor, file_number=file_number)).status_code == 404
+    assert (await reveal(intake, ml, person)).status_code == 404
+    # Sent again (a replay), the registration is a duplicate of what was accepted: nothing comes back.
+    replayed = await intake.post(registered, ml)
+    assert replayed.json()["results"][0]["status"] == "duplicate"
+    assert (await reveal(intake, ml, person)).status_code == 404
+    assert (await erase(intake, keys.coordinator(), person_id=person)).json()["status"] == "already_erased"
