@@ -27,7 +27,7 @@ def demo(
     keep_running: bool = typer.Option(False, help="Leave Kafka and the services up at the end."),
 ) -> None:
     """Run a simulated territory year through intake, referral, followup and reporting, then print the
-    report and the coordinator's worklist."""
+    report (for par-emploi, next to the seed's own table) and the coordinator's worklist."""
     console = Console()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = (RuntimeSettings().var_dir / "demo" / stamp).resolve()
@@ -103,6 +103,10 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
 
         report, digest = await pipeline.report()
         render(report, digest, console)
+        if year.preset.seed_figures and year.preset.forced_route:
+            from cli.par_emploi_table import render_seed_table
+
+            render_seed_table(report, year.preset.forced_route, year.preset.seed_figures, console)
         await _print_worklist(console, pipeline, truth)
         ledger = await pipeline.ledger()
         console.print(f"conservation ledger: {ledger['registered']} registered, {ledger['merged']} merged, "
