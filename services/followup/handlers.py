@@ -14,12 +14,14 @@ import structlog
 from contracts import topics
 from contracts.clock import DayStarted
 from contracts.envelope import Envelope
+from contracts.erasure import PersonErased
 from contracts.followup import CheckinDue, PersonLost
 from contracts.identity import IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import PersonIdentitiesMerged
 from services.followup import store
 from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PersonFile, State, decide, fact_of,
                                       file_numbers, merge, worklist_lines)
+from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
 from services.followup.metrics import FollowupMetrics
 from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow
@@ -90,6 +92,18 @@ async def on_review_decided(event: IdentityReviewDecided, uow: UnitOfWork, deps:
     await uow.session.flush()
     row = await _row(uow, await _resolve(uow, review.person_id))
     await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, await store.today(uow.session))
+
+
+async def on_person_erased(event: PersonErased, uow: UnitOfWork, deps: FollowupDeps) -> None:
+    """Intake erased a person: their facts lose the structures' file numbers (their worklist lines and
+    caseload rows with them) while their state and every count stay. Ids folded into them were emptied by the
+    merge; a person followup never heard of is not created."""
+    for person_id in dict.fromkeys([await _resolve(uow, event.data.person_id), *event.data.merged_person_ids]):
+        row = await uow.session.get(PersonRow, person_id, with_for_update=True)
+        if row is None or row.merged_into is not None:
+            continue
+        file = forget_person(store.to_file(row, deps.rules.zone))
+        await _apply(uow, deps, row, file, event, await store.today(uow.session))
 
 
 async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -181,5 +195,6 @@ HANDLERS = {
     PersonIdentitiesMerged: on_identities_merged,
     IdentityReviewOpened: on_review_opened,
     IdentityReviewDecided: on_review_decided,
+    PersonErased: on_person_erased,
     **dict.fromkeys(FACT_TYPES, on_fact),  # every event that tells a fact of a parcours (domain/facts.py)
 }
