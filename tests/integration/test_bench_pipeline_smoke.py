@@ -1,0 +1,35 @@
+"""The pipeline benchmark still runs end to end (`make bench`'s bench/bench_pipeline.py, tiny sizes): the raw hop
+moves every record it is given, every event sent over HTTP and onto the inbound topic is accepted and published
+by intake, every paced event reaches reporting, and the JSON result is written. No figure is judged here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import bench_pipeline  # noqa: E402
+
+EVENTS, WARM, RATE, SECONDS = 60, 10, 20, 1.0
+
+
+async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> None:
+    args = bench_pipeline.arguments(["--events", str(EVENTS), "--warm", str(WARM), "--rates", str(RATE),
+                                     "--seconds", str(SECONDS), "--drain-timeout", "240",
+                                     "--out-dir", str(tmp_path / "results")])
+    result, path = await bench_pipeline.measure(kafka_bootstrap, args, tmp_path / "scratch")
+
+    paced = round(RATE * SECONDS)
+    assert result["raw_hop"]["throughput"]["events"] == EVENTS
+    assert result["http"]["throughput"]["verdicts"] == {"accepted": EVENTS}
+    assert result["http"]["throughput"]["published_by_intake"] == WARM + EVENTS
+    assert result["kafka"]["throughput"]["published_by_intake"] == WARM + EVENTS
+    assert result["http"]["latency"][str(RATE)]["visible"] == paced
+    assert result["raw_hop"]["latency"][str(RATE)]["n"] == paced
+    for way in ("http", "kafka"):
+        assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert path.parent == tmp_path / "results" and written["benchmark"] == "pipeline"
+    assert written["events"] == EVENTS and written["machine"]["nproc"] >= 1
