@@ -7,6 +7,8 @@
 - `disclosures`: GET /v1/disclosures, who saw whose identity (auditors and the coordinator).
 - `erasure`: POST /v1/erasures, erase a person (who may see the identity may erase it; never an auditor), and
   GET /v1/erasures, who was erased (auditors and the coordinator).
+- `export`: GET /v1/people/{person_id}/export, a person's access request: everything intake holds on them
+  (who may see the identity may ask, with a reason; itself a disclosure).
 - `caller`: who calls these routes, from the credentials book; `disclosing`: one disclosure, recorded and
   announced together; `openapi`: the committed document.
 """
@@ -15,11 +17,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.intake.api import disclosures, erasure, identity, ingress, reviews
+from services.intake.api import disclosures, erasure, export, identity, ingress, reviews
 from services.intake.api.openapi import openapi_document
 
 __all__ = ["openapi_document", "router"]
 
 router = APIRouter()
-for _module in (ingress, reviews, identity, disclosures, erasure):
+for _module in (ingress, reviews, identity, disclosures, erasure, export):
     router.include_router(_module.router)

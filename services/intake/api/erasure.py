@@ -4,7 +4,8 @@ who was erased, why, at whose request (auditors and the coordinator).
 A person is named by their person_id or by a structure's own file number. Who may erase is who may see the
 identity (a structure's keys for the people it registered or is asked to act on, the coordinator for anyone,
 an auditor never). Erasing shreds the person's key in the vault (their identity can no longer be read), drops
-the blind indexes and every structure's file number for them, closes the identity reviews they were part of,
+the blind indexes, every structure's file number for them and intake's copies of what it published about them,
+closes the identity reviews they were part of,
 records the erasure and puts person.erased in the outbox, all in one transaction; the answer is sent once it
 committed. Erasing again answers `already_erased` with the first erasure. A file number no longer finds an
 erased person (404), and the same identity registered again is a new person with a new id.
@@ -157,6 +158,7 @@ async def erase(request: Request, body: ErasureRequest, caller: Caller = Depends
         if done is not None:
             return _answer("already_erased", done)
         ids = await deps.resolver.shred(session, canonical)
+        await erasures.forget_published(session, ctx.tables.outbox, ids)
         await _close_reviews(uow, deps, ids, caller.structure, now)
         erased_on = utc(now).astimezone(ZoneInfo(deps.territory.timezone)).date()
         event = erasure.erased_event(f"era-{uuid.uuid4().hex}", canonical, ids, body.reason, caller.structure,

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import Table, delete
+from sqlalchemy import select as core_select
 from sqlmodel import or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import utc
 from contracts.erasure import PersonErased
-from services.intake.store.tables import ErasureRow, EventRow, ReviewRow
+from services.intake.store.tables import EntitlementRow, ErasureRow, EventRow, ReviewRow
 
 
 async def record(session: AsyncSession, event: PersonErased, key_id: str, role: str) -> ErasureRow:
@@ -56,3 +58,22 @@ async def reviews_of(session: AsyncSession, person_ids: list[str]) -> list[Revie
     """Identity reviews one of these ids is part of."""
     return list((await session.exec(select(ReviewRow).where(or_(
         ReviewRow.person_a.in_(person_ids), ReviewRow.person_b.in_(person_ids))))).all())
+
+
+async def entitled(session: AsyncSession, person_ids: list[str]) -> list[EntitlementRow]:
+    """The structures that may see these ids' identity, on what basis, since when."""
+    return list((await session.exec(select(EntitlementRow).where(EntitlementRow.person_id.in_(person_ids))
+                                    .order_by(EntitlementRow.since, EntitlementRow.structure_id))).all())
+
+
+async def published(session: AsyncSession, outbox: Table, person_ids: list[str]) -> list[tuple[str, str, datetime]]:
+    """(event id, type, when) of what intake published about these ids and still keeps in its outbox."""
+    rows = await session.execute(core_select(outbox.c.event_id, outbox.c.event_type, outbox.c.created_at).where(
+        outbox.c.key.in_(person_ids), outbox.c.event_type != "deadletter").order_by(outbox.c.id))
+    return [(event_id, event_type, utc(created)) for event_id, event_type, created in rows.all()]
+
+
+async def forget_published(session: AsyncSession, outbox: Table, person_ids: list[str]) -> None:
+    """Intake's own copy of what it already published about these ids (a registration's copy holds the
+    structure's file number): dropped. Rows not yet published stay, to be published."""
+    await session.execute(delete(outbox).where(outbox.c.key.in_(person_ids), outbox.c.published_at.is_not(None)))

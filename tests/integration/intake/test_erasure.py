@@ -1,7 +1,7 @@
 """Erasure on the real broker and database, as the coordinator, the structures and an auditor live it.
 
 Cap emploi registers Lina with her identity and its file number; the Mission locale is asked to act on her.
-Lina asks to be erased: an auditor cannot do it, nor France Travail who never had to do with her; the
+Her access request (the export) shows everything intake holds on her. Then she asks to be erased: an auditor cannot do it, nor France Travail who never had to do with her; the
 coordinator does, by Cap emploi's file number. From then on nobody sees her identity, the file number finds
 nobody, no more event about her is taken, the auditor lists the erasure, person.erased is on intake's topic
 without any identity or file number, and Lina registered again is a new person.
@@ -13,6 +13,7 @@ import json
 import uuid
 
 from conftest import contact, registration
+from sqlalchemy import select
 from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, Keys, assert_nothing_planted_on_the_topics, bearer, \
     of_type, prescription, register, reveal, wait_for_events
 
@@ -21,6 +22,11 @@ NOAH = {"nir": "1 99 02 49 007 221 17", "last_name": "Quéméner", "first_names"
 
 async def erase(intake, token: str, **body) -> object:  # noqa: ANN001
     return await intake.client.post("/v1/erasures", json={"reason": "person_request", **body}, headers=bearer(token))
+
+
+async def export(intake, token: str, person_id: str, reason: str = "demande d'accès de la personne") -> object:  # noqa: ANN001
+    return await intake.client.get(f"/v1/people/{person_id}/export", params={"reason": reason},
+                                   headers=bearer(token))
 
 
 async def test_the_coordinator_erases_a_person_by_a_file_number_and_nothing_leads_back_to_them(intake):
@@ -42,6 +48,22 @@ async def test_the_coordinator_erases_a_person_by_a_file_number_and_nothing_lead
     assert (await erase(intake, "ak_nobody.nothing", person_id=person)).status_code == 401
     assert (await reveal(intake, cap, person)).status_code == 200  # nothing refused was erased
 
+    # Her access request, before: everything intake holds on her, and the export is itself a disclosure.
+    held = await export(intake, cap, person)
+    assert held.status_code == 200, held.text
+    held = held.json()
+    assert (held["identity"]["last_name"], held["identity"]["birth_date"]) == (LINA["last_name"], LINA["birth_date"])
+    assert held["file_numbers"] == [{"structure_id": CAP, "file_number": file_number}]
+    assert len(held["accepted_events"]) == 3 and {e["source"] for e in held["accepted_events"]} == {CAP}
+    assert {"fr.ariane.person.registered", "fr.ariane.referral.issued", "fr.ariane.contact.recorded"} <= {
+        e["type"] for e in held["published_events"]}
+    assert {(e["structure_id"], e["basis"]) for e in held["entitled"]} == {(CAP, "registered"), (ML, "asked_to_act")}
+    assert [d["basis"] for d in held["disclosures"]] == ["registered", "registered"]  # the reveal, this export
+    assert held["disclosures"][-1]["disclosure_id"] == held["disclosure_id"]
+    for token in (auditor, ft):
+        assert (await export(intake, token, person)).status_code == 403
+    assert (await export(intake, coordinator, person, reason=f"appeler {LINA['last_name']}")).status_code == 422
+
     erased = await erase(intake, coordinator, structure_id=CAP, file_number=file_number)
     assert erased.status_code == 200, erased.text
     answer = erased.json()
@@ -60,6 +82,12 @@ async def test_the_coordinator_erases_a_person_by_a_file_number_and_nothing_lead
     for token in (coordinator, cap, keys.counsellor(ML)):
         gone = await reveal(intake, token, person, "rappeler la personne")
         assert gone.status_code == 404 and "erased" in gone.json()["detail"]
+    assert (await export(intake, cap, person)).status_code == 410
+    assert (await export(intake, coordinator, person)).status_code == 410
+    # Intake's own copies of what it published about her (a registration holds the file number) are gone.
+    async with intake.ctx.session_factory() as session:
+        kept = (await session.execute(select(intake.ctx.tables.outbox.c.payload))).scalars().all()
+    assert not [p for p in kept if file_number.encode() in p]
     # No event about her is taken: by the file number she is unknown, by her id she is erased.
     by_ref = await intake.post(contact(CAP, file_number), cap)
     assert by_ref.status_code == 422 and by_ref.json()["results"][0]["reason"] == "unknown_person"
