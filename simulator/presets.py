@@ -67,6 +67,10 @@ class Preset:
     forced_route: str | None = None
     # A seed's table to land on exactly (None: every person is drawn by the shares alone).
     seed_figures: SeedFigures | None = None
+    # Partners who record late (lateness.py): this share of a person's events (after their first week) is sent
+    # 1 to late_max_days days after the day it is dated; 0: every event is sent on its day.
+    late_share: float = 0.0
+    late_max_days: int = 10
 
 
 CITE_EMPLOI = Preset(

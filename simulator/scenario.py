@@ -25,6 +25,7 @@ from contracts.territory import OrientationRule, Territory
 from contracts.vocabulary import (BarrierKind, ChildcareSolution, FtCategory, ImpactLevel, RefusalReason, ReferralKind,
                                  StructureKind)
 
+from simulator.lateness import late_arrivals
 from simulator.people import make_person, referent_rule, rng_for, weighted
 from simulator.plots import answer_checkins, play_plot
 from simulator.presets import RETURN_PLOTS, Preset
@@ -67,6 +68,7 @@ def build_script(seed: int, preset: Preset, index: int, territory: Territory, st
     play_plot(st)
     answer_checkins(st)
     st.out.finish()
+    st.script.arrival = late_arrivals(seed, preset, index, st.script, horizon)
     return st.script
 
 

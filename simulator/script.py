@@ -39,7 +39,8 @@ class PersonScript:
     orientations: list[PredictedReferral] = field(default_factory=list)
     # (day, step, event class, source, data); turned into envelopes by ScriptWriter.finish
     raw: list[tuple[int, int, type[Envelope], str, Any]] = field(default_factory=list)
-    events: list[tuple[int, Envelope]] = field(default_factory=list)
+    events: list[tuple[int, Envelope]] = field(default_factory=list)  # by the day each event is dated
+    arrival: dict[str, int] = field(default_factory=dict)  # event id -> day sent, for the late ones (lateness.py)
 
 
 def person_of_event_id(event_id: str) -> str:

@@ -73,13 +73,21 @@ def fact_of(day: date, event: Envelope) -> Fact | None:
 
 
 class _Referral:
-    __slots__ = ("ref", "kind", "to", "issued_day", "due_day", "answer", "answer_day", "expired_day")
+    __slots__ = ("ref", "kind", "to", "issued_day", "due_day", "answer", "answer_day", "answer_sent", "expired_day")
 
     def __init__(self, ref: str, kind: str, to: str, issued_day: int, due_day: int):
         self.ref, self.kind, self.to, self.issued_day, self.due_day = ref, kind, to, issued_day, due_day
         self.answer: str | None = None
-        self.answer_day: int | None = None
+        self.answer_day: int | None = None  # the day the answer is dated
+        self.answer_sent: int | None = None  # the day the partner sent it (later when recorded late)
         self.expired_day: int | None = None
+
+    def expiry_announced(self, horizon: int) -> bool:
+        """The referral service announces an expiry (referral.expired) on the tick after the due date when no
+        answer has reached it by then, even one dated before the deadline and recorded late."""
+        expiry = self.due_day + 1
+        return self.answer != "withdrawn" and expiry < horizon and (
+            self.answer_sent is None or self.answer_sent >= expiry)
 
     def outcome(self) -> str:
         if self.answer == "withdrawn":
@@ -117,6 +125,7 @@ def _referrals_of(script: PersonScript, start: date, horizon: int, zone: ZoneInf
             if ref is not None and ref.answer is None:
                 ref.answer = "refused" if k == "referral.refused" else "accepted"
                 ref.answer_day = day
+                ref.answer_sent = script.arrival.get(event.id, day)
     closed_days = [day for day, event in script.events if event.type.endswith("case.closed")]
     for ref in referrals.values():
         # A case closed while the referral waits for its answer withdraws it: nothing expires afterwards.
@@ -202,6 +211,7 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
     people: list[dict[str, Any]] = []
     final_states: Counter[str] = Counter()
     at_risk_total: Counter[str] = Counter()
+    late: Counter[str] = Counter()  # partners who record late (lateness.py): what it makes Ariane see meanwhile
 
     for script in scripts:
         for _day, event in script.events:
@@ -236,6 +246,10 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
         for ref in referrals:
             referral_outcomes[ref.kind]["issued"] += 1
             referral_outcomes[ref.kind][ref.outcome()] += 1
+            late["expiries_announced"] += ref.expiry_announced(horizon)
+            if ref.expiry_announced(horizon) and ref.expired_day is None:
+                late["answers_dated_in_time_sent_after_the_deadline"] += 1
+        late["events_sent_late"] += len(script.arrival)
         final_states[state] += 1
         for key in at_risk:
             at_risk_total[key.split(":", 1)[0]] += 1
@@ -278,6 +292,8 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
         "at_risk_flags_by_reason": dict(sorted(at_risk_total.items())),
         "final_states": dict(sorted(final_states.items())),
     }
+    if late["events_sent_late"]:  # only for a year with late partners: other years' truth stays as it was
+        report["late"] = dict(sorted(late.items()))
     return {
         "start": start.isoformat(),
         "end": (start + timedelta(days=horizon - 1)).isoformat(),

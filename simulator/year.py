@@ -42,11 +42,12 @@ class SimulatedYear:
     territory: Territory
 
     def stream(self) -> Iterator[SimDay]:
-        """Day by day; within a day, people in order and each person's events in order."""
+        """Day by day, each event on the day it is sent (its own day, or later when a partner records it late);
+        within a day, people in order and each person's events in order."""
         per_day: list[list[Envelope]] = [[] for _ in range(self.days)]
         for script in self.scripts:
             for day, event in script.events:
-                per_day[day].append(event)
+                per_day[script.arrival.get(event.id, day)].append(event)
         for index, events in enumerate(per_day):
             day = self.start + timedelta(days=index)
             yield SimDay(index, day, tuple(events), DayStarted.for_day(day))

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def demo(
     people: int = typer.Option(None, help="Number of people (default: the preset's)."),
     seed: int = typer.Option(1, help="Seed of the simulated year."),
     days: int = typer.Option(365, min=1, help="Simulated days."),
+    late_share: float = typer.Option(None, min=0.0, max=1.0,
+                                     help="Share of partner events recorded 1 to 10 days late (default: the "
+                                          "preset's, none)."),
     keep_running: bool = typer.Option(False, help="Leave Kafka and the services up at the end."),
 ) -> None:
     """Run a simulated territory year through intake, referral, followup and reporting, then print the
@@ -47,7 +51,7 @@ def demo(
         finished = True
 
     try:
-        asyncio.run(_demo(console, pipeline, preset, people, seed, days, keep_running, _finished))
+        asyncio.run(_demo(console, pipeline, preset, people, seed, days, keep_running, _finished, late_share))
     except KeyboardInterrupt:
         if keep_running and finished:
             # --keep-running: Ctrl-C is how the user says they are done with the page; not a failure.
@@ -64,8 +68,10 @@ def demo(
 
 
 async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: int | None, seed: int, days: int,
-                keep_running: bool, finished: Callable[[], None] = lambda: None) -> None:
+                keep_running: bool, finished: Callable[[], None] = lambda: None,
+                late_share: float | None = None) -> None:
     from simulator.driver import drive
+    from simulator.presets import get_preset
     from simulator.senders import HttpSender
     from simulator.year import simulate
 
@@ -78,11 +84,16 @@ async def _demo(console: Console, pipeline: LocalPipeline, preset: str, people: 
                       f"in {time.monotonic() - began:.1f} s; stores in {pipeline.run_dir}")
 
         territory = load_territory(pipeline.territory_file)
-        year = simulate(preset, people=people, seed=seed, days=days, territory=territory)
+        chosen = get_preset(preset) if late_share is None else replace(get_preset(preset), late_share=late_share)
+        year = simulate(chosen, people=people, seed=seed, days=days, territory=territory)
         year.write(pipeline.run_dir / "simulation")
         truth = year.truth()
         console.print(f"[green]✓[/] {preset}: {len(year.scripts)} people, {year.event_count()} partner events over "
                       f"{days} days, sent over HTTP with each structure's API key")
+        if "late" in truth["report"]:
+            console.print(f"  recorded late by their partners: {truth['report']['late']['events_sent_late']} events, "
+                          f"{truth['report']['late']['answers_dated_in_time_sent_after_the_deadline']} of them "
+                          f"answers dated before a referral's deadline and sent after it")
 
         sender = HttpSender(pipeline.url("intake"), pipeline.api_keys, pipeline.bootstrap, pipeline.prefix,
                             security=pipeline.kafka_security())
