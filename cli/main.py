@@ -14,6 +14,7 @@ from cli.commands import demo as demo_commands
 from cli.commands import followup as followup_commands
 from cli.commands import intake as intake_commands
 from cli.commands import kafka as kafka_commands
+from cli.commands import person as person_commands
 from cli.commands import referral as referral_commands
 from cli.commands import reporting as reporting_commands
 from cli.commands import simulate as simulate_commands
@@ -33,6 +34,7 @@ app.add_typer(referral_commands.app, name="referral", help="Referral: orientatio
 app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
 app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
 app.add_typer(web_commands.app, name="web", help="Web: the coordinators' and counsellors' page.")
+app.add_typer(person_commands.app, name="person", help="A person's rights: erase, export (RGPD).")
 
 app.command("demo")(demo_commands.demo)
 app.add_typer(simulate_commands.app, name="simulate", help="Simulate a territory year with its ground truth.")
