@@ -20,6 +20,7 @@ from services.web.checkin import CheckinForm, checkin_event
 from services.web.csrf import FIELD, csrf_ok
 from services.web.pages.dashboard import dashboard_body
 from services.web.pages.layout import page
+from services.web.pages.refused import DASHBOARD_NOT_FOR_A_STRUCTURE, WORKLIST_NOT_FOR_AN_AUDITOR, refused_body
 from services.web.pages.signin import signin_body
 from services.web.pages.timeline import timeline_body
 from services.web.pages.worklist import WorklistQuery, worklist_body
@@ -189,6 +190,9 @@ async def worklist_page(request: Request) -> Response:
     answer = await deps(request).upstream.worklist(session.token or "", query.upstream())
     if answer.status == 401:
         return _key_refused(request, session)
+    if answer.status == 403:
+        return _html(request, session, "Liste de travail", refused_body(WORKLIST_NOT_FOR_AN_AUDITOR),
+                     current="/liste", status=403, started=started, name="worklist")
     if not answer.ok:
         session.say("error", answer.problem or "")
         return _html(request, session, "Liste de travail", "", current="/liste", status=502, started=started,
@@ -210,6 +214,9 @@ async def worklist_csv(request: Request) -> Response:
         answer = await deps(request).upstream.worklist_csv_page(session.token or "", params)
         if answer.status == 401:
             return _key_refused(request, session)
+        if answer.status == 403:
+            return _html(request, session, "Liste de travail", refused_body(WORKLIST_NOT_FOR_AN_AUDITOR),
+                         current="/liste", status=403, started=time.perf_counter(), name="worklist_csv")
         if not answer.ok:
             session.say("error", f"Téléchargement impossible : {answer.problem}")
             return _redirect(request, session, "/liste")
@@ -257,6 +264,11 @@ async def dashboard_page(request: Request) -> Response:
     if session is None:
         return _to_signin(request)
     answer = await deps(request).upstream.report(session.token or "")
+    if answer.status == 401:
+        return _key_refused(request, session)
+    if answer.status == 403:
+        return _html(request, session, "Tableau de bord du territoire", refused_body(DASHBOARD_NOT_FOR_A_STRUCTURE),
+                     current="/tableau", status=403, started=started, name="dashboard")
     if not answer.ok:
         session.say("error", answer.problem or "")
         return _html(request, session, "Tableau de bord du territoire", "", current="/tableau", status=502,

@@ -6,16 +6,20 @@ from services.web.pages.markup import csrf_field, esc
 from services.web.sessions import Session
 
 CURRENT = ' aria-current="page"'
-NAV = (("/liste", "Liste de travail"), ("/tableau", "Tableau de bord du territoire"))
+WORKLIST = ("/liste", "Liste de travail")
+DASHBOARD = ("/tableau", "Tableau de bord du territoire")
+TRANSFERS = ("/transferts", "Transferts de portefeuille")
+REVIEWS = ("/revues", "Revues d'identité")
 
 
 def _links(session: Session) -> tuple[tuple[str, str], ...]:
-    """The worklist and dashboard for all; transfers for a structure's users, reviews for the coordinator."""
+    """Only the pages the services will answer this key: a structure's users their worklist and transfers; the
+    coordinator the worklist, the territory's dashboard and identity reviews; an auditor the dashboard."""
     if session.acts_for_a_structure:
-        return (*NAV, ("/transferts", "Transferts de portefeuille"))
+        return (WORKLIST, TRANSFERS)
     if session.sees_everyone and session.reads_worklists:
-        return (*NAV, ("/revues", "Revues d'identité"))
-    return NAV
+        return (WORKLIST, DASHBOARD, REVIEWS)
+    return (DASHBOARD,)
 
 
 def _who(session: Session) -> str:
