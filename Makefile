@@ -71,6 +71,7 @@ bench: setup
 	$(BIN)/python bench/bench_refresh.py --people $(BENCH_SIZES)
 	$(BIN)/python bench/bench_tick.py --people $(BENCH_SIZES)
 	$(BIN)/python bench/bench_worklist_page.py --lines 10000
+	$(BIN)/python bench/bench_pipeline.py --events 5000 --rates 20 200 --seconds 30
 
 clean:
 	rm -rf .var .pytest_cache .hypothesis

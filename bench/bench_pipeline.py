@@ -1,7 +1,7 @@
 """The whole pipeline's throughput and latency against a raw consume→produce hop, on a real broker, in one run.
 
     python bench/bench_pipeline.py [--events 5000] [--warm 200] [--rates 20 200] [--seconds 30]
-                                   [--database-url URL] [--drain-timeout 900]
+                                   [--database-url URL] [--drain-timeout 900] [--profile SERVICE]
 
 The four services run as processes (local/pipeline.py, as `ariane demo` runs them) on a real broker
 (KAFKA_BOOTSTRAP, or a local broker started for the run), each on its own SQLite file (a fresh PostgreSQL
@@ -27,7 +27,8 @@ the run with people of its own.
 
 Checks: the hop produced exactly as many records as it was given; every event sent to Ariane was accepted and
 published by intake (found by its id on `ariane.intake.v1`). Prints the ratios and writes
-bench/results/pipeline-<time>.json. Everything runs on loopback and stops by itself; only the processes it
+bench/results/pipeline-<time>.json. `--profile SERVICE` runs that service under cProfile (bench/profiling.py)
+and prints where it spent its time. Everything runs on loopback and stops by itself; only the processes it
 started are stopped.
 """
 
@@ -61,6 +62,7 @@ from bench.health_probe import HealthProbe  # noqa: E402
 from bench.machine import load_average, machine, write_result  # noqa: E402
 from bench.partner_http import PacedPoster, PartnerPoster  # noqa: E402
 from bench.pipeline_events import Part, parts_of  # noqa: E402
+from bench.profiling import profile_service, top  # noqa: E402
 from bench.raw_hop import RawHop, create_topics  # noqa: E402
 from bench.visibility import CommitWatcher, OffsetTap  # noqa: E402
 from contracts import topics  # noqa: E402
@@ -320,7 +322,8 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         await probe.stop()
         await asyncio.sleep(1.0)  # the tap's last fetch
         published = published_check(tap, [warm, main])
-        if poster.verdicts.get("accepted") != len(main.events):
+        taken = poster.verdicts.get("accepted", 0) + poster.verdicts.get("duplicate", 0)  # duplicate: a resend
+        if taken != len(main.events) or taken != sum(poster.verdicts.values()):
             raise AssertionError(f"intake's verdicts on the {len(main.events)} events: {dict(poster.verdicts)}")
         out["throughput"] = {"events": len(main.events), "seconds": round(elapsed, 3),
                              "events_per_s": round(len(main.events) / elapsed, 1),
@@ -367,7 +370,7 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
         await poster.close()
         await commits.stop()
     return {"rate": rate, "sent": len(part.events), "schedule_seconds": round(scheduled, 2),
-            "accepted": poster.verdicts.get("accepted", 0), "verdicts": dict(poster.verdicts),
+            "answered": len(poster.answered_at), "verdicts": dict(poster.verdicts),
             "reasons": dict(poster.reasons), "http_statuses": dict(poster.http_statuses),
             "visible": len(latencies), **spread(latencies)}
 
@@ -423,6 +426,9 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
         progress.advance(task)
     main_bytes = sum(len(e.to_json_bytes()) for e in parts["http"].events) / len(parts["http"].events)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
+    profiles = args.profile_dir / time.strftime("%Y%m%dT%H%M%S")
+    if args.profile:
+        profile_service(args.profile, profiles)
     hop = await hop_runs(bootstrap, prefix, parts["hop_warm"], parts["hop"],
                          {rate: parts[f"hop_{rate}"] for rate in args.rates}, args.seconds, args.drain_timeout)
     http = await ariane_http(scratch / "http", bootstrap, args.database_url, parts["http_warm"], parts["http"],
@@ -438,6 +444,10 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
         "ratio_kafka_to_raw_hop": ratio(kafka["throughput"]["events_per_s"], hop_rate),
         "machine": {"load_average_start": load_before},
     }
+    if args.profile:
+        result["profiled"] = {"service": args.profile, "files": sorted(str(p) for p in profiles.glob("*.prof"))}
+        for path in sorted(profiles.glob("*.prof")):
+            print(f"-- {path}\n{top(path)}")
     report(result)
     return result
 
@@ -496,6 +506,9 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="seconds to wait for the pipeline to come to rest before giving up")
     parser.add_argument("--database-url", default=os.environ.get("ARIANE_DATABASE_URL"),
                         help="a PostgreSQL server: a fresh database is made on it for each pipeline")
+    parser.add_argument("--profile", choices=("intake", "referral", "followup", "reporting"),
+                        help="run this service under cProfile (one profile per pipeline, top lines printed)")
+    parser.add_argument("--profile-dir", type=Path, default=Path(__file__).resolve().parents[1] / ".var" / "profiles")
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent / "results")
     return parser.parse_args(argv)
 

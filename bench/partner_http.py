@@ -29,7 +29,7 @@ class PartnerPoster:
         self.http_statuses: Counter[str] = Counter()  # every answer, retried 503s included
         self.verdicts: Counter[str] = Counter()  # per event, from the final answer
         self.reasons: Counter[str] = Counter()
-        self.answered_at: dict[str, float] = {}  # accepted event id -> when its 202 arrived (perf_counter)
+        self.answered_at: dict[str, float] = {}  # event id -> when the 202 taking it arrived (perf_counter)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -61,7 +61,7 @@ class PartnerPoster:
             self.verdicts[answer["status"]] += 1
             if answer.get("reason"):
                 self.reasons[answer["reason"]] += 1
-            if answer["status"] == "accepted":
+            if answer["status"] in ("accepted", "duplicate"):  # duplicate: on Kafka already, a resend's answer
                 self.answered_at[batch[answer["index"]].id] = answered
 
     async def post_round(self, events: Sequence[Envelope], on_posted: Callable[[int], None] = lambda n: None) -> None:

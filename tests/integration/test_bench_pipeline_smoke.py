@@ -23,7 +23,8 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
 
     paced = round(RATE * SECONDS)
     assert result["raw_hop"]["throughput"]["events"] == EVENTS
-    assert result["http"]["throughput"]["verdicts"] == {"accepted": EVENTS}
+    verdicts = result["http"]["throughput"]["verdicts"]  # a resend after a dropped answer is a duplicate
+    assert verdicts.get("accepted", 0) + verdicts.get("duplicate", 0) == sum(verdicts.values()) == EVENTS
     assert result["http"]["throughput"]["published_by_intake"] == WARM + EVENTS
     assert result["kafka"]["throughput"]["published_by_intake"] == WARM + EVENTS
     assert result["http"]["latency"][str(RATE)]["visible"] == paced
