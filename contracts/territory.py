@@ -122,6 +122,10 @@ class Territory(_Strict):
     referral_sla: ReferralSla = ReferralSla()
     followup: FollowupThresholds = FollowupThresholds()
     start_date: date | None = Field(default=None, description="First day of the simulated or observed period.")
+    retention_days: int = Field(default=730, ge=1, le=3650,
+                                description="Days a person is kept after their case is closed (the closure's "
+                                            "date), then erased by the clock: their identity shredded, their file "
+                                            "numbers forgotten (two years, as the public tools of this field do).")
 
     @model_validator(mode="after")
     def _references(self) -> "Territory":

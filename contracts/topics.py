@@ -28,7 +28,7 @@ READERS: dict[str, tuple[str, ...]] = {
     INTAKE: ("referral", "followup", "reporting"),
     REFERRAL: ("intake", "followup", "reporting"),  # intake: who is asked to act on a person (identity access)
     FOLLOWUP: ("intake", "reporting"),
-    CLOCK: ("referral", "followup", "reporting"),
+    CLOCK: ("intake", "referral", "followup", "reporting"),  # intake: erasure when the retention period is over
     DEADLETTER: ("operators",),
 }
 

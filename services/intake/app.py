@@ -72,6 +72,8 @@ def definition(settings: IntakeSettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(name="intake", default_port=8101, metadata=metadata, tables=tables,
                              versions_dir=VERSIONS_DIR, start=partial(start, settings=settings),
                              # The referral and followup topics name the structures asked to act on a person
-                             # (who may then see the identity); the inbound topic is partners' raw records.
-                             consumes=(topics.INBOUND, topics.REFERRAL, topics.FOLLOWUP), routers=[router],
+                             # (who may then see the identity) and the closures; the clock's days erase who was
+                             # closed longer than the retention period; the inbound topic is partners' raw records.
+                             consumes=(topics.INBOUND, topics.REFERRAL, topics.FOLLOWUP, topics.CLOCK),
+                             routers=[router],
                              parsers={topics.INBOUND: parse_inbound}, redact=redact_original)

@@ -14,22 +14,27 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import structlog
 
 from contracts import topics
-from contracts.envelope import Envelope
+from contracts.clock import DayStarted
+from contracts.envelope import Envelope, utc
+from contracts.erasure import ErasureReason, PersonErased
 from contracts.events import ContractError, FieldError, parse_event
-from contracts.followup import CheckinDue, PersonAtRisk, PersonLost
+from contracts.followup import CaseClosed, CheckinDue, PersonAtRisk, PersonLost
+from contracts.identity import ReviewDecision
 from contracts.people import PersonProfileUpdated, PersonRegistered
 from contracts.referrals import ReferralIssued
-from services.intake.domain import checks, identity, pii, publication, reviews
+from services.intake.domain import checks, erasure, identity, pii, publication, reviews
 from services.intake.domain.admission import is_partner_event, type_label
 from services.intake.domain.entitlements import entitled_by
 from services.intake.domain.redaction import redact_original
-from services.intake.store import entitlements
+from services.intake.store import entitlements, erasures
+from services.intake.store import reviews as stored_reviews
 from services.intake.store import events as accepted_events
 from services.intake.store.identities import Outcome
 from services.runtime.deadletter import DeadLetter
@@ -125,6 +130,7 @@ async def accept(event: Envelope, uow: UnitOfWork, deps: IntakeDeps) -> Accepted
     for out in emitted:
         await uow.emit(out, topics.INTAKE)
     await entitlements.grant(uow.session, person_id, entitled_by(event), event.time)
+    await _closure_follows(event, person_id, uow, deps)
     log.info("accepted", person_new=bool(outcome and outcome.is_new), merged=len(outcome.merged) if outcome else 0,
              emitted=[e.type for e in emitted])
     return Accepted(person_id, emitted, bool(outcome and outcome.is_new),
@@ -307,13 +313,84 @@ async def on_asked_to_act(event: ReferralIssued | PersonAtRisk | PersonLost | Ch
     await entitlements.grant(uow.session, person_id, entitled_by(event), event.time)
 
 
+# --------------------------------------------------------------------------- erasure and retention
+
+
+def _day(moment: datetime, deps: IntakeDeps) -> date:
+    """The territory's calendar day of an instant."""
+    return utc(moment).astimezone(ZoneInfo(deps.territory.timezone)).date()
+
+
+async def _closure_follows(event: Envelope, person_id: str, uow: UnitOfWork, deps: IntakeDeps) -> None:
+    """A closure starts the retention clock; any other event about the person after it stops it."""
+    if isinstance(event, CaseClosed):
+        await erasures.closed(uow.session, person_id, _day(event.time, deps))
+    else:
+        await erasures.reopened(uow.session, person_id, _day(event.time, deps))
+
+
+async def erase_person(uow: UnitOfWork, deps: IntakeDeps, person_id: str, reason: ErasureReason, requested_by: str,
+                       key_id: str, role: str) -> PersonErased:
+    """Erase a person (a canonical id not yet erased), in the caller's transaction: shred the key and identity
+    of the person and of every id folded into it, drop blind indexes, file numbers and intake's copies of what
+    it published about them, decide their pending reviews, record the erasure and put person.erased in the
+    outbox. `POST /v1/erasures` and the retention clock both erase through here."""
+    now = deps.clock()
+    ids = await deps.resolver.shred(uow.session, person_id)
+    await erasures.forget_published(uow.session, uow.tables.outbox, ids)
+    await erasures.forget_closure(uow.session, ids)
+    for row in await erasures.reviews_of(uow.session, ids):
+        # An erased person is nobody's double any more: no review waits for a decision that cannot be taken.
+        if row.status != reviews.PENDING:
+            continue
+        review = stored_reviews.as_opening(row)
+        decided = reviews.decide(row.status, review, ReviewDecision.DIFFERENT_PEOPLE, requested_by,
+                                 erasure.REVIEW_NOTE, (review.person_id, review.other_person_id), False, now)
+        if await stored_reviews.mark_decided(uow.session, review.review_id, ReviewDecision.DIFFERENT_PEOPLE.value,
+                                             requested_by, now, erasure.REVIEW_NOTE):
+            for out in decided.events:
+                await uow.emit(out, topics.INTAKE)
+    event = erasure.erased_event(f"era-{uuid.uuid4().hex}", person_id, ids, reason, requested_by, now,
+                                 _day(now, deps))
+    await erasures.record(uow.session, event, key_id, role)
+    await uow.emit(event, topics.INTAKE)
+    log.info("erased", reason=reason.value, role=role, merged=len(ids) - 1)
+    return event
+
+
+async def on_case_closed(event: CaseClosed, uow: UnitOfWork, deps: IntakeDeps) -> None:
+    """Followup closed a person's case (ariane.followup.v1): the retention clock starts from that day."""
+    person_id = await deps.resolver.canonical(uow.session, event.subject)
+    if person_id is not None and not await deps.resolver.is_erased(uow.session, person_id):
+        await erasures.closed(uow.session, person_id, _day(event.time, deps))
+
+
+async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: IntakeDeps) -> None:
+    """A new day: the people closed for longer than the territory's retention period are erased (at most
+    `RETENTION_BATCH` a day; the rest on the next days, oldest closure first)."""
+    until = event.data.day - timedelta(days=deps.territory.retention_days)
+    for person_id in await erasures.closed_before(uow.session, until, RETENTION_BATCH):
+        canonical = await deps.resolver.canonical(uow.session, person_id)
+        if canonical is None or await erasures.of_person(uow.session, canonical) is not None:
+            await erasures.forget_closure(uow.session, [person_id])
+            continue
+        await erase_person(uow, deps, canonical, ErasureReason.RETENTION_PERIOD_OVER, erasure.CLOCK, erasure.CLOCK,
+                           erasure.CLOCK)
+
+
+RETENTION_BATCH = 500
+
+
 # ariane.inbound.v1 is read through `parse_inbound`: every record reaches `on_inbound`. ariane.referral.v1 and
-# ariane.followup.v1 are read as events (app.py): those naming a structure to act reach `on_asked_to_act`, the
-# rest is not intake's business.
+# ariane.followup.v1 are read as events (app.py): those naming a structure to act reach `on_asked_to_act`,
+# closures start the retention clock; ariane.clock.v1's days erase who was closed longer than the territory's
+# retention period. The rest is not intake's business.
 HANDLERS: HandlerTable = {
     InboundRecord: on_inbound,
     ReferralIssued: on_asked_to_act,
     PersonAtRisk: on_asked_to_act,
     PersonLost: on_asked_to_act,
     CheckinDue: on_asked_to_act,
+    CaseClosed: on_case_closed,
+    DayStarted: on_day_started,
 }

@@ -14,23 +14,19 @@ erased person (404), and the same identity registered again is a new person with
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
-from contracts import topics
 from contracts.envelope import utc
 from contracts.erasure import ErasureReason
-from contracts.identity import ReviewDecision
 from services.intake.api.caller import caller_with, intake_deps, problems
-from services.intake.domain import disclosure, erasure, identity, reviews
+from services.intake.domain import disclosure, erasure, identity
 from services.intake.domain.disclosure import Caller
+from services.intake.handlers import erase_person
 from services.intake.store import entitlements, erasures
-from services.intake.store import reviews as stored_reviews
 from services.intake.store.tables import ErasureRow, PartnerRefRow
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
@@ -46,10 +42,6 @@ _eraser = caller_with("partner", "counsellor", "coordinator",
                       refusal="a {role} key never erases anyone: auditors list the erasures (GET /v1/erasures)")
 _auditor = caller_with("auditor", "coordinator",
                        refusal="a {role} key may not read the erasures: auditors and the coordinator do")
-
-# Said in the identity review an erasure closes (published with identity.review_decided: never who).
-REVIEW_NOTE = "une des deux personnes a été effacée"
-
 
 class ErasureRequest(BaseModel):
     person_id: str | None = Field(default=None, min_length=1, max_length=128, description="A person_id intake "
@@ -119,28 +111,11 @@ async def _named(session: AsyncSession, deps: IntakeDeps, caller: Caller, body: 
     return await deps.resolver.canonical(session, ref.person_id)
 
 
-async def _close_reviews(uow: UnitOfWork, deps: IntakeDeps, ids: list[str], requested_by: str,
-                         when: datetime) -> None:
-    """An erased person is nobody's double any more: the pending reviews they were part of are decided
-    `different_people` (identity.review_decided), so none waits for a decision that can no longer be taken."""
-    for row in await erasures.reviews_of(uow.session, ids):
-        if row.status != reviews.PENDING:
-            continue
-        review = stored_reviews.as_opening(row)
-        decided = reviews.decide(row.status, review, ReviewDecision.DIFFERENT_PEOPLE, requested_by, REVIEW_NOTE,
-                                 (review.person_id, review.other_person_id), False, when)
-        if await stored_reviews.mark_decided(uow.session, review.review_id, ReviewDecision.DIFFERENT_PEOPLE.value,
-                                             requested_by, when, REVIEW_NOTE):
-            for event in decided.events:
-                await uow.emit(event, topics.INTAKE)
-
-
 @router.post("/v1/erasures", response_model=ErasureAnswer, summary="Erase a person (RGPD)",
              responses=problems(400, 401, 403, 404))
 async def erase(request: Request, body: ErasureRequest, caller: Caller = Depends(_eraser),
                 deps: IntakeDeps = Depends(intake_deps)) -> ErasureAnswer:
     ctx: ServiceContext = request.app.state.ctx
-    now = deps.clock()
     async with ctx.session_factory() as session, session.begin():
         uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
         canonical = await _named(session, deps, caller, body)
@@ -157,14 +132,9 @@ async def erase(request: Request, body: ErasureRequest, caller: Caller = Depends
         done = await erasures.of_person(session, canonical)
         if done is not None:
             return _answer("already_erased", done)
-        ids = await deps.resolver.shred(session, canonical)
-        await erasures.forget_published(session, ctx.tables.outbox, ids)
-        await _close_reviews(uow, deps, ids, caller.structure, now)
-        erased_on = utc(now).astimezone(ZoneInfo(deps.territory.timezone)).date()
-        event = erasure.erased_event(f"era-{uuid.uuid4().hex}", canonical, ids, body.reason, caller.structure,
-                                     now, erased_on)
-        row = await erasures.record(session, event, caller.key_id, caller.role)
-        await uow.emit(event, topics.INTAKE)
+        await erase_person(uow, deps, canonical, body.reason, caller.structure, caller.key_id, caller.role)
+        row = await erasures.of_person(session, canonical)
+        assert row is not None
     ctx.relay.notify()
     return _answer("erased", row)
 

@@ -22,7 +22,10 @@ from services.intake.domain.disclosure import Caller, NotEntitled
 from services.intake.domain.identity import PERSON_ID_PREFIX
 from services.intake.domain.publication import SERVICE_SOURCE
 
-__all__ = ["NotEntitled", "erased_event", "may_erase", "retention_over", "successor_id"]
+__all__ = ["CLOCK", "REVIEW_NOTE", "NotEntitled", "erased_event", "may_erase", "retention_over", "successor_id"]
+
+CLOCK = "ariane_clock"  # who asks an erasure when the retention period is over (requested_by, key and role)
+REVIEW_NOTE = "une des deux personnes a été effacée"  # said in a review an erasure closes (published: never who)
 
 
 def may_erase(caller: Caller, entitlements: Collection[str]) -> None:

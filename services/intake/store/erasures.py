@@ -1,11 +1,12 @@
 """Erasures in the store: one row per person erased, written in the transaction that shreds the key and emits
-its person.erased, so the list auditors read and the topic always agree. A person's access request reads what
-else intake holds on them (accepted events, reviews) from here too."""
+its person.erased, so the list auditors read and the topic always agree; the closures the retention clock
+erases from. A person's access request reads what else intake holds on them (accepted events, reviews) from
+here too."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Table, delete
 from sqlalchemy import select as core_select
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import utc
 from contracts.erasure import PersonErased
-from services.intake.store.tables import EntitlementRow, ErasureRow, EventRow, ReviewRow
+from services.intake.store.tables import ClosureRow, EntitlementRow, ErasureRow, EventRow, ReviewRow
 
 
 async def record(session: AsyncSession, event: PersonErased, key_id: str, role: str) -> ErasureRow:
@@ -77,3 +78,30 @@ async def forget_published(session: AsyncSession, outbox: Table, person_ids: lis
     """Intake's own copy of what it already published about these ids (a registration's copy holds the
     structure's file number): dropped. Rows not yet published stay, to be published."""
     await session.execute(delete(outbox).where(outbox.c.key.in_(person_ids), outbox.c.published_at.is_not(None)))
+
+
+async def closed(session: AsyncSession, person_id: str, closed_on: date) -> None:
+    """The person's case was closed on `closed_on` (the latest closure counts)."""
+    row = await session.get(ClosureRow, person_id)
+    if row is None:
+        session.add(ClosureRow(person_id=person_id, closed_on=closed_on))
+    elif closed_on > row.closed_on:
+        row.closed_on = closed_on
+        session.add(row)
+    await session.flush()
+
+
+async def reopened(session: AsyncSession, person_id: str, on: date) -> None:
+    """An event about the person on a day after their closure: they are followed again, the retention clock
+    stops (a late event dated on or before the closure's day does not reopen them)."""
+    await session.execute(delete(ClosureRow).where(ClosureRow.person_id == person_id, ClosureRow.closed_on < on))
+
+
+async def closed_before(session: AsyncSession, day: date, limit: int) -> list[str]:
+    """People closed on or before `day` (oldest closure first), at most `limit`."""
+    return list((await session.exec(select(ClosureRow.person_id).where(ClosureRow.closed_on <= day)
+                                    .order_by(ClosureRow.closed_on, ClosureRow.person_id).limit(limit))).all())
+
+
+async def forget_closure(session: AsyncSession, person_ids: list[str]) -> None:
+    await session.execute(delete(ClosureRow).where(ClosureRow.person_id.in_(person_ids)))

@@ -111,6 +111,15 @@ class ErasureRow(Base, table=True):
     erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 
+class ClosureRow(Base, table=True):
+    """A person whose case is closed, and since when: once the territory's retention period has run from
+    `closed_on`, the clock erases them. Any later event about the person removes the row (they are back)."""
+
+    __tablename__ = "intake_closure"
+    person_id: str = Field(primary_key=True, max_length=64)
+    closed_on: date = Field(index=True)
+
+
 class EventRow(Base, table=True):
     """A partner event intake accepted, by (source, id) as CloudEvents makes them unique: its content digest
     tells the same event sent again (duplicate) from another event reusing the id (conflict). Refused events

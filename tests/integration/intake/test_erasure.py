@@ -9,13 +9,21 @@ without any identity or file number, and Lina registered again is a new person.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from datetime import date
+
+from aiokafka import AIOKafkaProducer
 
 from conftest import contact, registration
 from sqlalchemy import select
 from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, Keys, assert_nothing_planted_on_the_topics, bearer, \
     of_type, prescription, register, reveal, wait_for_events
+
+from contracts import topics
+from contracts.clock import DayStarted
+from tests.support.kafka import admin_security
 
 NOAH = {"nir": "1 99 02 49 007 221 17", "last_name": "Quéméner", "first_names": "Noah", "birth_date": "1999-02-11"}
 
@@ -135,3 +143,55 @@ async def test_a_structure_erases_the_people_it_registered_by_its_own_file_numbe
     assert replayed.json()["results"][0]["status"] == "duplicate"
     assert (await reveal(intake, ml, person)).status_code == 404
     assert (await erase(intake, keys.coordinator(), person_id=person)).json()["status"] == "already_erased"
+
+
+def closure(source: str, subject: str, time: str) -> dict:
+    return {"specversion": "1.0", "id": f"evt-{uuid.uuid4()}", "source": source, "type": "fr.ariane.case.closed",
+            "subject": subject, "time": time, "data": {"reason": "moved_away"}}
+
+
+async def test_the_clock_erases_who_was_closed_longer_than_the_retention_period(intake):
+    """The territory keeps people two years (730 days) after their case is closed. Lina's case is closed on
+    2025-03-03; Noah's too, but he comes back a month later. On 2027-03-02 nobody is erased; on 2027-03-03 Lina
+    is, at the clock's request; Noah, followed again, is not."""
+    keys = Keys(intake)
+    cap = await keys.partner(CAP)
+    lina, noah = await register(intake, cap, CAP, LINA), await register(intake, cap, CAP, NOAH)
+    for person in (lina, noah):
+        answer = await intake.post(closure(CAP, person, "2025-03-03T10:00:00+01:00"), cap)
+        assert answer.status_code == 202, answer.text
+    assert (await intake.post(contact(CAP, noah) | {"time": "2025-04-02T10:00:00+02:00"}, cap)).status_code == 202
+
+    auditor = keys.auditor()
+
+    async def taken(tick: DayStarted) -> bool:
+        inbox = intake.ctx.tables.inbox
+        async with intake.ctx.session_factory() as session:
+            return bool((await session.execute(select(inbox.c.event_id).where(
+                inbox.c.event_id == tick.id))).first())
+
+    producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap))
+    await producer.start()
+    try:
+        for day in (date(2027, 3, 2), date(2027, 3, 3)):
+            tick = DayStarted.for_day(day)
+            await producer.send_and_wait(intake.prefix + topics.CLOCK, tick.to_json_bytes(), key=b"clock")
+            deadline = asyncio.get_running_loop().time() + 30
+            while not await taken(tick):
+                assert asyncio.get_running_loop().time() < deadline, "intake never took the day"
+                await asyncio.sleep(0.1)
+            if day == date(2027, 3, 2):  # 729 days after the closure: still kept
+                listed = await intake.client.get("/v1/erasures", headers=bearer(auditor))
+                assert listed.json()["items"] == []
+    finally:
+        await producer.stop()
+
+    events = await wait_for_events(intake, lambda evs: len(of_type(evs, "person.erased")) >= 1)
+    [erased] = of_type(events, "person.erased")
+    assert (erased["subject"], erased["data"]["reason"], erased["data"]["requested_by"]) == (
+        lina, "retention_period_over", "ariane_clock")
+    assert (await reveal(intake, cap, lina)).status_code == 404
+    assert (await reveal(intake, cap, noah)).status_code == 200
+    listed = await intake.client.get("/v1/erasures", headers=bearer(auditor))
+    assert [(e["person_id"], e["reason"], e["role"]) for e in listed.json()["items"]] == [
+        (lina, "retention_period_over", "ariane_clock")]

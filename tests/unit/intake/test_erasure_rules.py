@@ -69,3 +69,12 @@ def test_person_erased_names_who_asked_and_why_never_an_identity() -> None:
 def test_the_retention_period_is_over_from_the_day_it_has_run(closed: date, after: int, days: int) -> None:
     today = closed + timedelta(days=after)
     assert erasure.retention_over(closed, today, days) == (after >= days)
+
+
+def test_a_territory_keeps_people_two_years_after_their_closure_unless_its_file_says_otherwise() -> None:
+    from contracts.territory import load_territory
+    from services.intake.settings import IntakeSettings
+
+    territory = load_territory(IntakeSettings().territory_file)
+    assert territory.retention_days == 730
+    assert territory.model_copy(update={"retention_days": 365}).retention_days == 365
