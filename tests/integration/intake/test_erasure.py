@@ -17,9 +17,9 @@ from datetime import date
 from aiokafka import AIOKafkaProducer
 
 from conftest import contact, registration
+from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, YANIS_FT, YANIS_ML, Keys, \
+    assert_nothing_planted_on_the_topics, bearer, of_type, prescription, register, reveal, wait_for_events
 from sqlalchemy import select
-from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, Keys, assert_nothing_planted_on_the_topics, bearer, \
-    of_type, prescription, register, reveal, wait_for_events
 
 from contracts import topics
 from contracts.clock import DayStarted
@@ -195,3 +195,28 @@ async def test_the_clock_erases_who_was_closed_longer_than_the_retention_period(
     listed = await intake.client.get("/v1/erasures", headers=bearer(auditor))
     assert [(e["person_id"], e["reason"], e["role"]) for e in listed.json()["items"]] == [
         (lina, "retention_period_over", "ariane_clock")]
+
+
+async def test_erasing_one_of_a_pending_review_decides_it_and_the_other_is_nobodys_double(intake):
+    """Yanis is registered by the Mission locale, then by France Travail with close names and no NIR: a review
+    is pending. The Mission locale's Yanis asks to be erased: the review is decided different_people (an
+    erased person is nobody's double), so France Travail's Yanis no longer waits for a decision."""
+    keys = Keys(intake)
+    ml, ft, coordinator = await keys.partner(ML), await keys.partner(FT), keys.coordinator()
+    older = await register(intake, ml, ML, YANIS_ML)
+    newer = await register(intake, ft, FT, YANIS_FT)
+    [opened] = of_type(await wait_for_events(intake, lambda evs: len(of_type(evs, "identity.review_opened")) == 1),
+                       "identity.review_opened")
+
+    assert (await erase(intake, ml, person_id=older)).json()["status"] == "erased"
+    pending = await intake.client.get("/v1/identity-reviews", headers=bearer(coordinator))
+    assert pending.json()["items"] == []
+    decided = await intake.client.get("/v1/identity-reviews", params={"status": "different_people"},
+                                      headers=bearer(coordinator))
+    [review] = decided.json()["items"]
+    assert (review["review_id"], review["decided_by"]) == (opened["data"]["review_id"], ML)
+    events = await wait_for_events(intake, lambda evs: len(of_type(evs, "identity.review_decided")) == 1)
+    [announced] = of_type(events, "identity.review_decided")
+    assert announced["data"]["decision"] == "different_people" and announced["subject"] == newer
+    assert (await reveal(intake, ft, newer)).status_code == 200  # the other one is untouched
+    await assert_nothing_planted_on_the_topics(intake)
