@@ -1,8 +1,9 @@
 """Erasure on the real broker and database, as the coordinator, the structures and an auditor live it.
 
 Cap emploi registers Lina with her identity and its file number; the Mission locale is asked to act on her.
-Her access request (the export) shows everything intake holds on her. Then she asks to be erased: an auditor cannot do it, nor France Travail who never had to do with her; the
-coordinator does, by Cap emploi's file number. From then on nobody sees her identity, the file number finds
+Her access request (the export) shows everything intake holds on her. Then she asks to be erased: an auditor
+cannot do it, nor France Travail who never had to do with her; the coordinator does, by Cap emploi's file
+number. From then on nobody sees her identity, the file number finds
 nobody, no more event about her is taken, the auditor lists the erasure, person.erased is on intake's topic
 without any identity or file number, and Lina registered again is a new person.
 """
