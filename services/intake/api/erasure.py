@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import utc
 from contracts.erasure import ErasureReason
@@ -116,6 +117,17 @@ async def _named(session: AsyncSession, deps: IntakeDeps, caller: Caller, body: 
 async def erase(request: Request, body: ErasureRequest, caller: Caller = Depends(_eraser),
                 deps: IntakeDeps = Depends(intake_deps)) -> ErasureAnswer:
     ctx: ServiceContext = request.app.state.ctx
+    try:
+        answer = await _erase_once(ctx, deps, caller, body)
+    except IntegrityError:
+        # Two requests erased the same person at once: the other committed first (one erasure row per person).
+        answer = await _erase_once(ctx, deps, caller, body)
+    if answer.status == "erased":
+        ctx.relay.notify()
+    return answer
+
+
+async def _erase_once(ctx: ServiceContext, deps: IntakeDeps, caller: Caller, body: ErasureRequest) -> ErasureAnswer:
     async with ctx.session_factory() as session, session.begin():
         uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
         canonical = await _named(session, deps, caller, body)
@@ -135,7 +147,6 @@ async def erase(request: Request, body: ErasureRequest, caller: Caller = Depends
         await erase_person(uow, deps, canonical, body.reason, caller.structure, caller.key_id, caller.role)
         row = await erasures.of_person(session, canonical)
         assert row is not None
-    ctx.relay.notify()
     return _answer("erased", row)
 
 

@@ -220,4 +220,8 @@ async def test_erasing_one_of_a_pending_review_decides_it_and_the_other_is_nobod
     [announced] = of_type(events, "identity.review_decided")
     assert announced["data"]["decision"] == "different_people" and announced["subject"] == newer
     assert (await reveal(intake, ft, newer)).status_code == 200  # the other one is untouched
+
+    # Two erasures of the same person at once: one erases, the other answers it is done.
+    both = await asyncio.gather(erase(intake, coordinator, person_id=newer), erase(intake, ft, person_id=newer))
+    assert sorted((a.status_code, a.json()["status"]) for a in both) == [(200, "already_erased"), (200, "erased")]
     await assert_nothing_planted_on_the_topics(intake)
