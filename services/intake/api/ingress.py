@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from services.intake.api.caller import intake_deps
-from services.intake.domain import api_keys
+from services.intake.domain import api_keys, checks
 from services.intake.handlers import admit
 from services.intake.store import credentials
 from services.runtime.errors import is_write_race
@@ -195,7 +195,7 @@ async def _admit_all(ctx: ServiceContext, deps: IntakeDeps,
             answers.append(EventAnswer(
                 index=index, id=verdict.id, status=verdict.status, person_id=verdict.person_id, reason=verdict.reason,
                 detail=verdict.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
-                                               for e in verdict.errors]))
+                                               for e in checks.answerable(verdict.errors)]))
     return answers, waiting
 
 

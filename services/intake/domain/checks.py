@@ -45,6 +45,29 @@ def published_id(event_id: str, source: str, taken_by_another_source: bool) -> s
     return scoped if len(scoped) <= 128 else f"{source}:{hashlib.sha256(event_id.encode()).hexdigest()[:40]}"
 
 
+# --------------------------------------------------------------------------- answers of bounded size
+
+ERRORS_ANSWERED = 50
+ERROR_TEXT_ANSWERED = 300
+
+
+def _cut(text: str) -> str:
+    if len(text) <= ERROR_TEXT_ANSWERED:
+        return text
+    mark = f"… [{len(text)} characters, cut]"
+    return text[:ERROR_TEXT_ANSWERED - len(mark)] + mark
+
+
+def answerable(errors: list[FieldError]) -> list[FieldError]:
+    """The field errors an answer gives: at most ERRORS_ANSWERED, each place and message cut, then one saying
+    how many more there were. An event of a megabyte can hold a hundred thousand unknown field names, each as
+    long as the sender likes; the answer names the problem without growing with it."""
+    kept = [FieldError(_cut(e.loc), _cut(e.msg), _cut(e.type), e.index) for e in errors[:ERRORS_ANSWERED]]
+    if len(errors) > ERRORS_ANSWERED:
+        kept.append(FieldError("", f"{len(errors) - ERRORS_ANSWERED} more errors not listed", "errors_cut"))
+    return kept
+
+
 # --------------------------------------------------------------------------- sense of dates
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
