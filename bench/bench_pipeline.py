@@ -12,7 +12,8 @@ the run with people of its own.
 1. **Raw hop** (the baseline, first, with no service running): a plain aiokafka group reads topic A and
    produces every record to topic B, committing after each batch (bench/raw_hop.py). Warmed with `--warm`
    events, then the `--events` events are produced onto A; the time runs from the first send to the hop's
-   group at rest (local/drain.py), records/s. Then, at each paced rate, the time from each record's produce
+   group at rest (local/drain.py), records/s; and the hop alone: the same records produced onto A while it
+   holds (paused, still in its group), timed from its release to at rest. Then, at each paced rate, the time from each record's produce
    acknowledgement to its group having committed past it.
 2. **Over HTTP**: a fresh pipeline, warmed with `--warm` events; then the `--events` events POSTed to intake
    in batches of one structure's events with its key (each person's events a round apart), the time running
@@ -191,6 +192,18 @@ async def hop_runs(bootstrap: str, prefix: str, warm: Part, main: Part, paced: d
             raise AssertionError(f"the raw hop moved {hop.hopped} records ({sum(ends.values())} on B) of {given}")
         out["throughput"] = {"events": len(main.events), "seconds": round(elapsed, 3),
                              "events_per_s": round(len(main.events) / elapsed, 1)}
+        # The hop alone: the same records waiting on A (produced while it holds), from its release to at rest.
+        hop.hold()
+        await asyncio.sleep(0.5)  # the batch in hand, if any, is done
+        await produce_all(producer, source, main.events, "raw hop: filling A, held")
+        began = time.perf_counter()
+        hop.release()
+        await until_at_rest("raw hop alone: at rest", display, rest)
+        elapsed = time.perf_counter() - began
+        if hop.hopped != given + len(main.events):
+            raise AssertionError(f"the raw hop moved {hop.hopped - given} of {len(main.events)} waiting records")
+        out["throughput_alone"] = {"events": len(main.events), "seconds": round(elapsed, 3),
+                                   "events_per_s": round(len(main.events) / elapsed, 1)}
         out["latency"] = {}
         for rate, part in paced.items():
             out["latency"][str(rate)] = await hop_paced(bootstrap, security, producer, source, group, part, rate,
@@ -436,12 +449,15 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
     kafka = await ariane_kafka(scratch / "kafka", bootstrap, args.database_url, parts["kafka_warm"],
                                parts["kafka"], args.drain_timeout)
     hop_rate = hop["throughput"]["events_per_s"]
+    hop_alone = hop["throughput_alone"]["events_per_s"]
     result: dict[str, Any] = {
         "events": args.events, "warm": args.warm, "people": parts["http"].people, "partitions": PARTITIONS,
         "mean_event_bytes": round(main_bytes), "database": (args.database_url or "sqlite").split(":", 1)[0],
         "raw_hop": hop, "http": http, "kafka": kafka,
         "ratio_http_to_raw_hop": ratio(http["throughput"]["events_per_s"], hop_rate),
         "ratio_kafka_to_raw_hop": ratio(kafka["throughput"]["events_per_s"], hop_rate),
+        "ratio_http_to_raw_hop_alone": ratio(http["throughput"]["events_per_s"], hop_alone),
+        "ratio_kafka_to_raw_hop_alone": ratio(kafka["throughput"]["events_per_s"], hop_alone),
         "machine": {"load_average_start": load_before},
     }
     if args.profile:
@@ -456,11 +472,12 @@ def report(result: dict[str, Any]) -> None:
     hop, http, kafka = result["raw_hop"], result["http"], result["kafka"]
     print(f"events (each way)          {result['events']:,} partner events, {result['people']:,} people, "
           f"{result['mean_event_bytes']} bytes on average; warmed with {result['warm']}; {result['database']}")
-    print(f"raw hop                    {hop['throughput']['events_per_s']:>10,.1f} events/s")
+    print(f"raw hop, fed as Ariane is  {hop['throughput']['events_per_s']:>10,.1f} events/s")
+    print(f"raw hop alone (filled A)   {hop['throughput_alone']['events_per_s']:>10,.1f} events/s")
     print(f"Ariane over HTTP           {http['throughput']['events_per_s']:>10,.1f} events/s   "
-          f"ratio {result['ratio_http_to_raw_hop']:.4f}")
+          f"ratio {result['ratio_http_to_raw_hop']:.4f} (hop alone: {result['ratio_http_to_raw_hop_alone']:.4f})")
     print(f"Ariane onto inbound topic  {kafka['throughput']['events_per_s']:>10,.1f} events/s   "
-          f"ratio {result['ratio_kafka_to_raw_hop']:.4f}")
+          f"ratio {result['ratio_kafka_to_raw_hop']:.4f} (hop alone: {result['ratio_kafka_to_raw_hop_alone']:.4f})")
     for way, run in (("HTTP", http), ("Kafka", kafka)):
         for name, h in run["health"].items():
             print(f"/health {name:<9} ({way:<5})  p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  max {h['max_ms']} ms  "

@@ -42,6 +42,8 @@ class RawHop:
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._going = asyncio.Event()
+        self._going.set()
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(self.source, bootstrap_servers=self.bootstrap, group_id=self.group,
@@ -60,6 +62,7 @@ class RawHop:
         consumer, producer = self._consumer, self._producer
         committed: dict[TopicPartition, int] = {}
         while True:
+            await self._going.wait()
             batches = await consumer.getmany(timeout_ms=SERVICES.consumer_poll_ms, max_records=BATCH_MAX)
             sent = [await producer.send(self.target, record.value, key=record.key)
                     for records in batches.values() for record in records]
@@ -73,6 +76,17 @@ class RawHop:
             if positions:
                 await consumer.commit(positions)
                 committed.update(positions)
+
+    def hold(self) -> None:
+        """Stop reading (and fetching) after the current batch, still a member of the group."""
+        assert self._consumer is not None
+        self._going.clear()
+        self._consumer.pause(*self._consumer.assignment())
+
+    def release(self) -> None:
+        assert self._consumer is not None
+        self._consumer.resume(*self._consumer.assignment())
+        self._going.set()
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -22,7 +22,7 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     result, path = await bench_pipeline.measure(kafka_bootstrap, args, tmp_path / "scratch")
 
     paced = round(RATE * SECONDS)
-    assert result["raw_hop"]["throughput"]["events"] == EVENTS
+    assert result["raw_hop"]["throughput"]["events"] == result["raw_hop"]["throughput_alone"]["events"] == EVENTS
     verdicts = result["http"]["throughput"]["verdicts"]  # a resend after a dropped answer is a duplicate
     assert verdicts.get("accepted", 0) + verdicts.get("duplicate", 0) == sum(verdicts.values()) == EVENTS
     assert result["http"]["throughput"]["published_by_intake"] == WARM + EVENTS
