@@ -189,9 +189,13 @@ class LocalKafka:
             except subprocess.TimeoutExpired:
                 pass
             self._proc = None
-        if self.port is not None and self.controller_port is not None:
-            # Remembered so a restart comes back on the same address: clients keep the one they had.
-            remember_ports(self.ports_path, self.port, self.controller_port)
+        # Remembered so a restart comes back on the same address: clients keep the one they had. A runtime that
+        # did not start the broker (`ariane kafka stop` is a new process) knows its ports from the state file.
+        known = state or self.read_state() or {}
+        port = self.port if self.port is not None else known.get("port")
+        controller_port = self.controller_port if self.controller_port is not None else known.get("controller_port")
+        if isinstance(port, int) and isinstance(controller_port, int):
+            remember_ports(self.ports_path, port, controller_port)
         self.state_path.unlink(missing_ok=True)
         self.pid = None
         return stopped

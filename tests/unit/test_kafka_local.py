@@ -199,3 +199,27 @@ def test_stop_signals_only_the_recorded_pid_and_kills_after_the_timeout(tmp_path
         if stubborn.poll() is None:
             stubborn.kill()
         stubborn.wait()
+
+
+def test_a_broker_stopped_by_another_process_comes_back_on_its_ports(tmp_path: Path):
+    """`ariane kafka stop` is a new process that never started the broker: it learns the ports from the state
+    file and remembers them, so the next `ariane kafka start` comes back on the same address."""
+    import subprocess
+    import sys
+
+    port = kafka_local.free_port()
+    controller_port = kafka_local.free_port(exclude=[port])
+    broker = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)",
+                               "kafka.Kafka", str(LocalKafka(tmp_path).config_path)], stdout=subprocess.PIPE)
+    try:
+        assert broker.stdout.readline() == b"up\n"
+        LocalKafka(tmp_path).state_path.write_text(json.dumps(
+            {"pid": broker.pid, "bootstrap": f"127.0.0.1:{port}", "port": port, "controller_port": controller_port,
+             "version": "x"}))
+        assert LocalKafka(tmp_path).stop(timeout=5) is True
+        restarted = LocalKafka(tmp_path)
+        restarted._choose_ports(restarted.read_state() or json.loads(restarted.ports_path.read_text()))
+        assert (restarted.port, restarted.controller_port) == (port, controller_port)
+    finally:
+        if broker.poll() is None:
+            broker.kill()
