@@ -22,7 +22,9 @@ the run with people of its own.
    Then, on the same pipeline, each rate in `--rates` for `--seconds`: events POSTed on schedule (open loop),
    and for each accepted event the time from its 202 to reporting's consumer group having committed past the
    record intake published for it (bench/visibility.py): reporting commits its offsets after the transaction
-   that folded the batch into its documents, so from then on every report and figure counts the event.
+   that folded the batch into its documents, so from then on every report and figure counts the event. The
+   same is given from the POST's sending: a batch's 202 comes once all its events are confirmed, and under
+   load reporting may have folded an event before the answer reached the partner (a negative figure).
 3. **Onto the inbound topic**: another fresh pipeline, warmed alike; the same number of other people's events
    produced onto `ariane.inbound.v1` as a partner speaking Kafka does, until at rest.
 
@@ -379,13 +381,17 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
         sent = {i: (at, *tap.where[i]) for i, at in poster.answered_at.items() if i in tap.where}
         latencies = await settle(f"HTTP: {rate}/s in reporting", commits, sent,
                                  max(1.0, deadline - time.monotonic()))
+        # The 202 of a batch comes once all its events are confirmed: under load reporting may have folded an
+        # event before its answer reached the partner (a negative figure). From the POST is the partner's wait.
+        from_post = [seen - poster.posted_at[i] for i, (_, tp, offset) in sent.items()
+                     if (seen := commits.visible_at(tp, offset)) is not None]
     finally:
         await poster.close()
         await commits.stop()
     return {"rate": rate, "sent": len(part.events), "schedule_seconds": round(scheduled, 2),
             "answered": len(poster.answered_at), "verdicts": dict(poster.verdicts),
             "reasons": dict(poster.reasons), "http_statuses": dict(poster.http_statuses),
-            "visible": len(latencies), **spread(latencies)}
+            "visible": len(latencies), **spread(latencies), "from_post": spread(from_post)}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -486,6 +492,8 @@ def report(result: dict[str, Any]) -> None:
         raw = hop["latency"][rate]
         print(f"{rate:>4}/s 202 → reporting     p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms  "
               f"({lat['visible']} of {lat['sent']} sent; HTTP {lat['http_statuses']})")
+        post = lat["from_post"]
+        print(f"{rate:>4}/s POST → reporting    p50 {post['p50_ms']} ms  p99 {post['p99_ms']} ms  max {post['max_ms']} ms")
         print(f"{rate:>4}/s raw hop             p50 {raw['p50_ms']} ms  p99 {raw['p99_ms']} ms  max {raw['max_ms']} ms  "
               f"({raw['n']} of {raw['sent']})")
     print(f"load average               start {result['machine']['load_average_start']}  end {load_average()}  "

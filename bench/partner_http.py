@@ -30,6 +30,7 @@ class PartnerPoster:
         self.verdicts: Counter[str] = Counter()  # per event, from the final answer
         self.reasons: Counter[str] = Counter()
         self.answered_at: dict[str, float] = {}  # event id -> when the 202 taking it arrived (perf_counter)
+        self.posted_at: dict[str, float] = {}  # event id -> when its first POST was sent
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -38,6 +39,7 @@ class PartnerPoster:
         body = b"[" + b",".join(e.to_json_bytes() for e in batch) + b"]"
         headers = {"authorization": f"Bearer {self.api_keys[batch[0].source]}", "content-type": "application/json"}
         async with self.slots:
+            posted = time.perf_counter()
             for attempt in range(RETRIES):
                 try:
                     response = await self.client.post("/v1/events", content=body, headers=headers)
@@ -63,6 +65,7 @@ class PartnerPoster:
                 self.reasons[answer["reason"]] += 1
             if answer["status"] in ("accepted", "duplicate"):  # duplicate: on Kafka already, a resend's answer
                 self.answered_at[batch[answer["index"]].id] = answered
+                self.posted_at[batch[answer["index"]].id] = posted
 
     async def post_round(self, events: Sequence[Envelope], on_posted: Callable[[int], None] = lambda n: None) -> None:
         """Events independent of each other (a round): one POST per structure and up to BATCH_MAX events, at once."""
