@@ -56,7 +56,6 @@ from rich.progress import (  # noqa: E402
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
