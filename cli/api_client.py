@@ -29,8 +29,17 @@ def client(url: str | None, url_variable: str, default_url: str, token: str | No
 
 def get(api: httpx.Client, path: str, params: dict[str, Any] | None = None) -> Any:
     """The JSON answer of a GET; an unreachable service exits 2, a refusal exits 1, each with its reason."""
+    return _answer(api, "GET", path, params=params)
+
+
+def post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    """The JSON answer of a POST of `body`; exits as `get` does."""
+    return _answer(api, "POST", path, json=body)
+
+
+def _answer(api: httpx.Client, method: str, path: str, **request: Any) -> Any:
     try:
-        answer = api.get(path, params=params)
+        answer = api.request(method, path, **request)
     except httpx.TransportError as exc:
         typer.echo(f"error: nothing answers at {api.base_url}: {exc}", err=True)
         raise typer.Exit(2) from exc

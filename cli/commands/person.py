@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import typer
 
-from cli.api_client import client, get
+from cli.api_client import client, get, post
 
 app = typer.Typer(no_args_is_help=True, help="A person's rights: erasure and access request (RGPD).")
 
@@ -26,21 +25,6 @@ REASONS = ("person_request", "retention_period_over")
 
 _token = typer.Option(None, "--token", help="Your access key (default: ARIANE_TOKEN).")
 _intake_url = typer.Option(None, "--url", help="Intake's address (default: ARIANE_INTAKE_URL, else the local one).")
-
-
-def _post(api: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The JSON answer of a POST; an unreachable service exits 2, a refusal exits 1, each with its reason."""
-    try:
-        answer = api.post(path, json=body)
-    except httpx.TransportError as exc:
-        typer.echo(f"error: nothing answers at {api.base_url}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    if answer.status_code != 200:
-        detail = answer.json().get("detail") if answer.headers.get("content-type", "").startswith(
-            "application/json") else answer.text
-        typer.echo(f"error: {answer.status_code} {detail}", err=True)
-        raise typer.Exit(1)
-    return answer.json()
 
 
 def erasure_request(person: str | None, structure: str | None, file_number: str | None,
@@ -74,7 +58,7 @@ def erase(person: str = typer.Option(None, "--person", help="The person's id."),
     """Erase a person: their identity is destroyed, their file numbers forgotten, their figures kept."""
     body = erasure_request(person, structure, file_number, reason)
     with client(url, "ARIANE_INTAKE_URL", INTAKE_URL, token) as api:
-        answer = _post(api, "/v1/erasures", body)
+        answer = post(api, "/v1/erasures", body)
     said = "Personne effacée" if answer["status"] == "erased" else "Déjà effacée"
     typer.echo(f"{said} : {answer['person_id']} le {answer['erased_on']} ({answer['reason']}, à la demande de "
                f"{answer['requested_by']}) — effacement {answer['erasure_id']}")
