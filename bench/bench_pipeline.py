@@ -70,6 +70,7 @@ from bench.visibility import CommitWatcher, OffsetTap  # noqa: E402
 from contracts import topics  # noqa: E402
 from contracts.envelope import Envelope  # noqa: E402
 from local import catalogue  # noqa: E402
+from local.databases import create_postgres_database  # noqa: E402
 from local.drain import PipelineWatcher, wait_drained  # noqa: E402
 from local.kafka import LocalKafka  # noqa: E402
 from local.pipeline import LocalPipeline  # noqa: E402
@@ -275,18 +276,7 @@ async def fresh_database(server_url: str | None) -> str | None:
     """A new empty PostgreSQL database for one pipeline (its four services share it, as in a deployment)."""
     if not server_url or not server_url.startswith("postgresql"):
         return None
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    name = f"ariane_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host or "127.0.0.1",
-                                 port=url.port or 5432, database=url.database or "postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return await create_postgres_database(server_url, f"ariane_bench_{uuid.uuid4().hex[:10]}")
 
 
 async def started_pipeline(run_dir: Path, bootstrap: str, database_url: str | None) -> LocalPipeline:

@@ -23,6 +23,7 @@ from contracts import topics
 from contracts.envelope import Envelope
 from contracts.territory import load_territory
 from local import catalogue
+from local.databases import create_postgres_database
 from local.drain import PipelineWatcher, Progress, service_groups, wait_drained
 from local.kafka import ensure_topics
 from services.followup.app import definition as followup_definition
@@ -34,7 +35,7 @@ from services.reporting.app import definition as reporting_definition
 from services.runtime.credentials import CredentialsBook
 from tests.stories.harness import (Observation, Story, TopicReader, Unresolved, _day, admin_security, build_event,
                                    load_stories, referral_outcome, send_all, tick)
-from tests.support.databases import _create_postgres_database, _postgres_server_url
+from tests.support.databases import _postgres_server_url
 from tests.support.services import running_service, test_settings
 
 STORIES = load_stories()
@@ -74,7 +75,7 @@ async def _database(tmp: Any, name: str) -> str:
     server = _postgres_server_url()
     if server is None:
         return f"sqlite+aiosqlite:///{tmp / (name + '.db')}"
-    return await _create_postgres_database(server, f"ariane_story_{name}_{uuid.uuid4().hex[:8]}")
+    return await create_postgres_database(server, f"ariane_story_{name}_{uuid.uuid4().hex[:8]}")
 
 
 def _figures(report: dict[str, Any]) -> dict[str, int]:

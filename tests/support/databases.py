@@ -7,24 +7,12 @@ import uuid
 
 import pytest
 
+from local.databases import create_postgres_database
+
 
 def _postgres_server_url() -> str | None:
     url = os.environ.get("ARIANE_DATABASE_URL", "")
     return url if url.startswith("postgresql") else None
-
-
-async def _create_postgres_database(server_url: str, name: str) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host or "127.0.0.1",
-                                 port=url.port or 5432, database=url.database or "postgres")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -38,7 +26,7 @@ async def database_url(tmp_path) -> str:  # noqa: ANN001
     server = _postgres_server_url()
     if server is None:
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    return await _create_postgres_database(server, f"ariane_test_{uuid.uuid4().hex[:12]}")
+    return await create_postgres_database(server, f"ariane_test_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
@@ -49,6 +37,6 @@ def database_url_factory(tmp_path):  # noqa: ANN001, ANN201
         server = _postgres_server_url()
         if server is None:
             return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
-        return await _create_postgres_database(server, f"ariane_test_{name}_{uuid.uuid4().hex[:8]}")
+        return await create_postgres_database(server, f"ariane_test_{name}_{uuid.uuid4().hex[:8]}")
 
     return make
