@@ -6,6 +6,12 @@ by a person as the policy itself. A France Travail registration goes through fir
 locale's keys have a referral to see and the Cap emploi key has none of it; an older person France Travail
 registers is someone the Mission locale never had to do with ("timeline other", "identity other"). Seeing an
 identity is a disclosure: the audit list must then hold each one shown, and none refused.
+
+Erasure (RGPD) follows who may see the identity: a structure's keys erase the people their structure registered
+or is asked to act on, the coordinator anyone, an auditor never, and only auditors and the coordinator list the
+erasures. An erasure cannot be asked twice of the same person, so every caller gets people of its own to erase:
+one the Mission locale registered ("erase own") and one Cap emploi registered ("erase other"). The export of a
+person (their access request) shows the identity, so it goes to whoever may see it.
 """
 
 from __future__ import annotations
@@ -31,16 +37,17 @@ COORDINATOR, TERRITORY = "coordination_territoriale", "angers-loire-metropole"
 # endpoint × the structure asked about: ML is the caller's own structure for the structure keys.
 COLUMNS = ("referrals own", "referrals other", "report", "digest", "events own", "events other",
            "worklist own", "worklist other", "caseload own", "timeline own", "timeline other",
-           "identity own", "identity other", "disclosures")
-TABLE = {
-    "partner":     (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403),
-    "counsellor":  (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403),
-    "coordinator": (200, 200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 200),
-    "auditor":     (403, 403, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 200),
-    "no key":      (401,) * 14,
-    "revoked":     (401,) * 14,
-    "unknown key": (401,) * 14,
-    "old token":   (401,) * 14,
+           "identity own", "identity other", "disclosures", "erase own", "erase other", "erasures",
+           "export own", "export other")
+TABLE = {  # ............................................................................. | erasure ...........
+    "partner":     (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403, 200, 403, 403, 200, 403),
+    "counsellor":  (200, 403, 403, 403, 202, 403, 200, 403, 200, 200, 403, 200, 403, 403, 200, 403, 403, 200, 403),
+    "coordinator": (200, 200, 200, 200, 403, 403, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "auditor":     (403, 403, 200, 200, 403, 403, 403, 403, 403, 200, 200, 403, 403, 200, 403, 403, 200, 403, 403),
+    "no key":      (401,) * 19,
+    "revoked":     (401,) * 19,
+    "unknown key": (401,) * 19,
+    "old token":   (401,) * 19,
 }
 
 
@@ -97,6 +104,13 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
         assert posted.status_code == 202, posted.text
         young, older = (r["person_id"] for r in posted.json()["results"])
         coordinator = {"authorization": f"Bearer {keys['coordinator']}"}
+        # People to erase, two for each caller: one the Mission locale registered, one Cap emploi did.
+        to_erase: dict[str, dict[str, str]] = {}
+        for structure, column in ((ML, "erase own"), (CAP, "erase other")):
+            sent = await http["intake"].post("/v1/events", json=[registration(structure) for _ in TABLE], headers={
+                "authorization": f"Bearer {keys['partner'] if structure == ML else await partner_key(CAP)}"})
+            assert sent.status_code == 202, sent.text
+            to_erase[column] = dict(zip(TABLE, (r["person_id"] for r in sent.json()["results"]), strict=True))
         heard_by = asyncio.get_running_loop().time() + 60
         for person in (young, older):
             while (await http["followup"].get(f"/v1/people/{person}/timeline", headers=coordinator)).status_code != 200:
@@ -114,7 +128,16 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
             assert asyncio.get_running_loop().time() < deadline, "intake never learnt who is asked to act"
             await asyncio.sleep(0.2)
 
-        async def cell(column: str, headers: dict[str, str]) -> httpx.Response:
+        async def cell(caller: str, column: str, headers: dict[str, str]) -> httpx.Response:
+            if column.startswith("erase "):
+                return await http["intake"].post("/v1/erasures", headers=headers, json={
+                    "person_id": to_erase[column][caller], "reason": "person_request"})
+            if column == "erasures":
+                return await http["intake"].get("/v1/erasures", headers=headers)
+            if column.startswith("export"):  # "own": the person referred to the Mission locale
+                person = young if column.endswith("own") else older
+                return await http["intake"].get(f"/v1/people/{person}/export", headers=headers,
+                                                params={"reason": "demande d'accès de la personne"})
             if column.startswith("referrals"):
                 to = ML if column.endswith("own") else CAP
                 return await http["referral"].get("/v1/referrals", params={"to": to}, headers=headers)
@@ -141,12 +164,20 @@ async def test_every_role_against_every_api(kafka_bootstrap, topic_prefix, datab
         seen: dict[str, tuple[int, ...]] = {}
         for caller in TABLE:
             headers = {"authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
-            answers = [await cell(column, headers) for column in COLUMNS]
+            answers = [await cell(caller, column, headers) for column in COLUMNS]
             seen[caller] = tuple(a.status_code for a in answers)
             for column, answer in zip(COLUMNS, answers, strict=True):
-                if answer.status_code == 401 and not column.startswith(("events", "identity", "disclosures")):
+                if answer.status_code == 401 and not column.startswith(("events", "identity", "disclosures", "erase",
+                                                                        "export")):
                     assert answer.headers["www-authenticate"] == "Bearer", (caller, column)
         assert seen == TABLE
+
+        # Who was erased, and by whom: exactly the erasures the table allowed, each once.
+        erased = (await http["intake"].get("/v1/erasures", headers=coordinator)).json()["items"]
+        assert sorted((row["person_id"], row["role"]) for row in erased) == sorted(
+            (to_erase[column][caller], caller) for caller, column in (
+                ("partner", "erase own"), ("counsellor", "erase own"), ("coordinator", "erase own"),
+                ("coordinator", "erase other")))
 
         # Every identity shown is itself on the audit list: who saw whom, on what basis.
         listed = (await http["intake"].get("/v1/disclosures", headers=coordinator)).json()["items"]
