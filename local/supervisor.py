@@ -3,24 +3,39 @@
 Each child logs in to Kafka as its own principal: with the local broker, it finds its credentials in
 ``$ARIANE_VAR_DIR/kafka/credentials/<service>.json`` (or the ``ARIANE_KAFKA_CREDENTIALS_DIR`` it is given);
 see services.runtime.kafka_security.
+
+A child that exits is started again after a back-off of its own (local/restarts.py: 1, 2, 4 … 30 s, forgiven
+after a minute of running, never given up). `poll()` never sleeps: it notes exits and starts the children whose
+time has come, so one crash-looping child delays neither the others nor the state file (local/run_state.py),
+which is how the supervisor answers "where is each service, and how is it doing".
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from local import catalogue
-from services.runtime.backoff import Backoff
+from local import catalogue, restarts, run_state
+from local.kafka import free_port
+from local.restarts import Life, RestartPolicy
 
-# A child that keeps dying is restarted after 1, 2, 4, 8 then 10 s, then left down for a human to look at.
-RESTARTS = Backoff(base_s=1.0, ceiling_s=10.0, attempts=5)
-MAX_RESTARTS = RESTARTS.attempts
+POLICY = RestartPolicy()
+# The schedule alone (the n-th quick exit in a row waits RESTARTS.delay(n)), for those who report on it.
+RESTARTS = POLICY.backoff
+# How often the loop looks at its children: an exit is noticed, and the state file refreshed, within this.
+TICK_S = 0.1
+# The state file is rewritten on every change, and at least this often so that readers can tell it is alive.
+HEARTBEAT_S = 1.0
 
 
 def default_ports() -> dict[str, int]:
@@ -35,29 +50,44 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def free_ports(names: list[str]) -> dict[str, int]:
+    """A distinct free loopback port for each name (free when chosen: a service that cannot bind it exits and is
+    restarted on the same port, so a port taken in between shows as a crash loop naming the address)."""
+    ports: dict[str, int] = {}
+    for name in names:
+        ports[name] = free_port(exclude=ports.values())
+    return ports
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     log_path: Path
     process: subprocess.Popen | None = None
-    restarts: int = 0
-    started_at: float = 0.0
-
     port: int | None = None
+    life: Life = field(default_factory=Life)
 
     def start(self, env: dict[str, str]) -> None:
         if self.port is not None:
             env = {**env, "ARIANE_HTTP_PORT": str(self.port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        self.started_at = time.monotonic()
+        with self.log_path.open("ab") as log:  # the child has its own copy; ours is closed at once
+            self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        self.life = restarts.started(self.life, self.process.pid, time.monotonic())
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
+
+    @property
+    def restarts(self) -> int:
+        return self.life.restarts
+
+    @property
+    def started_at(self) -> float:
+        return self.life.started_at
 
 
 def service_argv(name: str) -> list[str]:
@@ -72,28 +102,104 @@ class Supervisor:
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     ports: dict[str, int] = field(default_factory=dict)  # by service; unset: the service's default port
     children: list[Child] = field(default_factory=list)
+    policy: RestartPolicy = POLICY
+    state_file: Path | None = None  # where to say where each service is and how it does (None: nowhere)
+    commands: dict[str, list[str]] = field(default_factory=dict)  # by name; unset: `python -m <service>`
+    urls: dict[str, str] = field(default_factory=dict)  # by name, for the state file
+    loop_periods: deque[float] = field(default_factory=lambda: deque(maxlen=3000))  # seconds, last loops
+    _started_wall: float = 0.0
+    _written_at: float = float("-inf")
 
     def start(self) -> None:
+        self._started_wall = time.time()
         for name in self.names:
-            child = Child(name, service_argv(name), self.log_dir / f"{name}.log", port=self.ports.get(name))
-            child.start(self.env)
+            argv = self.commands.get(name) or service_argv(name)
+            child = Child(name, argv, self.log_dir / f"{name}.log", port=self.ports.get(name))
             self.children.append(child)
+            self._start(child, time.monotonic())
+        self.write_state(force=True)
+
+    def _start(self, child: Child, now: float) -> str:
+        try:
+            child.start(self.env)
+        except OSError as exc:  # no such program, no file descriptor left…: waits its back-off like an exit
+            child.life = restarts.exited(restarts.started(child.life, None, now), None, now, self.policy)
+            return f"{child.name} could not be started ({exc}); next try in {self._wait(child, now):.0f} s"
+        return f"{child.name} started again (pid {child.pid}, restart #{child.restarts})"
+
+    def _wait(self, child: Child, now: float) -> float:
+        return max(0.0, (child.life.next_start_at or now) - now)
 
     def poll(self) -> list[str]:
-        """Restart children that died (bounded); returns what happened, for the caller to print."""
+        """Note the children that exited and start those whose back-off is over; never waits. Returns what
+        happened, for the caller to print."""
         notes = []
         for child in self.children:
-            code = child.process.poll() if child.process else None
-            if code is None:
-                continue
-            if child.restarts >= MAX_RESTARTS:
-                notes.append(f"{child.name} exited with {code} and has been restarted too often: left down")
-                continue
-            child.restarts += 1
-            time.sleep(RESTARTS.delay(child.restarts))
-            child.start(self.env)
-            notes.append(f"{child.name} exited with {code}; restarted (pid {child.pid}), see {child.log_path}")
+            now = time.monotonic()
+            life = child.life
+            if life.state == "running":
+                code = child.process.poll() if child.process else None
+                if code is None:
+                    child.life = restarts.settled(life, now, self.policy)
+                    continue
+                child.life = restarts.exited(life, code, now, self.policy)
+                looping = " (crash loop: it keeps exiting)" if child.life.state == "crash_looping" else ""
+                notes.append(f"{child.name} exited with {code} after {now - life.started_at:.1f} s{looping}; "
+                             f"next start in {self._wait(child, now):.0f} s, see {child.log_path}")
+            elif restarts.due(life, now):
+                notes.append(self._start(child, now))
+        self.write_state(force=bool(notes))
         return notes
+
+    def run(self, stop: threading.Event, echo: Callable[[str], object] = print, tick_s: float = TICK_S) -> None:
+        """poll() every `tick_s` until `stop` is set, printing what happened; the period of each loop is kept in
+        `loop_periods` (and its p99 in the state file), which is how one can tell the loop never blocks."""
+        last = time.monotonic()
+        while not stop.wait(tick_s):
+            now = time.monotonic()
+            self.loop_periods.append(now - last)
+            last = now
+            for note in self.poll():
+                echo(note)
+
+    def loop_p99_s(self) -> float | None:
+        periods = list(self.loop_periods)
+        if len(periods) < 2:
+            return None
+        return statistics.quantiles(periods, n=100, method="inclusive")[98]
+
+    # -- the state file ----------------------------------------------------------------------------------------
+    def snapshot(self, stopped: bool = False) -> dict[str, Any]:
+        now, wall = time.monotonic(), time.time()
+
+        def at(mono: float | None) -> str | None:
+            return None if mono is None else run_state.iso(wall - (now - mono))
+
+        p99 = self.loop_p99_s()
+        services = []
+        for child in self.children:
+            life = child.life
+            services.append({
+                "name": child.name, "state": life.state, "pid": life.pid if life.state == "running" else None,
+                "port": child.port, "url": self.urls.get(child.name), "restarts": life.restarts,
+                "quick_exits": life.quick_exits, "last_exit_code": life.last_exit_code,
+                "last_exit_at": at(life.last_exit_at), "started_at": at(life.started_at if life.starts else None),
+                "next_start_at": at(life.next_start_at), "log": str(child.log_path)})
+        return {"supervisor": {"pid": os.getpid(), "started_at": run_state.iso(self._started_wall or None),
+                               "stopped_at": run_state.iso(wall) if stopped else None,
+                               "loop_p99_ms": None if p99 is None else round(p99 * 1000, 1)},
+                "updated_at": run_state.iso(wall), "services": services}
+
+    def write_state(self, *, force: bool = False, stopped: bool = False) -> None:
+        if self.state_file is None:
+            return
+        now = time.monotonic()
+        if force or stopped or now - self._written_at >= HEARTBEAT_S:
+            try:
+                run_state.write(self.state_file, self.snapshot(stopped=stopped))
+            except OSError:
+                return  # a full disk must not stop the supervision; the next write tries again
+            self._written_at = now
 
     def stop(self, timeout: float = 40) -> None:
         # SIGTERM to the processes we started, by pid; each drains and commits before leaving.
@@ -102,10 +208,12 @@ class Supervisor:
                 child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for child in self.children:
-            if child.process is None:
-                continue
-            try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait()
+            if child.process is not None:
+                try:
+                    child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.process.kill()
+                    child.process.wait()
+            code = child.process.returncode if child.process is not None else None
+            child.life = restarts.stopped(child.life, code, time.monotonic())
+        self.write_state(stopped=True)
