@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import typer
 
+from local import run_state
+from services.runtime.settings import RuntimeSettings
+
 FORMATS = ("table", "csv", "json")
 
 
@@ -23,8 +26,17 @@ def client(url: str | None, url_variable: str, default_url: str, token: str | No
     token = token or os.environ.get("ARIANE_TOKEN")
     if not token:
         raise typer.BadParameter("an access key is needed: --token or ARIANE_TOKEN", param_hint="--token")
-    base = url or os.environ.get(url_variable) or default_url
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return httpx.Client(base_url=service_url(url, url_variable, default_url),
+                        headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def service_url(url: str | None, url_variable: str, default_url: str) -> str:
+    """Where a service is: `--url`, else its variable (ARIANE_<SERVICE>_URL), else where the `ariane run all` of
+    this var dir put it (its services.json, e.g. with --free-ports), else its usual local address."""
+    if url or os.environ.get(url_variable):
+        return url or os.environ[url_variable]
+    name = url_variable.removeprefix("ARIANE_").removesuffix("_URL").lower()
+    return run_state.service_url(RuntimeSettings().var_dir, name) or default_url
 
 
 def get(api: httpx.Client, path: str, params: dict[str, Any] | None = None) -> Any:

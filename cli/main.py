@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import typer
 
@@ -78,36 +77,71 @@ run_app.command("clock")(clock_commands.clock)
 
 
 @run_app.command("all")
-def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (a tick at each midnight of the territory).")) -> None:
-    """Run the four services, the web page (and the clock) as supervised processes until Ctrl-C."""
+def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (a tick at each midnight of the territory)."),
+            free_ports: bool = typer.Option(False, "--free-ports",
+                                            help="Put each service on a free loopback port instead of its own, so "
+                                                 "that several runs share a machine. Where each one is: "
+                                                 "`ariane run status`; the commands that call a service find it.")) -> None:
+    """Run the four services, the web page (and the clock) as supervised processes until Ctrl-C.
+
+    A service that exits is started again after 1, 2, 4 ... 30 s (forgiven after a minute up), never given up;
+    where each service is and how it does is kept in <var dir>/services.json (`ariane run status`)."""
+    import threading
+
+    from local import run_state
     from local.supervisor import Supervisor
+    from local.supervisor import free_ports as choose_free_ports
     from services.runtime.settings import RuntimeSettings
 
     settings = RuntimeSettings()
+    state_file = run_state.path_in(settings.var_dir)
+    previous = run_state.read(state_file)
+    if previous is not None and run_state.supervisor_state(previous) == "running":
+        # Two supervisors on one var dir would share its SQLite files and overwrite each other's state file.
+        typer.echo(f"error: `ariane run all` already runs on {settings.var_dir} (pid {previous['supervisor']['pid']}):"
+                   " see `ariane run status`, or give this one another ARIANE_VAR_DIR", err=True)
+        raise typer.Exit(1)
     env = dict(os.environ, ARIANE_KAFKA_BOOTSTRAP=settings.bootstrap())
     services = [*catalogue.pipeline(), catalogue.web(), *([catalogue.clock()] if with_clock else [])]
-    supervisor = Supervisor([service.name for service in services], settings.var_dir / "logs", env)
-    ports = {service.name: service.default_port for service in services}
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    names = [service.name for service in services]
+    ports = choose_free_ports(names) if free_ports else {service.name: service.default_port for service in services}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    if free_ports:  # the page calls three services: tell it where they are now
+        env.update({f"ARIANE_WEB_{name.upper()}_URL": urls[name] for name in ("followup", "intake", "reporting")})
+    supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, state_file=state_file, urls=urls)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor.start()
     for child in supervisor.children:
-        port = ports.get(child.name)
-        where = f" http://127.0.0.1:{port}/health /metrics" if port else ""
-        typer.echo(f"{child.name:<10} pid {child.pid}{where}  log {child.log_path}")
+        typer.echo(f"{child.name:<10} pid {child.pid:<8} {urls[child.name]}/health /metrics  log {child.log_path}")
+    typer.echo(f"where each service is, and how it does: {state_file} (`ariane run status`)")
     typer.echo("Ctrl-C stops everything.")
-    while not stopping:
-        for note in supervisor.poll():
-            typer.echo(note)
-        time.sleep(0.5)
+    supervisor.run(stop, echo=typer.echo)
     typer.echo("stopping…")
     supervisor.stop()
+
+
+@run_app.command("status")
+def run_status(as_json: bool = typer.Option(False, "--json", help="The state file as it is.")) -> None:
+    """Where each service of `ariane run all` is and how it does (state, pid, URL, restarts, last exit code,
+    next start), read from <var dir>/services.json: answered without asking the supervisor.
+
+    Exits 0 when the supervisor and every service run, 1 when one does not, 2 when no `ariane run all` ever
+    wrote in this var dir."""
+    import json
+
+    from local import run_state
+    from services.runtime.settings import RuntimeSettings
+
+    state_file = run_state.path_in(RuntimeSettings().var_dir)
+    state = run_state.read(state_file)
+    if state is None:
+        typer.echo(f"no `ariane run all` state in {state_file}", err=True)
+        raise typer.Exit(2)
+    text, all_up = run_state.render(state)
+    typer.echo(json.dumps(state, indent=2) if as_json else text)
+    raise typer.Exit(0 if all_up else 1)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from cli.api_client import check_format, client, get, print_items
+from cli.api_client import check_format, client, get, print_items, service_url
 
 DEFAULT_URL = "http://127.0.0.1:8101"
 COLUMNS = ("disclosed_at", "person_id", "disclosed_to", "basis", "reason", "key_id", "role", "disclosure_id")
@@ -34,7 +34,7 @@ def disclosures(person: str = typer.Option(None, "--person", help="One person's 
         raise typer.BadParameter("an access key is needed: --token or ARIANE_TOKEN", param_hint="--token")
     params = {k: v for k, v in (("person_id", person), ("structure", structure), ("since", since),
                                 ("until", until)) if v}
-    items = _get(url or os.environ.get("ARIANE_INTAKE_URL") or DEFAULT_URL, token, params)
+    items = _get(service_url(url, "ARIANE_INTAKE_URL", DEFAULT_URL), token, params)
     print_items(items, output, COLUMNS, render_table)
 
 
