@@ -95,7 +95,9 @@ def render(state: dict[str, Any], now: float | None = None) -> tuple[str, bool]:
     how = supervisor_state(state, now)
     updated = _wall(state.get("updated_at"))
     age = f"{now - updated:.1f} s ago" if updated is not None else "never"
-    lines = [f"supervisor pid {supervisor.get('pid')}: {how} (written {age})"]
+    loop = supervisor.get("loop_p99_ms")
+    loop_text = f", its loop's p99 period {loop:.0f} ms" if loop is not None else ""
+    lines = [f"supervisor pid {supervisor.get('pid')}: {how} (written {age}{loop_text})"]
     all_up = how == "running"
     for s in state.get("services", []):
         where = s.get("url") or "-"
