@@ -40,7 +40,7 @@ async def on_fact(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
         return
     row = await _row(uow, await _resolve(uow, event.subject))
     file = store.to_file(row, deps.rules.zone).with_fact(fact)
-    await _apply(uow, deps, row, file, event, await store.today(uow.session))
+    await _apply(uow, deps, row, file, event, await _today(uow))
 
 
 async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -63,7 +63,7 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     uow.session.add(gone)
     await store.replace_actions(uow.session, merged_id, [])
     await store.replace_holds(uow.session, merged_id, [], {})
-    await _apply(uow, deps, kept, file, event, await store.today(uow.session))
+    await _apply(uow, deps, kept, file, event, await _today(uow))
 
 
 async def on_review_opened(event: IdentityReviewOpened, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -72,7 +72,7 @@ async def on_review_opened(event: IdentityReviewOpened, uow: UnitOfWork, deps: F
     if await uow.session.get(ReviewRow, d.review_id) is not None:
         return
     person_id = await _resolve(uow, d.person_id)
-    day = await store.today(uow.session)
+    day = await _today(uow)
     uow.session.add(ReviewRow(review_id=d.review_id, person_id=person_id, other_person_id=d.other_person_id,
                               matched=json.dumps([str(m) for m in d.matched]), missing=json.dumps(d.missing),
                               opened_on=day or local_day(event.time, deps.rules.zone)))
@@ -91,7 +91,7 @@ async def on_review_decided(event: IdentityReviewDecided, uow: UnitOfWork, deps:
     uow.session.add(review)
     await uow.session.flush()
     row = await _row(uow, await _resolve(uow, review.person_id))
-    await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, await store.today(uow.session))
+    await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, await _today(uow))
 
 
 async def on_person_erased(event: PersonErased, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -103,13 +103,14 @@ async def on_person_erased(event: PersonErased, uow: UnitOfWork, deps: FollowupD
         if row is None or row.merged_into is not None:
             continue
         file = forget_person(store.to_file(row, deps.rules.zone))
-        await _apply(uow, deps, row, file, event, await store.today(uow.session))
+        await _apply(uow, deps, row, file, event, await _today(uow))
 
 
 async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps) -> None:
     """A new day: decide again for everyone a threshold of whom has come, then check the ledger."""
     await store.set_today(uow.session, event.data.day)
-    day = await store.today(uow.session)
+    uow.memo.pop(_TODAY, None)  # the tick may have moved it: read it again (from the session, no query)
+    day = await _today(uow)
     for row in await store.persons_to_wake(uow.session, day):
         await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
     _report_ledger(deps.metrics, await store.ledger_check(uow.session), await store.checkins_overdue(uow.session))
@@ -125,6 +126,17 @@ def _report_ledger(metrics: FollowupMetrics, check: LedgerCheck, checkins_overdu
     for state in State:
         metrics.persons.labels(state.value).set(check.counts.get(state.value, 0))
     metrics.checkins_overdue.set(checkins_overdue)
+
+
+_TODAY = "followup.today"
+
+
+async def _today(uow: UnitOfWork) -> date | None:
+    """The clock's day, read once per transaction (a consumed batch) instead of once per event: only a tick
+    moves it, and on_day_started reads it again after moving it."""
+    if _TODAY not in uow.memo:
+        uow.memo[_TODAY] = await store.today(uow.session)
+    return uow.memo[_TODAY]
 
 
 async def _resolve(uow: UnitOfWork, person_id: str) -> str:

@@ -6,6 +6,7 @@ import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,10 @@ class UnitOfWork:
     # looked up in one query (prefetch_processed) instead of one query per event.
     _recorded: set[str] = field(default_factory=set)
     _absent: set[str] = field(default_factory=set)
+    # What a handler chose to read once for the whole transaction rather than once per event (followup's
+    # date of today), by name. Emptied whenever a SAVEPOINT rolls back (forget), since a value read or
+    # written inside it may have gone with it.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     async def prefetch_processed(self, event_ids: Iterable[str]) -> None:
         wanted = {i for i in event_ids if i not in self._recorded and i not in self._absent}
@@ -58,9 +63,11 @@ class UnitOfWork:
         self._absent.discard(event_id)
 
     def forget(self, event_id: str) -> None:
-        """A rolled-back SAVEPOINT took this id's inbox row away: ask the database next time."""
+        """A rolled-back SAVEPOINT took this id's inbox row away: ask the database next time (and for anything
+        the memo held, which the rollback may have undone too)."""
         self._recorded.discard(event_id)
         self._absent.discard(event_id)
+        self.memo.clear()
 
     async def _outbox_in_commit_order(self) -> None:
         """Make outbox ids become visible in id order (PostgreSQL).
