@@ -40,7 +40,7 @@ from local import catalogue
 from local.drain import PipelineWatcher
 from local.kafka import LocalKafka, free_port, wait_ready
 from local.pipeline import LocalPipeline, PipelineError
-from local.supervisor import RESTARTS, Child, service_argv
+from local.supervisor import Child, service_argv
 
 REPO = Path(__file__).resolve().parent.parent
 KILL, BROKER_KILL, BROKER_PAUSE, POSTGRES_RESTART, FULL_DISK = (
@@ -356,7 +356,7 @@ class Injector:
         await self._until_healthy(fault.target)
         fault.back_at = time.monotonic()
         fault.detail = (f"pid {pid} -> {child.pid}; restart #{child.restarts} after {restart_delay:.1f} s "
-                        f"(back-off {RESTARTS.delay(child.restarts):.0f} s)")
+                        f"(back-off {child.life.last_wait_s or 0:.0f} s)")
 
     async def _until_healthy(self, label: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout

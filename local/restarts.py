@@ -49,6 +49,7 @@ class Life:
     last_exit_code: int | None = None  # None: never exited, or could not even be started
     last_exit_at: float | None = None
     next_start_at: float | None = None  # set while waiting
+    last_wait_s: float | None = None  # the back-off chosen at the last exit (kept once started again)
 
     @property
     def restarts(self) -> int:
@@ -64,8 +65,9 @@ def exited(life: Life, code: int | None, now: float, policy: RestartPolicy) -> L
     healthy_run = now - life.started_at >= policy.healthy_after_s
     quick_exits = 1 if healthy_run else life.quick_exits + 1
     state: State = "crash_looping" if quick_exits >= policy.crash_loop_after else "backing_off"
+    wait = policy.delay(quick_exits)
     return replace(life, state=state, quick_exits=quick_exits, last_exit_code=code, last_exit_at=now,
-                   next_start_at=now + policy.delay(quick_exits))
+                   next_start_at=now + wait, last_wait_s=wait)
 
 
 def settled(life: Life, now: float, policy: RestartPolicy) -> Life:

@@ -30,8 +30,6 @@ from local.kafka import free_port
 from local.restarts import Life, RestartPolicy
 
 POLICY = RestartPolicy()
-# The schedule alone (the n-th quick exit in a row waits RESTARTS.delay(n)), for those who report on it.
-RESTARTS = POLICY.backoff
 # How often the loop looks at its children: an exit is noticed, and the state file refreshed, within this.
 TICK_S = 0.1
 # The state file is rewritten on every change, and at least this often so that readers can tell it is alive.

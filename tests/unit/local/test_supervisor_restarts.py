@@ -58,6 +58,7 @@ def test_after_a_minute_up_its_earlier_exits_are_forgiven():
     assert settled(life, up_since + 60, POLICY).quick_exits == 0
     crashed = exited(life, 70, up_since + 600, POLICY)  # then, much later, it dies once
     assert crashed.next_start_at == up_since + 600 + 1
+    assert started(crashed, 8, up_since + 601).last_wait_s == 1  # what a report of the restart says it waited
     assert crashed.state == "backing_off"
 
 
