@@ -46,7 +46,9 @@ async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
     The inbox row is written first, inside the same SAVEPOINT as the handler's writes: if the handler fails,
     both go; and if another instance is applying the same event concurrently (a partition that just moved),
     the primary key makes the second writer wait for the first and then fail on that row alone, which is
-    recognised as a duplicate rather than taken for a poison event."""
+    recognised as a duplicate rather than taken for a poison event. A consumed batch writes its rows before
+    (UnitOfWork.claim, one statement, with the same waiting and recognising): then none is written here, and
+    a failing handler leaves the row for the dead letter that follows."""
     if await uow.already_processed(event.id):
         return Applied(duplicate=True)
     try:

@@ -1,9 +1,10 @@
 """Apply consumed records through a handler, effectively once.
 
-One database transaction per batch holds the handler's state changes, the inbox marks and the outbox rows;
-each record runs inside a SAVEPOINT so a poison record is rolled back alone and dead-lettered while its
-neighbours commit. Transient failures retry the batch with back-off, then record by record, and a record
-that still fails alone is dead-lettered with the reason: bounded, so a partition never stalls.
+One database transaction per batch holds the handler's state changes, the inbox marks (written for the
+whole batch in one statement, before any handler runs) and the outbox rows; each record runs inside a
+SAVEPOINT so a poison record is rolled back alone and dead-lettered while its neighbours commit. Transient
+failures retry the batch with back-off, then record by record, and a record that still fails alone is
+dead-lettered with the reason: bounded, so a partition never stalls.
 """
 
 from __future__ import annotations
@@ -170,8 +171,9 @@ class EventProcessor:
                 uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
                                  topic_prefix=self.settings.topic_prefix)
                 parsed = [(record, self._parse(record)) for record in records]
-                # One inbox query for the whole batch rather than one per event.
-                await uow.prefetch_processed(e.id for _, e in parsed if isinstance(e, Envelope))
+                # The batch's inbox rows in one statement rather than one per event; ids another transaction
+                # recorded come back as duplicates.
+                await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])
                 for record, event in parsed:
                     with structlog.contextvars.bound_contextvars(
                         topic=record.topic, partition=record.partition, offset=record.offset

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import Envelope
@@ -30,6 +32,10 @@ class UnitOfWork:
     # looked up in one query (prefetch_processed) instead of one query per event.
     _recorded: set[str] = field(default_factory=set)
     _absent: set[str] = field(default_factory=set)
+    # Ids whose inbox row this transaction wrote ahead of applying them (claim), outside any SAVEPOINT: the
+    # row stays when an event's SAVEPOINT rolls back, and is what marks it processed once applied or
+    # dead-lettered.
+    _claimed: set[str] = field(default_factory=set)
     # What a handler chose to read once for the whole transaction rather than once per event (followup's
     # date of today), by name. Emptied whenever a SAVEPOINT rolls back (forget), since a value read or
     # written inside it may have gone with it.
@@ -45,10 +51,33 @@ class UnitOfWork:
         self._recorded |= found
         self._absent |= wanted - found
 
+    async def claim(self, marks: Sequence[tuple[str, str, int, int]]) -> None:
+        """Write the inbox rows of a batch's events (event id, topic, partition, offset) in one statement, before
+        any is applied, instead of one statement per event. An id already in the inbox, or being written by
+        another transaction (two instances during a rebalance: this one waits for the other's outcome), is
+        not written: it is known as recorded, so its event is a duplicate and its handler never runs."""
+        wanted: dict[str, tuple[str, str, int, int]] = {}
+        for mark in marks:
+            if mark[0] not in self._recorded and mark[0] not in self._claimed:
+                wanted.setdefault(mark[0], mark)
+        if not wanted:
+            return
+        inbox = self.tables.inbox
+        upsert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = (upsert(inbox)
+                     .values([{"event_id": i, "topic": t, "partition": p, "offset": o}
+                              for i, t, p, o in wanted.values()])
+                     .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+                     .returning(inbox.c.event_id))
+        written = {r[0] for r in await self.session.exec(statement)}
+        self._claimed |= written
+        self._recorded |= wanted.keys() - written
+        self._absent -= wanted.keys()
+
     async def already_processed(self, event_id: str) -> bool:
         if event_id in self._recorded:
             return True
-        if event_id in self._absent:
+        if event_id in self._absent or event_id in self._claimed:
             return False
         row = await self.session.exec(
             select(self.tables.inbox.c.event_id).where(self.tables.inbox.c.event_id == event_id)
@@ -56,6 +85,9 @@ class UnitOfWork:
         return row.first() is not None
 
     async def mark_processed(self, event_id: str, topic: str, partition: int, offset: int) -> None:
+        if event_id in self._claimed and event_id not in self._recorded:
+            self._recorded.add(event_id)  # its row was written by claim(): nothing more to write
+            return
         await self.session.exec(
             insert(self.tables.inbox).values(event_id=event_id, topic=topic, partition=partition, offset=offset)
         )
@@ -63,8 +95,8 @@ class UnitOfWork:
         self._absent.discard(event_id)
 
     def forget(self, event_id: str) -> None:
-        """A rolled-back SAVEPOINT took this id's inbox row away: ask the database next time (and for anything
-        the memo held, which the rollback may have undone too)."""
+        """A rolled-back SAVEPOINT took this id's inbox row away (unless claim() wrote it, before the SAVEPOINT):
+        ask the database next time (and for anything the memo held, which the rollback may have undone too)."""
         self._recorded.discard(event_id)
         self._absent.discard(event_id)
         self.memo.clear()

@@ -122,3 +122,39 @@ async def test_an_event_recorded_by_another_instance_meanwhile_is_a_duplicate_no
         assert await apply_once(uow, event(8), Where("this-instance"), counting) == Applied(False, "noted ev-8")
     assert calls == ["ev-8"]
     assert await rows(sessions) == (["ev-7", "ev-8"], [("ev-7", "other-instance", -1, -1), ("ev-8", "this-instance", -1, -1)])
+
+
+async def test_a_batch_claims_its_inbox_rows_at_once_and_skips_those_another_instance_recorded(
+        sessions: Sessions) -> None:
+    # ev-7 was applied by another instance; a batch of ev-7 and ev-8 writes its inbox rows in one statement
+    # up front: ev-7 is a duplicate whose handler never runs, ev-8 is applied once.
+    await apply_in_own_transaction(sessions, event(7), Where("other-instance"))
+    calls: list[str] = []
+
+    async def counting(ev: Envelope, uow: UnitOfWork) -> str:
+        calls.append(ev.id)
+        return await write_note(ev, uow)
+
+    async with sessions() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
+        await uow.claim([("ev-7", "topic", 0, 1), ("ev-8", "topic", 0, 2), ("ev-8", "topic", 0, 3)])
+        assert await apply_once(uow, event(7), Where("topic", 0, 1), counting) == Applied(duplicate=True)
+        assert await apply_once(uow, event(8), Where("topic", 0, 2), counting) == Applied(False, "noted ev-8")
+        assert await apply_once(uow, event(8), Where("topic", 0, 3), counting) == Applied(duplicate=True)
+    assert calls == ["ev-8"]
+    assert await rows(sessions) == (["ev-7", "ev-8"], [("ev-7", "other-instance", -1, -1), ("ev-8", "topic", 0, 2)])
+
+
+async def test_a_claimed_event_whose_handler_fails_is_rolled_back_alone_and_stays_claimed(sessions: Sessions) -> None:
+    # The claim is written before the event's SAVEPOINT, so the failure takes the handler's writes only; the
+    # event is not processed yet (the consumer dead-letters it next, and that marks it).
+    async with sessions() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
+        await uow.claim([("ev-1", "topic", 0, 1), ("ev-2", "topic", 0, 2)])
+        with pytest.raises(Boom):
+            await apply_once(uow, event(1), Where("topic", 0, 1), write_then_fail)
+        assert not await uow.already_processed("ev-1")
+        await uow.mark_processed("ev-1", "topic", 0, 1)  # as the dead letter does
+        assert await uow.already_processed("ev-1")
+        await apply_once(uow, event(2), Where("topic", 0, 2), write_note)
+    assert await rows(sessions) == (["ev-2"], [("ev-1", "topic", 0, 1), ("ev-2", "topic", 0, 2)])
