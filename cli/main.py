@@ -8,44 +8,35 @@ import signal
 import typer
 
 from cli.commands import clock as clock_commands
-from cli.commands import contracts as contracts_commands
-from cli.commands import demo as demo_commands
-from cli.commands import followup as followup_commands
-from cli.commands import intake as intake_commands
-from cli.commands import kafka as kafka_commands
-from cli.commands import person as person_commands
-from cli.commands import referral as referral_commands
-from cli.commands import reporting as reporting_commands
-from cli.commands import simulate as simulate_commands
-from cli.commands import web as web_commands
-from cli.commands import structures as structures_commands
-from cli.commands import transfer as transfer_commands
-from cli.commands import worklist as worklist_commands
+from cli.lazy_commands import Lazy, lazy_group
 from local import catalogue
 
-app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.")
-app.add_typer(contracts_commands.app, name="contracts", help="Export and check the event contracts.")
-app.add_typer(kafka_commands.app, name="kafka", help="Run a real local Apache Kafka broker.")
-app.add_typer(intake_commands.app, name="intake", help="Intake: partner ingress, identity vault, API keys.")
-app.add_typer(structures_commands.app, name="structures",
-              help="Keys of the territory: partner keys, structures' users, the coordinator, auditors.")
-app.add_typer(referral_commands.app, name="referral", help="Referral: orientation and the referral lifecycle.")
-app.add_typer(followup_commands.app, name="followup", help="Followup: parcours, lost people, worklist.")
-app.add_typer(reporting_commands.app, name="reporting", help="Reporting: outcome tables, replay, log archive.")
-app.add_typer(web_commands.app, name="web", help="Web: the coordinators' and counsellors' page.")
-app.add_typer(person_commands.app, name="person", help="A person's rights: erase, export (RGPD).")
+# Every command but `run` is imported when it runs (see cli.lazy_commands); the order is the help's.
+COMMANDS = {
+    "contracts": Lazy("cli.commands.contracts", "app", "Export and check the event contracts."),
+    "kafka": Lazy("cli.commands.kafka", "app", "Run a real local Apache Kafka broker."),
+    "intake": Lazy("cli.commands.intake", "app", "Intake: partner ingress, identity vault, API keys."),
+    "structures": Lazy("cli.commands.structures", "app",
+                       "Keys of the territory: partner keys, structures' users, the coordinator, auditors."),
+    "referral": Lazy("cli.commands.referral", "app", "Referral: orientation and the referral lifecycle."),
+    "followup": Lazy("cli.commands.followup", "app", "Followup: parcours, lost people, worklist."),
+    "reporting": Lazy("cli.commands.reporting", "app", "Reporting: outcome tables, replay, log archive."),
+    "web": Lazy("cli.commands.web", "app", "Web: the coordinators' and counsellors' page."),
+    "person": Lazy("cli.commands.person", "app", "A person's rights: erase, export (RGPD)."),
+    "demo": Lazy("cli.commands.demo", "demo"),
+    "simulate": Lazy("cli.commands.simulate", "app", "Simulate a territory year with its ground truth."),
+    # The auditor's and coordinator's everyday commands, at the top level.
+    "report": Lazy("cli.commands.reporting", "report"),
+    "replay": Lazy("cli.commands.reporting", "replay"),
+    "export-log": Lazy("cli.commands.reporting", "export_log"),
+    "verify-log": Lazy("cli.commands.reporting", "verify_log"),
+    "worklist": Lazy("cli.commands.worklist", "worklist"),
+    "timeline": Lazy("cli.commands.worklist", "timeline"),
+    "transfer": Lazy("cli.commands.transfer", "transfer"),
+}
 
-app.command("demo")(demo_commands.demo)
-app.add_typer(simulate_commands.app, name="simulate", help="Simulate a territory year with its ground truth.")
-
-# The auditor's and coordinator's everyday commands, at the top level.
-app.command("report")(reporting_commands.report)
-app.command("replay")(reporting_commands.replay)
-app.command("export-log")(reporting_commands.export_log)
-app.command("verify-log")(reporting_commands.verify_log)
-app.command("worklist")(worklist_commands.worklist)
-app.command("timeline")(worklist_commands.timeline)
-app.command("transfer")(transfer_commands.transfer)
+app = typer.Typer(no_args_is_help=True, help="Ariane: no jobseeker lost between structures.",
+                  cls=lazy_group(COMMANDS))
 
 run_app = typer.Typer(no_args_is_help=True, help="Run a service (or all of them) in the foreground.")
 app.add_typer(run_app, name="run")
