@@ -327,16 +327,20 @@ def _apply_answer(referral: Referral, answer: Answer, sla: ReferralSla) -> Refer
     raise AssertionError(f"not an answer: {kind}")
 
 
-def _replay_pending(state: PersonState, referral_id: str, sla: ReferralSla) -> PersonState:
-    """Answers that arrived before their referral apply, in arrival order, once it exists."""
-    answers = state.pending.get(referral_id, ())
+def _replay_pending(state: PersonState, referral_id: str, sla: ReferralSla, *,
+                    answered_as: str | None = None) -> PersonState:
+    """Answers that arrived before their referral apply, in arrival order, once it exists. `answered_as`: the id
+    they named, when the referral is known by another (a prescription that joined an open referral). Answers
+    from a structure the referral was not sent to leave the waiting room unapplied (see waiting_answers)."""
+    key = answered_as or referral_id
+    answers = state.pending.get(key, ())
     if not answers:
         return state
     referral = state.referrals[referral_id]
     for answer in answers:
         if answer.structure_id == referral.to_structure:
             referral = _apply_answer(referral, answer, sla)
-    pending = {k: v for k, v in state.pending.items() if k != referral_id}
+    pending = {k: v for k, v in state.pending.items() if k != key}
     return _with(state, referral).model_copy(update={"pending": pending})
 
 
@@ -444,8 +448,16 @@ def _on_partner_issued(state: PersonState, event: ReferralIssued, territory: Ter
         return Decision(state=state)
     existing = state.open_to(data.to_structure)
     if existing is not None:
-        return Decision(state=state.model_copy(update={"aliases": {**state.aliases,
-                                                                   data.referral_id: existing.referral_id}}))
+        state = state.model_copy(update={"aliases": {**state.aliases, data.referral_id: existing.referral_id}})
+        # Answers that named this prescription before it arrived apply to the referral it joined, as they would
+        # have, had they come after it.
+        state = _replay_pending(state, existing.referral_id, territory.referral_sla, answered_as=data.referral_id)
+        joined = state.referrals[existing.referral_id]
+        events: list[Envelope] = []
+        if joined.status is Status.REFUSED:
+            state, events = _follow_up_failure(state, joined, event, territory, local_day(event.time, territory),
+                                               event.time, f"Refus de {joined.to_structure} ({joined.refusal_reason})")
+        return Decision(state=state, events=tuple(events))
     on = local_day(event.time, territory)
     sla = territory.referral_sla
     referral = Referral(
