@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import structlog
@@ -21,8 +22,12 @@ from contracts.referrals import (
     ReferralRefused,
 )
 from services.referral import store
+from services.referral.domain import waiting_answers
 from services.referral.domain.lifecycle import Decision, DomainRejection, PersonState, decide, on_day
+from services.referral.domain.waiting_answers import Outcome, Waiting
 from services.referral.domain.webhook_targets import receiving_structure
+from services.referral.store import parked
+from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
 from services.runtime.unit_of_work import UnitOfWork
@@ -41,15 +46,79 @@ async def on_person_fact(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -
     except DomainRejection as exc:
         raise PermanentError(str(exc)) from exc
     await _commit(state, decision, uow, deps)
+    await _move_waiting_answers(event, state, decision.state, uow, deps)
 
 
 async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) -> None:
-    """Reminders and expiries of the day, for the people with a referral the day may act on."""
+    """Reminders and expiries of the day, for the people with a referral the day may act on; then the answers
+    that waited too long for their referral."""
     people = await store.people_due(uow.session, tick.data.day)
     for person_id in people:
         state = await store.load_person(uow.session, person_id)
         await _commit(state, on_day(state, tick, deps.territory), uow, deps)
-    log.info("day_started", day=tick.data.day.isoformat(), people=len(people))
+    expired = await _expire_waiting_answers(tick.data.day, uow, deps)
+    log.info("day_started", day=tick.data.day.isoformat(), people=len(people), answers_expired=expired)
+
+
+async def _move_waiting_answers(event: Envelope, before: PersonState, after: PersonState, uow: UnitOfWork,
+                                deps: ReferralDeps) -> None:
+    """Keep the waiting room's rows in step with the state: a parked answer gets its row; an answer its referral
+    took out of it loses its row, and is reported if it was not the referral's structure's to give."""
+    for moved in waiting_answers.moves(before, after):
+        if moved.outcome is Outcome.PARKED:
+            await parked.park(uow, person_id=after.person_id, referral_id=moved.referral_id,
+                              event_id=moved.answer.event_id, answer_on=moved.answer.on,
+                              original=event.to_json_bytes())
+            log.info("answer_waits_for_its_referral", referral_id=moved.referral_id,
+                     answer=moved.answer.event_type, structure=moved.answer.structure_id)
+        else:
+            row = await parked.unpark(uow, moved.answer.event_id)
+            if moved.outcome is Outcome.MISDIRECTED:
+                referral = after.referrals.get(after.aliases.get(moved.referral_id, moved.referral_id))
+                why = waiting_answers.reason(moved, wait_days=deps.settings.answer_wait_days,
+                                             sent_to=referral.to_structure if referral else None)
+                await _report(moved, row, after.person_id, why, uow)
+        _count(moved, deps)
+
+
+async def _expire_waiting_answers(day: date, uow: UnitOfWork, deps: ReferralDeps) -> int:
+    """Answers whose referral never came within their wait: out of the person's state, and reported."""
+    wait = deps.settings.answer_wait_days
+    await parked.start_waits(uow, lambda answer_on: waiting_answers.waits_until(answer_on, day, wait))
+    expired = 0
+    for person_id, rows in (await parked.due(uow, day)).items():
+        state = await store.load_person(uow.session, person_id)
+        after, gone = waiting_answers.expire(state, {r.event_id: r.waits_until for r in rows if r.waits_until}, day)
+        if after != state:
+            await store.save_person(uow.session, after, deps.territory.referral_sla)
+        by_event = {r.event_id: r for r in rows}
+        for waiting in gone:
+            row = by_event[waiting.answer.event_id]
+            why = waiting_answers.reason(waiting, wait_days=wait, last_day=row.waits_until)
+            await _report(waiting, row, person_id, why, uow)
+            _count(waiting, deps)
+            expired += 1
+        for row in rows:  # every due row goes: those whose answer had already left the state too
+            await parked.unpark(uow, row.event_id)
+    return expired
+
+
+async def _report(waiting: Waiting, row: parked.ParkedAnswerRow | None, person_id: str, why: str,
+                  uow: UnitOfWork) -> None:
+    """The sender learns it from the dead-letter topic: the letter of the record the answer came in, with the
+    reason; it is keyed by the person (pseudonymous), like every record of the topics it came from."""
+    if row is None:  # no row (it waited before rows were kept): the reason alone, on a letter of its own
+        letter = DeadLetter("referral", why, f"unrecorded:{waiting.answer.event_id}", -1, -1, person_id, b"")
+    else:
+        letter = DeadLetter("referral", why, row.topic, row.partition, row.offset, person_id, row.original)
+    await uow.dead_letter(letter)
+    log.warning("answer_dead_lettered", reason=why.split(":", 1)[0], referral_id=waiting.referral_id,
+                answer=waiting.answer.event_type, structure=waiting.answer.structure_id)
+
+
+def _count(waiting: Waiting, deps: ReferralDeps) -> None:
+    if deps.metrics is not None:
+        deps.metrics.waiting_answers.labels(waiting.answer.event_type, waiting.outcome.value).inc()
 
 
 async def _commit(before: PersonState, decision: Decision, uow: UnitOfWork, deps: ReferralDeps) -> None:

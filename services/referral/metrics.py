@@ -22,6 +22,7 @@ class ReferralMetrics:
     expiries: Counter
     reorientations: Counter
     late_acceptances: Counter
+    waiting_answers: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> "ReferralMetrics":
@@ -42,6 +43,10 @@ class ReferralMetrics:
                                    ["outcome"], registry=registry),
             late_acceptances=Counter("ariane_referral_late_acceptances", "Acceptances arriving after expiry.",
                                      ["to_structure"], registry=registry),
+            waiting_answers=Counter("ariane_referral_waiting_answers",
+                                    "Answers that came before their referral, by answer type and what became of "
+                                    "them (parked, applied, misdirected, expired).", ["answer", "outcome"],
+                                    registry=registry),
         )
 
     def observe(self, before: PersonState, after: PersonState, emitted: tuple[Envelope, ...]) -> None:

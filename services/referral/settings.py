@@ -40,6 +40,11 @@ class ReferralSettings(BaseSettings):
         default_factory=dict,
         description='Webhook signing secrets as JSON {"<structure id>": "<secret>"}. Every structure with a '
         "webhook_url in the territory file needs one, or the service refuses to start.")
+    answer_wait_days: int = Field(
+        default=30, ge=1, le=366,
+        description="Days of the territory's clock an answer waits for a referral not received yet before it is "
+        "dead-lettered (unknown_referral). 30: the territory's accept ceiling, and three times the lateness "
+        "partners show (events recorded up to 10 days after they happened).")
     webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="Attempts of a notice before it fails.")
     webhook_base_delay_s: float = Field(default=30.0, gt=0, description="Wait after the first failed attempt.")
     webhook_max_delay_s: float = Field(default=3600.0, gt=0, description="Longest wait between two attempts.")
