@@ -9,7 +9,9 @@ worklist lines, their referrals' outcomes, the alerts published about them, and 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -87,11 +89,17 @@ class Seen:
     referrals: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     checkins: dict[str, dict[tuple[str, int], str]] = field(default_factory=lambda: defaultdict(dict))
     alerts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    deadletters: list[str] = field(default_factory=list)
+    deadletters: list[str] = field(default_factory=list)  # letters about no story's person
+    letters: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # person -> "<day> <reason>"
+    day: date | None = None  # the day being played: when a letter was read
 
     def learn(self, topic: str, value: bytes) -> None:
         if topic.endswith(topics.DEADLETTER):
-            self.deadletters.append(value[:300].decode(errors="replace"))
+            person, reason = _letter_about(value)
+            if person is None:
+                self.deadletters.append(value[:300].decode(errors="replace"))
+            else:
+                self.letters[person].append(f"{self.day} {reason}")
             return
         event = parse_event(value)
         kind = event.type.removeprefix("fr.ariane.")
@@ -115,6 +123,16 @@ class Seen:
             self.alerts[event.subject].append(f"{day} loss_corrected held by {event.data.held_by}")
         elif kind == "case.closed" and event.source.startswith("ariane/"):
             self.alerts[event.subject].append(f"{day} closed {event.data.reason}")
+
+
+def _letter_about(value: bytes) -> tuple[str | None, str]:
+    """The person a dead letter's original event is about (its subject), and the letter's reason."""
+    try:
+        letter = json.loads(value)
+        original = json.loads(base64.b64decode(letter["original_base64"]))
+        return str(original["subject"]), str(letter["reason"])
+    except (ValueError, KeyError, TypeError):
+        return None, ""
 
 
 class TopicReader:

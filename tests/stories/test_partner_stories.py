@@ -61,6 +61,7 @@ class FastWatcher(PipelineWatcher):
 class CorpusRun:
     observed: dict[tuple[str, date], Observation] = field(default_factory=dict)
     alerts: dict[str, list[str]] = field(default_factory=dict)
+    letters: dict[str, list[str]] = field(default_factory=dict)  # story -> dead letters about its person
     figures: dict[str, int] = field(default_factory=dict)
     problems: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     deadletters: list[str] = field(default_factory=list)
@@ -164,6 +165,7 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
         while day <= last:
             if os.environ.get("ARIANE_STORIES_PROGRESS") and day.day == 1:
                 print(f"{day} {settles} settles {time.monotonic() - started:.1f} s", flush=True)
+            reader.seen.day = day
             await send_all(producer, prefix, [(topics.CLOCK, tick(day))])
             if day in arrivals or day in checks:
                 await settle()
@@ -190,9 +192,13 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
         for story in STORIES:
             person = reader.seen.person_of_registration.get(f"{story.ref}-0")
             run.alerts[story.name] = list(reader.seen.alerts.get(person, [])) if person else []
+            run.letters[story.name] = list(reader.seen.letters.get(person, [])) if person else []
         answer = await apps["reporting"][1].get("/v1/report", headers=auth)
         run.figures = _figures(answer.json())
-        run.deadletters = reader.seen.deadletters
+        people = {reader.seen.person_of_registration.get(f"{story.ref}-0") for story in STORIES}
+        run.deadletters = reader.seen.deadletters + [  # letters about nobody a story follows are unexpected
+            f"{person}: {letter}" for person, letters in reader.seen.letters.items() if person not in people
+            for letter in letters]
     return run
 
 
@@ -228,6 +234,11 @@ async def test_partner_story(story: Story, corpus: CorpusRun) -> None:
     if "alerts" in story.raw and corpus.alerts[story.name] != story.raw["alerts"]:
         differences.append("alerts published:\n    " + "\n    ".join(corpus.alerts[story.name])
                            + "\n  the story says:\n    " + "\n    ".join(story.raw["alerts"] or []))
+    # Every dead letter about the person, with the day it was seen: those the story names, no other.
+    letters = [f"{_day(x['day'])} {x['reason']}" for x in story.raw.get("deadletters") or []]
+    if corpus.letters[story.name] != letters:
+        differences.append("dead letters:\n    " + "\n    ".join(corpus.letters[story.name])
+                           + "\n  the story says:\n    " + "\n    ".join(letters))
     assert not differences, f"{story.name}: {story.raw.get('title')}\n  " + "\n  ".join(differences)
 
 
