@@ -16,6 +16,7 @@ from contracts.vocabulary import (CheckinOutcome, CloseReason, ContactChannel, C
 from simulator.parcours import add_months, checkin_ref
 from simulator.people import weighted
 from simulator.story import Anchor, Story
+from simulator.told import Loss
 
 EMPLOYERS = ("Boulangerie du Ralliement", "Transports Angevins", "Clinique de l'Anjou", "Logistique Loire Ouest",
              "Restaurant La Doutre", "Maraîchage Saint-Barthélemy", "Nettoyage Pro 49", "Supermarché Monplaisir",
@@ -47,6 +48,7 @@ def training(st: Story) -> None:
     end = day + st.rng.randint(60, 150)
     st.emit(day, TrainingStarted, holder, TrainingStartedData(
         training_id=training_id, qualifying=True, structure_id=holder, expected_end=st.day(end)))
+    st.told.hold(day, holder)
     exit_dispositif(st, day, ExitClass.SORTIE_POSITIVE, NextStep(kind=NextStepKind.TRAINING, target_id=training_id))
     # The job starts the day the training ends: first the job, then the end of the training.
     job_id, job_end = start_job(st, end, lasting=True, n=1, leave=False)
@@ -61,7 +63,8 @@ def job_short_held(st: Story) -> None:
 
 def job_short_lost(st: Story) -> None:
     job_end = short_job(st)
-    lost_then_maybe_found(st, job_end, job_end + st.territory.followup.lost_after_days, st.holder)
+    lost_then_maybe_found(st, job_end, job_end + st.territory.followup.lost_after_days, st.holder,
+                          nobody_picks_up(st, "job_ended_unheld", job_end, st.holder))
 
 
 def stays(st: Story) -> None:
@@ -72,8 +75,12 @@ def exit_none(st: Story) -> None:
     if not st.in_dispositif:  # no dispositif to leave: the person goes silent instead
         silent(st)
         return
+    to_act = st.holder
     exit_dispositif(st, st.plot_day, ExitClass.AUTRE, None)
-    lost_then_maybe_found(st, st.plot_day, st.plot_day + st.territory.followup.lost_after_days, st.holder)
+    if not st.referent_accompanies:
+        st.told.let_go(st.plot_day, "exit_without_next_step")
+    lost_then_maybe_found(st, st.plot_day, st.plot_day + st.territory.followup.lost_after_days, to_act,
+                          nobody_picks_up(st, "exit_without_next_step", st.plot_day, to_act))
 
 
 def silent(st: Story) -> None:
@@ -83,14 +90,26 @@ def silent(st: Story) -> None:
     th = st.territory.followup
     # followup gives a no-contact gap (no_contact_days - at_risk_after_days) days of grace before counting
     stale_after = th.no_contact_days - th.at_risk_after_days + th.lost_after_days
-    lost_then_maybe_found(st, st.plot_day + 1, st.plot_day + stale_after, st.holder)
+    # Out of reach from the day after this last contact. Someone in a dispositif is held by its operator, and
+    # under the territory's rules today a silence there is not a loss (followup: "no_contact: accompanied only").
+    # In an accompaniment dispositif a coordinator would want it seen: tests/stories/40 (a known failure); the
+    # story follows the rule until followup does, so that the year still compares.
+    lost_then_maybe_found(st, st.plot_day + 1, st.plot_day + stale_after, st.holder,
+                          None if st.in_dispositif else silence(st, st.holder))
 
 
 def referral_unanswered(st: Story) -> None:
     if st.main is None:
         return
     due = st.main.issued + st.territory.referral_sla.accept_days
-    lost_then_maybe_found(st, due, due + st.territory.followup.lost_after_days, st.operator or st.referent)
+    # Who must act when nobody ever took the person on: the structure the territory's rules oriented them to
+    # (an orientation referral), else, for a prescription nobody answered, the territory's coordinator: followup's
+    # rule today, though the référent that registered the person and sent the prescription should
+    # (tests/stories/41, a known failure).
+    kind = next(r.kind for r in st.told.referrals if r.referral_id == st.main.referral_id)
+    to_act = (st.operator or st.referent) if kind == "orientation" else st.territory.coordinator.id
+    loss = silence(st, st.referent) if st.referent_accompanies else Loss("referral_expired", due, to_act)
+    lost_then_maybe_found(st, due, due + st.territory.followup.lost_after_days, st.operator or st.referent, loss)
 
 
 def moved_away(st: Story) -> None:
@@ -135,6 +154,7 @@ def start_job(st: Story, day: int, *, lasting: bool, n: int, leave: bool = True)
         hours_per_week=float(rng.choice((35, 35, 35, 24, 28, 30, 20))),
         expected_end=st.day(day + length) if length else None, structure_id=holder))
     st.anchors.append(Anchor("job", day, holder, max(st.territory.followup.checkin_months, default=0)))
+    st.told.hold(day, holder)  # the job holds the person (the structure that placed them follows it)
     if leave:
         exit_class = ExitClass.EMPLOI_DURABLE if lasting else ExitClass.EMPLOI_TRANSITION
         exit_dispositif(st, day, exit_class, NextStep(kind=NextStepKind.JOB, target_id=job_id))
@@ -146,6 +166,8 @@ def short_job(st: Story) -> int:
     job_id, job_end = start_job(st, st.plot_day, lasting=False, n=1)
     assert job_end is not None
     st.emit(job_end, JobEnded, st.holder, JobEndedData(job_id=job_id, reason=st.rng.choice(SHORT_JOB_ENDS)))
+    if not st.referent_accompanies:
+        st.told.let_go(job_end, "job_ended_unheld")
     return job_end
 
 
@@ -154,6 +176,8 @@ def contract_ends(st: Story, job_id: str, job_end: int | None) -> None:
     if job_end is None:
         return
     st.emit(job_end, JobEnded, st.holder, JobEndedData(job_id=job_id, reason=JobEndReason.END_OF_CONTRACT))
+    if not st.referent_accompanies:
+        st.told.let_go(job_end, "job_ended_unheld")
     taken_up_again(st, job_end + st.rng.randint(0, 3))
 
 
@@ -168,24 +192,46 @@ def case_closed(st: Story, reason: CloseReason) -> None:
     exit_dispositif(st, st.plot_day, ExitClass.AUTRE, None)
     st.emit(st.plot_day, CaseClosed, st.holder, CaseClosedData(reason=reason))
     st.closed_on = st.plot_day
+    st.told.closed = (str(reason), st.plot_day)
 
 
 def taken_up_again(st: Story, day: int) -> None:
     st.emit(day, ContactRecorded, st.holder, ContactRecordedData(
         structure_id=st.holder, channel=ContactChannel.IN_PERSON, reached=True))
+    st.told.hold(day, st.holder)
     st.contacts(day, st.horizon, st.holder)
 
 
-def lost_then_maybe_found(st: Story, since: int, detected: int, who: str) -> None:
-    """After a loss, the structure that must act finds some people again and keeps them."""
+def nobody_picks_up(st: Story, reason: str, day: int, to_act: str) -> Loss:
+    """Nobody picks the person up after `day`: lost for `reason` since that day; but when the référent
+    accompanies them, its accompaniment still stands, and they are lost only once it has been silent long
+    enough."""
+    return silence(st, to_act) if st.referent_accompanies else Loss(reason, day, to_act)
+
+
+def silence(st: Story, to_act: str) -> Loss:
+    """Nobody hears from the person any more: lost from the last day anyone saw them, once the territory's
+    no_contact_days have passed (at risk then, lost lost_after_days - at_risk_after_days later)."""
+    th = st.territory.followup
+    return Loss("no_contact", None, to_act, grace=th.no_contact_days - th.at_risk_after_days)
+
+
+def lost_then_maybe_found(st: Story, out_of_reach: int, detected: int, who: str, loss: Loss | None) -> None:
+    """The person is out of reach from `out_of_reach`; the story's `loss` (None: they are not lost, someone
+    still holds them). Some people are found again by `who`, 5 to 40 days after `detected`, and kept."""
+    if loss is not None:
+        st.told.losses.append(loss)
     found = detected + st.rng.randint(5, 40)
     if st.rng.random() < st.preset.reengage_share:
-        st.unreachable.append((since, found))
+        st.unreachable.append((out_of_reach, found))
         st.emit(found, ContactRecorded, who, ContactRecordedData(
             structure_id=who, channel=ContactChannel.PHONE, reached=True))
+        if loss is not None:
+            loss.found, loss.found_by = found, who
+        st.told.hold(found, who)
         st.contacts(found, st.horizon, who)
     else:
-        st.unreachable.append((since, st.horizon + 400))
+        st.unreachable.append((out_of_reach, st.horizon + 400))
 
 
 # --------------------------------------------------------------------------- after the plot
@@ -203,6 +249,8 @@ def answer_checkins(st: Story) -> None:
             if st.closed_on is not None and due >= st.closed_on:
                 continue
             reached = not any(a <= due < b for a, b in st.unreachable)
+            if not reached:
+                st.told.unreached_checkins.append(due)
             st.emit(due + st.rng.randint(1, 10), CheckinDone, who, CheckinDoneData(
                 checkin_id=checkin_ref(kind, months, due_date), structure_id=who, reached=reached,
                 situation=CheckinOutcome.IN_EMPLOYMENT if reached and kind == "job" else

@@ -32,6 +32,7 @@ from simulator.presets import RETURN_PLOTS, Preset
 from simulator.quotas import Quota
 from simulator.script import PersonScript, PredictedReferral, ScriptWriter
 from simulator.story import MainReferral, Story
+from simulator.told import ToldReferral
 
 KIND_CODES = {StructureKind.FRANCE_TRAVAIL: "FT", StructureKind.MISSION_LOCALE: "ML", StructureKind.CAP_EMPLOI: "CAP",
               StructureKind.DEPARTEMENT: "CD49", StructureKind.PLIE: "PLIE", StructureKind.CITE_EMPLOI: "CITE"}
@@ -67,9 +68,18 @@ def build_script(seed: int, preset: Preset, index: int, territory: Territory, st
     keep_in_touch(st, contacts_from)
     play_plot(st)
     answer_checkins(st)
+    settle_silences(st)
     st.out.finish()
     st.script.arrival = late_arrivals(seed, preset, index, st.script, horizon)
     return st.script
+
+
+def settle_silences(st: Story) -> None:
+    """A silence is counted from the last day anyone saw the person before they were found again (or ever)."""
+    for loss in st.told.losses:
+        if loss.since is None:
+            before = loss.found if loss.found is not None else st.horizon
+            loss.since = st.told.last_seen(before) or st.registered
 
 
 def begin(seed: int, preset: Preset, index: int, territory: Territory, start: date, horizon: int,
@@ -95,11 +105,13 @@ def register(st: Story) -> str:
     person, referent = st.person, st.referent
     r = st.registered = st.rng.randint(0, st.preset.registration_window_days)
     on_ft_list = st.territory.structure(referent).kind == StructureKind.FRANCE_TRAVAIL
-    return st.emit(r, PersonRegistered, referent, PersonRegisteredData(
+    event = st.emit(r, PersonRegistered, referent, PersonRegisteredData(
         structure_id=referent, registered_on=st.day(r), birth_year=person.birth_year,
         commune_insee=person.commune_insee, qpv_resident=person.qpv_resident, rqth=person.rqth, rsa=person.rsa,
         single_parent=person.single_parent, education_level=person.education_level,
         ft_category=FtCategory.A if on_ft_list else None, partner_ref=st.partner_ref, identity=person.identity))
+    st.told.let_go(r, None)  # registered: nobody has taken them on yet
+    return event
 
 
 def identify_barriers(st: Story, registration: str) -> list[Cause]:
@@ -158,12 +170,16 @@ def answer_orientations(st: Story, orientations: list[Orientation]) -> MainRefer
         st.script.orientations.append(PredictedReferral(
             referral_id=ref_id, rule=rule.id, from_structure=st.referent, to_structure=rule.to,
             dispositif_id=None, issued_day=day, due_day=day + sla.accept_days, answer=answer))
+        told = ToldReferral(ref_id, "orientation", rule.to, day, day + sla.accept_days, answer)
+        st.told.referrals.append(told)
         if is_main:
             main = MainReferral(day, ref_id, answer)
         else:
-            st.emit(day + rng.randint(2, sla.accept_days - 2), ReferralRefused, rule.to, ReferralRefusedData(
+            told.answered = day + rng.randint(2, sla.accept_days - 2)
+            told.answer_event = st.emit(told.answered, ReferralRefused, rule.to, ReferralRefusedData(
                 referral_id=ref_id, structure_id=rule.to,
                 reason_code=rng.choice((RefusalReason.NO_CAPACITY, RefusalReason.DUPLICATE))))
+            refusal_returns_to_issuer(st, told.answered)
     return main
 
 
@@ -178,7 +194,18 @@ def prescribe(st: Story) -> MainReferral | None:
         referral_id=ref_id, kind=ReferralKind.PRESCRIPTION, from_structure=st.referent, to_structure=operator,
         dispositif_id=dispositif.id, reason=f"Prescription {dispositif.name}",
         due_date=st.day(day + st.territory.referral_sla.accept_days)))
-    return MainReferral(day, ref_id, str(weighted(st.rng, st.preset.answers)))
+    answer = str(weighted(st.rng, st.preset.answers))
+    st.told.referrals.append(ToldReferral(ref_id, "prescription", operator, day,
+                                          day + st.territory.referral_sla.accept_days, answer))
+    return MainReferral(day, ref_id, answer)
+
+
+def refusal_returns_to_issuer(st: Story, day: int) -> None:
+    """A structure refuses a referral: the person stays with the structure that sent them (the référent),
+    which the contract says still holds them."""
+    st.referent_accompanies = True
+    st.told.referent_accompanies(st.referent, day)
+    st.told.also_held(day, st.referent)
 
 
 def answer_main_referral(st: Story) -> int | None:
@@ -191,6 +218,7 @@ def answer_main_referral(st: Story) -> int | None:
     sla, rng = st.territory.referral_sla, st.rng
     issued, ref_id, answer = main
     due = issued + sla.accept_days
+    told = next(r for r in st.told.referrals if r.referral_id == ref_id)
     if answer != "never":
         st.emit(issued + rng.randint(1, sla.acknowledge_days - 1), ReferralAcknowledged, operator,
                 ReferralAcknowledgedData(referral_id=ref_id, structure_id=operator))
@@ -199,18 +227,25 @@ def answer_main_referral(st: Story) -> int | None:
         accept = rng.randint(issued + 3, due - 1) if answer == "on_time" \
             else rng.randint(due + 2, issued + sla.accept_ceiling_days - 1)
         entry = st.entry = accept + rng.randint(2, 7)
-        st.emit(accept, ReferralAccepted, operator, ReferralAcceptedData(
+        told.answered = accept
+        told.answer_event = st.emit(accept, ReferralAccepted, operator, ReferralAcceptedData(
             referral_id=ref_id, structure_id=operator, first_appointment_on=st.day(entry)))
+        if answer == "late":
+            st.told.expires(due + 1, due)
+        st.told.also_held(accept, operator)  # the operator takes the person on, then enters them
         st.emit(entry, ReferralFirstAppointmentHeld, operator,
                 ReferralFirstAppointmentHeldData(referral_id=ref_id, structure_id=operator))
         st.emit(entry, DispositifEntered, operator,
                 DispositifEnteredData(dispositif_id=dispositif.id, structure_id=operator))
         return None  # the référent leaves the follow-up to the dispositif
     if answer == "refused":
-        refused = issued + rng.randint(3, sla.accept_days - 1)
-        st.emit(refused, ReferralRefused, operator, ReferralRefusedData(
+        refused = told.answered = issued + rng.randint(3, sla.accept_days - 1)
+        told.answer_event = st.emit(refused, ReferralRefused, operator, ReferralRefusedData(
             referral_id=ref_id, structure_id=operator, reason_code=RefusalReason.NO_CAPACITY))
-    elif rng.random() < 0.5:
+        refusal_returns_to_issuer(st, refused)
+        return registered
+    st.told.expires(due + 1, due)  # never answered: the referral service expires it the day after its due date
+    if rng.random() < 0.5:
         st.script.plot = "referral_unanswered"
         return None  # nobody answers and the référent does not follow the person either
     return registered
@@ -258,4 +293,7 @@ def keep_in_touch(st: Story, contacts_from: int | None) -> None:
     """Until the plot, the holder contacts the person: from entry into the dispositif, else from
     `contacts_from` (None: nobody does)."""
     first = st.entry if st.entry is not None else contacts_from
-    st.last_contact = st.contacts(first, st.plot_day, st.holder) if first is not None else st.plot_day
+    if st.entry is None and first is not None:
+        st.referent_accompanies = True
+    st.last_contact = st.contacts(first, st.plot_day, st.holder, picks_up=st.entry is None) \
+        if first is not None else st.plot_day

@@ -11,6 +11,7 @@ from contracts.envelope import Envelope
 
 from simulator.people import SimPerson
 from simulator.presets import Preset
+from simulator.told import Told
 
 PRESET_CODES = {"cite-emploi-angers": "ce", "par-emploi": "pe", "territory": "te"}
 
@@ -41,6 +42,7 @@ class PersonScript:
     raw: list[tuple[int, int, type[Envelope], str, Any]] = field(default_factory=list)
     events: list[tuple[int, Envelope]] = field(default_factory=list)  # by the day each event is dated
     arrival: dict[str, int] = field(default_factory=dict)  # event id -> day sent, for the late ones (lateness.py)
+    told: Told = field(default_factory=Told)  # what the story decided, recorded as it was scripted (told.py)
 
 
 def person_of_event_id(event_id: str) -> str:

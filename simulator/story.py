@@ -20,6 +20,13 @@ from simulator.people import SimPerson
 from simulator.presets import Preset
 from simulator.quotas import Quota
 from simulator.script import PersonScript, ScriptWriter
+from simulator.told import Told
+
+
+# Partner events that show someone saw the person that day (contacts and check-ins only when they reached them).
+SEEN = frozenset({"ContactRecorded", "CheckinDone", "BarrierIdentified", "BarrierLifted", "ReferralAccepted",
+                  "ReferralFirstAppointmentHeld", "DispositifEntered", "DispositifExited", "JobStarted",
+                  "TrainingStarted"})
 
 
 class MainReferral(NamedTuple):
@@ -57,6 +64,9 @@ class Story:
     plot_day: int = 0
     last_contact: int = 0
     closed_on: int | None = None
+    # The référent accompanies the person (it contacts them, or a referral it sent was refused): its hold
+    # outlasts a job or a dispositif, so only a silence can lose the person then.
+    referent_accompanies: bool = False
     anchors: list[Anchor] = field(default_factory=list)
     unreachable: list[tuple[int, int]] = field(default_factory=list)  # when check-ins cannot reach the person
 
@@ -86,13 +96,20 @@ class Story:
         return self.operator if self.in_dispositif and self.operator else self.referent
 
     def emit(self, day: int, cls: type[Envelope], source: str, data: Any) -> str:
+        if 0 <= day < self.horizon and cls.__name__ in SEEN and getattr(data, "reached", True):
+            self.told.seen.append(day)
         return self.out.emit(day, cls, source, data)
 
     def day(self, offset: int) -> date:
         return self.out.day(offset)
 
-    def contacts(self, first: int, last: int, by: str) -> int:
-        """Contacts every 20 to 40 days after `first` until `last` (exclusive); the last one's day."""
+    @property
+    def told(self) -> Told:
+        return self.script.told
+
+    def contacts(self, first: int, last: int, by: str, *, picks_up: bool = False) -> int:
+        """Contacts every 20 to 40 days after `first` until `last` (exclusive); the last one's day. With
+        `picks_up`, the first contact that reaches the person is when `by` takes them on (recorded)."""
         rng = self.rng
         day, latest = first + rng.randint(20, 40), first
         while day < last:
@@ -102,6 +119,10 @@ class Story:
                 day += 1
             self.emit(day, ContactRecorded, by, ContactRecordedData(
                 structure_id=by, channel=rng.choice(list(ContactChannel)), reached=True))
+            if picks_up:
+                self.told.hold(day, by)
+                self.told.referent_accompanies(by, day)
+                picks_up = False
             latest = day
             day += rng.randint(20, 40)
         return latest

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from contracts.envelope import Envelope
 from contracts.territory import Territory
 
+from simulator.counts import event_counts
 from simulator.parcours import PRECEDENCE, Episode, Fact, Parcours, apply, evaluate
 from simulator.script import PersonScript
 
@@ -204,8 +205,6 @@ def _iso(day: date | None) -> str | None:
 
 def compute_truth(scripts: list[PersonScript], territory: Territory, start: date, horizon: int) -> dict[str, Any]:
     """The ground truth of a simulated year, as a JSON-ready dict."""
-    c: dict[str, Counter[str]] = defaultdict(Counter)
-    exits: dict[str, Counter[str]] = defaultdict(Counter)
     referral_outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     lost_rows: list[dict[str, Any]] = []
     people: list[dict[str, Any]] = []
@@ -214,34 +213,6 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
     late: Counter[str] = Counter()  # partners who record late (lateness.py): what it makes Ariane see meanwhile
 
     for script in scripts:
-        for _day, event in script.events:
-            k, d = event.type.removeprefix("fr.ariane."), event.data
-            if k == "person.registered":
-                c["registrations_by_structure"][d.structure_id] += 1
-            elif k == "dispositif.entered":
-                c["dispositif_entries"][d.dispositif_id] += 1
-            elif k == "dispositif.exited":
-                exits[d.dispositif_id][str(d.exit_class)] += 1
-                c["exits_by_class"][str(d.exit_class)] += 1
-            elif k == "barrier.identified":
-                c["barriers_identified"][str(d.kind)] += 1
-            elif k == "barrier.lifted":
-                c["barriers_lifted"][str(d.kind)] += 1
-                c["barriers_lifted_by_dispositif"][d.dispositif_id or "none"] += 1
-            elif k == "job.started":
-                c["jobs_started_by_contract"][str(d.contract_type)] += 1
-            elif k == "job.ended":
-                c["jobs_ended_by_reason"][str(d.reason)] += 1
-            elif k == "training.started":
-                c["trainings"]["started"] += 1
-            elif k == "training.ended":
-                c["trainings"]["completed" if d.completed else "dropped"] += 1
-            elif k == "followup.checkin_done":
-                c["checkins_done"]["reached" if d.reached else "not_reached"] += 1
-            elif k == "contact.recorded":
-                c["contacts"]["reached" if d.reached else "not_reached"] += 1
-            elif k == "case.closed":
-                c["cases_closed"][str(d.reason)] += 1
         p, episodes, at_risk, state, referrals = follow(script, territory, start, horizon)
         for ref in referrals:
             referral_outcomes[ref.kind]["issued"] += 1
@@ -275,13 +246,9 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
         })
 
     lost_rows.sort(key=lambda row: (row["detected_on"], row["partner_ref"]))
-    report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"])}
-    for name in ("registrations_by_structure", "dispositif_entries", "exits_by_class", "barriers_identified",
-                 "barriers_lifted", "barriers_lifted_by_dispositif", "jobs_started_by_contract",
-                 "jobs_ended_by_reason", "trainings", "checkins_done", "contacts", "cases_closed"):
-        report[name] = dict(sorted(c[name].items()))
+    report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"]),
+                              **event_counts(scripts)}
     report |= {
-        "exits_by_dispositif": {d: dict(sorted(v.items())) for d, v in sorted(exits.items())},
         "referral_outcomes": {k: dict(sorted(v.items())) for k, v in sorted(referral_outcomes.items())},
         "lost_detections": len(lost_rows),
         "lost_people": len({r["person"] for r in lost_rows}),

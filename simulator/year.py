@@ -17,6 +17,7 @@ from simulator.presets import Preset, get_preset
 from simulator.quotas import cohort_quotas
 from simulator.scenario import build_script
 from simulator.script import PersonScript
+from simulator.recorded import recorded_truth
 from simulator.truth import compute_truth
 
 DEFAULT_START = date(2026, 1, 1)
@@ -56,6 +57,14 @@ class SimulatedYear:
         return sum(len(s.events) for s in self.scripts) + self.days
 
     def truth(self) -> dict[str, Any]:
+        """The ground truth: the stories as they were scripted (recorded.py), what the coordinator must see."""
+        truth = recorded_truth(self.scripts, self.territory, self.start, self.days)
+        return {"preset": self.preset.name, "seed": self.seed, "people": len(self.scripts),
+                "territory": self.territory.id, **truth}
+
+    def replayed_truth(self) -> dict[str, Any]:
+        """A second opinion: the year's events replayed through the simulator's copy of the holding rules
+        (truth.py, parcours.py). The tests check that it agrees with the stories, person by person."""
         truth = compute_truth(self.scripts, self.territory, self.start, self.days)
         return {"preset": self.preset.name, "seed": self.seed, "people": len(self.scripts),
                 "territory": self.territory.id, **truth}

@@ -259,13 +259,54 @@ def reported_lost(worklist_items: list[dict[str, Any]]) -> set[LostKey]:
 
 
 def render_lost(expected: set[LostKey], reported: set[LostKey], ref_of_person: dict[str, str]) -> str:
-    """Who is lost on one side only, named by partner_ref where known."""
-    def show(key: LostKey) -> str:
-        person, reason, since, structure = key
-        return f"{ref_of_person.get(person, person)}  {reason}  since {since}  to act: {structure}"
+    """Who is lost on one side only, person by person, named by partner_ref where known, with the fields that
+    differ when both sides have the person."""
+    def by_person(keys: set[LostKey]) -> dict[str, set[tuple[str, ...]]]:
+        out: dict[str, set[tuple[str, ...]]] = {}
+        for person, *rest in keys:
+            out.setdefault(ref_of_person.get(person, person), set()).add(tuple(rest))
+        return out
 
-    missing, extra = sorted(expected - reported), sorted(reported - expected)
     lines = [f"lost people: {len(expected)} expected, {len(reported)} on the worklist"]
-    lines += [f"  expected, not on the worklist: {show(k)}" for k in missing]
-    lines += [f"  on the worklist, not expected: {show(k)}" for k in extra]
+    if expected != reported:
+        lines.append(render_people(by_person(expected), by_person(reported), ("reason", "since", "to act"),
+                                   reported_as="on the worklist"))
     return "\n".join(lines)
+
+
+def render_people(expected: dict[str, set[tuple[str, ...]]], reported: dict[str, set[tuple[str, ...]]],
+                  fields: tuple[str, ...], reported_as: str = "reported") -> str:
+    """Person by person, what the story expects and what Ariane reports when they differ: one line per side,
+    and, when each side has one row for the person, which fields differ. `expected` and `reported` map a
+    person (partner_ref) to rows of `fields` (e.g. reason, since, detected on, structure to act)."""
+    def show(row: tuple[str, ...] | None) -> str:
+        return "nothing" if row is None else ", ".join(f"{name} {value}" for name, value in zip(fields, row))
+
+    people = sorted(p for p in expected.keys() | reported.keys() if expected.get(p, set()) != reported.get(p, set()))
+    lines = [f"{len(people)} person(s) differ (expected: the story as scripted)"]
+    width = max((len(p) for p in people), default=0)
+    for person in people:
+        mine, theirs = sorted(expected.get(person, set())), sorted(reported.get(person, set()))
+        only_mine = [r for r in mine if r not in theirs]
+        only_theirs = [r for r in theirs if r not in mine]
+        for n in range(max(len(only_mine), len(only_theirs))):
+            e = only_mine[n] if n < len(only_mine) else None
+            r = only_theirs[n] if n < len(only_theirs) else None
+            differ = "" if e is None or r is None else "  <- " + ", ".join(
+                name for name, a, b in zip(fields, e, r) if a != b)
+            lines.append(f"  {person.ljust(width)}  expected: {show(e)}")
+            lines.append(f"  {' ' * width}  {reported_as}: {show(r)}{differ}")
+    return "\n".join(lines)
+
+
+def lost_rows_by_person(rows: list[dict[str, Any]]) -> dict[str, set[tuple[str, ...]]]:
+    """truth.json's lost rows as render_people wants them: partner_ref -> (reason, since, detected on,
+    structure to act)."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for row in rows:
+        out.setdefault(row["partner_ref"], set()).add(
+            (row["reason"], row["since"], row["detected_on"], row["structure_to_act"]))
+    return out
+
+
+LOST_FIELDS = ("reason", "since", "detected on", "to act")

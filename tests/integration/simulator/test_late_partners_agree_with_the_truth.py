@@ -5,7 +5,8 @@ at the end:
 
 * the people followed lost, less the losses followup withdrew as corrections (person.loss_corrected: a late
   fact showed the person was held), are exactly the truth's (who, why, since when, detected which day, who
-  must act). The truth is the story as scripted, on the days things happened, whenever they were recorded;
+  must act). The truth is the story as scripted (simulator/recorded.py), on the days things happened, whenever
+  they were recorded; a difference is printed person by person;
 * the referral service announced an expiry for exactly the referrals whose answer had not reached it by the
   tick after the deadline, whatever day the answer is dated.
 """
@@ -27,7 +28,8 @@ from simulator.driver import drive
 from simulator.presets import get_preset
 from simulator.senders import KafkaSender
 from simulator.year import simulate
-from tests.integration.simulator.test_truth_agrees_with_the_services import _read
+from tests.e2e.figures import LOST_FIELDS, render_people
+from tests.integration.simulator.test_truth_agrees_with_the_services import _read, by_person
 from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
@@ -74,8 +76,8 @@ async def test_late_and_back_dated_partner_events_give_the_scripted_truth(kafka_
                 for r in truth["lost"]}
     print(f"\n{late}; lost {len(lost)}, corrected {len(corrected)}, expected {len(expected)}")
     assert dead == []
-    assert standing == expected, {"only in Ariane": sorted(standing - expected),
-                                  "only in the truth": sorted(expected - standing)}
+    assert standing == expected, render_people(by_person(expected), by_person(standing), LOST_FIELDS,
+                                               reported_as="followup")
     assert len(expected) >= 3
     expired = sum(1 for e in events if e.type.endswith("referral.expired"))
     assert expired == late["expiries_announced"]

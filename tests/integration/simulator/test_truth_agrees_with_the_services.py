@@ -1,9 +1,9 @@
 """The ground truth against the real services: a small year through intake, referral and followup on the
-real broker, and the people followup declares lost are exactly the ones the truth expects (who, why, since
-when, detected which day, who must act), with the same referral expiries.
+real broker, and the people followup declares lost are exactly the ones the stories were scripted to lose
+(who, why, since when, detected which day, who must act; simulator/recorded.py), with the same referral
+expiries. A difference is printed person by person (who, which day, expected and reported).
 
-This guards the simulator's copy of the rules (parcours.py) against drifting from the services; the full
-comparison of every report figure is the end-to-end suite's job."""
+The full comparison of every report figure is the end-to-end suite's job."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from local.drain import CaughtUp
 from simulator.driver import drive
 from simulator.senders import KafkaSender
 from simulator.year import simulate
+from tests.e2e.figures import LOST_FIELDS, render_people
 from tests.support.kafka import admin_security
 from tests.support.services import running_service, test_settings
 
@@ -75,8 +76,17 @@ async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstr
     expected = {(r["partner_ref"], r["reason"], r["since"], r["detected_on"], r["structure_to_act"])
                 for r in truth["lost"]}
     assert dead == []
-    assert lost == expected
+    assert lost == expected, render_people(by_person(expected), by_person(lost), LOST_FIELDS,
+                                           reported_as="followup")
     assert len(expected) >= 3
     expired = sum(1 for e in events if e.type.endswith("referral.expired"))
     outcomes = truth["report"]["referral_outcomes"]
     assert expired == sum(o.get("expired", 0) + o.get("accepted_late", 0) for o in outcomes.values())
+
+
+def by_person(rows: set[tuple[str, ...]]) -> dict[str, set[tuple[str, ...]]]:
+    """(partner_ref, *fields) rows -> partner_ref -> {fields}, as render_people shows them."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for ref, *rest in rows:
+        out.setdefault(ref, set()).add(tuple(rest))
+    return out
