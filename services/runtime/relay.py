@@ -67,12 +67,16 @@ class OutboxRelay:
         # Set (then replaced) each time rows are marked published: wakes up wait_published().
         self._published = asyncio.Event()
         self._needs_reconcile = False
+        # How many times the outbox may have changed (rows committed, rows published): tells a reading of its
+        # pending count taken before (services/runtime/health.py) that it may be out of date.
+        self.changes = 0
         # Several instances of a service share one outbox: only the lease holder publishes it (see leadership).
         self.lease = lease
         self._failures = 0
 
     def notify(self) -> None:
         """Called after a handler's transaction commits: there may be rows to send."""
+        self.changes += 1
         self.wakeup.set()
 
     async def start(self) -> None:
@@ -190,6 +194,7 @@ class OutboxRelay:
                  ("ariane-outbox-id", str(row.id).encode())])
 
     def _signal_published(self) -> None:
+        self.changes += 1
         self._published.set()
         self._published = asyncio.Event()
 

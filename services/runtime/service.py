@@ -20,12 +20,13 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.runtime.consumer import make_consumer, run_consumer
 from services.runtime.db import make_engine, make_read_engine, make_session_factory
 from services.runtime.errors import is_transient
+from services.runtime.health import StoreHealth, StoreReading
 from services.runtime.leadership import Lease
 from services.runtime.logs import configure_logging
 from services.runtime.metrics import RuntimeMetrics
@@ -59,6 +60,7 @@ class ServiceContext(Generic[D]):
     tasks: TaskSupervisor
     stop: asyncio.Event
     consumer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    store_health: StoreHealth | None = None  # what /health says of the store, read in the background
     deps: D = None  # type: ignore[assignment]  # set by the service's start() before anything reads it
 
     @property
@@ -133,6 +135,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         ctx: ServiceContext = ServiceContext(defn.name, settings, engine, session_factory, read_engine,
                                              read_session_factory, defn.tables, metrics, bootstrap_servers, relay,
                                              supervisor, stop)
+        ctx.store_health = StoreHealth(read_engine, relay.pending_count, lambda: relay.changes)
         app.state.ctx = ctx
         try:
             if await lease.try_acquire():
@@ -162,12 +165,17 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             ctx.consumer_ready.set()
         for task in wiring.tasks:
             supervisor.start(task)
+        # Not one of the supervised tasks /health lists: it only keeps what /health says fresh.
+        health_stop = asyncio.Event()
+        health_loop = asyncio.create_task(ctx.store_health.run(health_stop))
         log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()))
         try:
             yield
         finally:
+            health_stop.set()
             relay.notify()
             clean = await supervisor.shutdown(timeout=30)
+            await asyncio.gather(health_loop, return_exceptions=True)
             await relay.stop()
             await lease.release()
             await read_engine.dispose()
@@ -178,17 +186,19 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
 
     @app.get("/health", tags=["operations"])
     async def health(request: Request) -> JSONResponse:
-        """Everything at once, for people and for the local tooling: checks, background tasks, outbox."""
+        """Everything at once, for people and for the local tooling: checks, background tasks, outbox. What it says
+        of the store is the latest reading (services/runtime/health.py), `store_checked_s_ago` seconds old."""
         ctx: ServiceContext = request.app.state.ctx
-        checks = await _checks(ctx)
+        checks, reading, age = await _checks(ctx)
         checks.pop("broker")  # shown, but not a reason for this endpoint to fail: see /health/ready
         healthy = all(v == "ok" for v in checks.values())
         body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks,
                 "broker": "ok" if ctx.relay.healthy else "unavailable", "relay": ctx.relay.role,
-                "tasks": ctx.tasks.states()}
-        if checks["database"] == "ok":
+                "tasks": ctx.tasks.states(), "store_checked_s_ago": round(age, 3)}
+        pending = ctx.store_health.outbox_pending(reading)
+        if checks["database"] == "ok" and pending is not None:
             # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
-            body["outbox_pending"] = await ctx.relay.pending_count()
+            body["outbox_pending"] = pending
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.get("/health/live", tags=["operations"])
@@ -203,7 +213,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     async def ready(request: Request) -> JSONResponse:
         """Database reachable, broker reachable, consumer assigned: send it traffic only when this is 200."""
         ctx: ServiceContext = request.app.state.ctx
-        checks = await _checks(ctx)
+        checks, _reading, _age = await _checks(ctx)
         is_ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"service": ctx.name, "status": "ready" if is_ready else "not_ready", "checks": checks},
                             status_code=200 if is_ready else 503)
@@ -230,20 +240,17 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     return app
 
 
-async def _checks(ctx: ServiceContext) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    try:
-        async with asyncio.timeout(2):
-            async with ctx.read_engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure is "not ok", named
-        checks["database"] = f"failing: {type(exc).__name__}"
+async def _checks(ctx: ServiceContext) -> tuple[dict[str, str], StoreReading, float]:
+    """The checks, the store's reading they used and its age: the database's from the latest reading ("stale"
+    when too old to trust), the rest from memory."""
+    assert ctx.store_health is not None
+    database, reading, age = await ctx.store_health.database_check()
+    checks: dict[str, str] = {"database": database}
     checks["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
     checks["broker"] = "ok" if ctx.relay.healthy else "unavailable"
     for failure in ctx.failures:
         checks[failure.split(":", 1)[0]] = "crashed"
-    return checks
+    return checks, reading, age
 
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:

@@ -14,6 +14,7 @@ from local.kafka import create_topics
 from tests.support.services import running_service, test_settings
 
 from counter_service import DEFINITION
+from health_io import health_once_outbox_empty
 from kafka_io import produce, read_all
 from test_crash_recovery import _event
 
@@ -43,7 +44,7 @@ async def test_an_oversized_output_is_set_aside_and_the_next_events_are_publishe
             await asyncio.sleep(0.2)
             published = await read_all(kafka_bootstrap, out_topic)
         letters = [json.loads(r.value) for r in await read_all(kafka_bootstrap, f"{topic_prefix}{DEADLETTER}")]
-        health = (await client.get("/health")).json()
+        health = await health_once_outbox_empty(client)
         metrics = (await client.get("/metrics")).text
 
     assert sorted(json.loads(r.value)["id"] for r in published) == ["evt-00000:counted", "evt-00002:counted", "evt-00003:counted"]

@@ -16,6 +16,7 @@ from services.runtime.db import make_engine
 from tests.support.services import running_service, test_settings
 
 from counter_service import DEFINITION, Base
+from health_io import health_once_outbox_empty
 from kafka_io import produce, read_all
 from test_crash_recovery import _event
 
@@ -58,6 +59,6 @@ async def test_rows_of_a_restored_outbox_are_published(kafka_bootstrap, topic_pr
     settings = test_settings(kafka_bootstrap=kafka_bootstrap, database_url=restored, topic_prefix=topic_prefix)
     async with running_service(DEFINITION, settings) as (_app, client):
         ids = await _wait(kafka_bootstrap, out_topic, 8)
-        assert (await client.get("/health")).json()["outbox_pending"] == 0
+        assert (await health_once_outbox_empty(client))["outbox_pending"] == 0
 
     assert {"restored-1", "restored-2"} <= set(ids)
