@@ -104,3 +104,20 @@ async def test_an_answer_whose_referral_comes_within_its_wait_is_applied_and_lea
         await run(session_factory, handler, DayStarted.for_day(later))
     assert await letters(session_factory) == []
     assert (sample(registry, "parked"), sample(registry, "applied"), sample(registry, "expired")) == (1, 1, 0)
+
+
+async def test_an_early_answer_from_another_structure_is_dead_lettered_when_the_referral_comes(session_factory):
+    registry = CollectorRegistry()
+    handler = ReferralHandler(load_territory(), metrics=ReferralMetrics.create(registry))
+    await run(session_factory, handler, REGISTERED)
+    await run(session_factory, handler, accepted(date(2026, 3, 12), by="cap_emploi_49"))  # the PLIE's referral
+    await run(session_factory, handler, prescription())
+    [letter] = await letters(session_factory)
+    assert letter["reason"].startswith("misdirected_answer: referral.accepted acc-rx-plie-cap_emploi_49 from "
+                                       "cap_emploi_49"), letter["reason"]
+    assert "sent to plie_angers" in letter["reason"]
+    assert await table(session_factory, ParkedAnswerRow) == []
+    [referral] = await table(session_factory, store.ReferralRow)
+    assert (referral.to_structure, referral.status) == (PLIE, "issued")
+    assert registry.get_sample_value("ariane_referral_waiting_answers_total",
+                                     {"answer": "referral.accepted", "outcome": "misdirected"}) == 1
