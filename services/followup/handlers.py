@@ -19,8 +19,8 @@ from contracts.followup import CheckinDue, PersonLost
 from contracts.identity import IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import PersonIdentitiesMerged
 from services.followup import store
-from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PersonFile, State, decide, fact_of,
-                                      file_numbers, merge, worklist_lines)
+from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PendingReview, PersonFile, State, decide,
+                                      fact_of, file_numbers, merge, worklist_lines)
 from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
 from services.followup.metrics import FollowupMetrics
@@ -55,6 +55,7 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     for review in await store.reviews_between(uow.session, kept_id, merged_id):
         review.decision = store.MERGED_REVIEW  # the merge settles it, whether or not the decision came first
         uow.session.add(review)
+        _reviews_changed(uow)
     file = merge(store.to_file(kept, deps.rules.zone), store.to_file(gone, deps.rules.zone))
     await store.ledger_add(uow.session, gone.state, -1)
     await store.ledger_add(uow.session, MERGED, 1)
@@ -76,6 +77,7 @@ async def on_review_opened(event: IdentityReviewOpened, uow: UnitOfWork, deps: F
     uow.session.add(ReviewRow(review_id=d.review_id, person_id=person_id, other_person_id=d.other_person_id,
                               matched=json.dumps([str(m) for m in d.matched]), missing=json.dumps(d.missing),
                               opened_on=day or local_day(event.time, deps.rules.zone)))
+    _reviews_changed(uow)
     await uow.session.flush()
     row = await _row(uow, person_id)
     await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
@@ -89,6 +91,7 @@ async def on_review_decided(event: IdentityReviewDecided, uow: UnitOfWork, deps:
         return
     review.decision = str(event.data.decision)
     uow.session.add(review)
+    _reviews_changed(uow)
     await uow.session.flush()
     row = await _row(uow, await _resolve(uow, review.person_id))
     await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, await _today(uow))
@@ -139,35 +142,93 @@ async def _today(uow: UnitOfWork) -> date | None:
     return uow.memo[_TODAY]
 
 
+_LOCKED, _ABSENT, _NO_LINES, _UNDER_REVIEW, _BATCH_READ = (
+    "followup.locked", "followup.absent", "followup.no_lines", "followup.under_review", "followup.batch_read")
+
+
+def _memo_set(uow: UnitOfWork, name: str) -> set[str]:
+    return uow.memo.setdefault(name, set())
+
+
 async def _resolve(uow: UnitOfWork, person_id: str) -> str:
     """The id a person is known by now, following merges."""
+    await _read_batch_people(uow)
     seen = set()
     while person_id not in seen:
         seen.add(person_id)
-        row = await uow.session.get(PersonRow, person_id)
-        if row is None or row.merged_into is None:
+        absent = _memo_set(uow, _ABSENT)
+        row = None if person_id in absent else await uow.session.get(PersonRow, person_id)
+        if row is None:
+            absent.add(person_id)  # _row need not look again in this transaction
+            return person_id
+        if row.merged_into is None:
             return person_id
         person_id = row.merged_into
     return person_id
 
 
+async def _read_batch_people(uow: UnitOfWork) -> None:
+    """The rows of everyone the batch's events are about, in one query at its first event: the session holds
+    them from then on, and who has no row yet is known (_ABSENT), so each event's _resolve costs no query."""
+    if _BATCH_READ in uow.memo:
+        return
+    # The session keeps unmodified rows only while something else refers to them: the memo does, so that
+    # session.get finds them for the whole transaction.
+    held = uow.memo[_BATCH_READ] = {}
+    wanted = {e.subject for e in uow.batch if e.subject}
+    if not wanted:
+        return
+    held.update((row.person_id, row) for row in await store.people(uow.session, wanted))
+    _memo_set(uow, _ABSENT).update(wanted - held.keys())
+
+
 async def _row(uow: UnitOfWork, person_id: str) -> PersonRow:
     """The person's row, locked until commit: with several instances on PostgreSQL, a tick and a fact about
     the same person may be decided at once, and the second must see the first's result. A person first heard
-    of is counted in the ledger, awaiting orientation."""
-    row = await uow.session.get(PersonRow, person_id, with_for_update=True)
+    of is counted in the ledger, awaiting orientation.
+
+    Read once per transaction: a row already locked in this transaction is taken from the session. On SQLite
+    the row read with the batch's (or known absent then) is used as it is: its transactions begin IMMEDIATE,
+    one writer at a time, so what the session holds is what the store holds."""
+    await _read_batch_people(uow)
+    locked = _memo_set(uow, _LOCKED)
+    absent = _memo_set(uow, _ABSENT)
+    if person_id in locked:
+        row = await uow.session.get(PersonRow, person_id)
+    elif uow.session.get_bind().dialect.name == "sqlite":
+        row = None if person_id in absent else await uow.session.get(PersonRow, person_id)
+    else:  # another instance may have created the person since the batch was read: look, and lock
+        row = await uow.session.get(PersonRow, person_id, with_for_update=True)
+    locked.add(person_id)
+    absent.discard(person_id)
     if row is None:
         row = PersonRow(person_id=person_id, state=State.AWAITING_ORIENTATION.value)
         await store.ledger_add(uow.session, KNOWN, 1)
         await store.ledger_add(uow.session, row.state, 1)
         uow.session.add(row)
+        _memo_set(uow, _NO_LINES).add(person_id)  # no worklist line nor hold to replace yet
+    uow.memo[_BATCH_READ][person_id] = row  # held for the transaction, as the batch's rows are
     return row
+
+
+async def _pending_review(uow: UnitOfWork, person_id: str) -> PendingReview | None:
+    """The review holding back this person's alerts, if any. Who has one is read once per transaction (few
+    people do); the handlers that open, decide or close reviews forget it (_reviews_changed)."""
+    if _UNDER_REVIEW not in uow.memo:
+        uow.memo[_UNDER_REVIEW] = await store.people_under_review(uow.session)
+    if person_id not in uow.memo[_UNDER_REVIEW]:
+        return None
+    return await store.pending_review(uow.session, person_id)
+
+
+def _reviews_changed(uow: UnitOfWork) -> None:
+    uow.memo.pop(_UNDER_REVIEW, None)
 
 
 async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: PersonFile, cause: Envelope,
                  day: date | None) -> None:
     old = row.state
-    review = await store.pending_review(uow.session, row.person_id)
+    review = await _pending_review(uow, row.person_id)
     decision: Decision = decide(file, day, cause, deps.rules, under_review=review is not None)
     store.write_file(row, decision.file, decision.status)
     uow.session.add(row)
@@ -176,9 +237,13 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
         await store.ledger_add(uow.session, row.state, 1)
         _transition(deps.metrics, old, row.state)
     numbers = file_numbers(decision.file.facts)
+    no_lines = _memo_set(uow, _NO_LINES)
+    first = row.person_id in no_lines  # created in this transaction and never written: nothing to delete
+    no_lines.discard(row.person_id)
     await store.replace_actions(uow.session, row.person_id,
-                                worklist_lines(row.person_id, decision.status, day, deps.rules, numbers, review))
-    await store.replace_holds(uow.session, row.person_id, decision.status.caseload, numbers)
+                                worklist_lines(row.person_id, decision.status, day, deps.rules, numbers, review),
+                                first=first)
+    await store.replace_holds(uow.session, row.person_id, decision.status.caseload, numbers, first=first)
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     _count(deps.metrics, decision)

@@ -139,6 +139,11 @@ async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRo
                                   .with_for_update())).scalars().all()  # locked in id order: see handlers._row
 
 
+async def people(session: AsyncSession, person_ids: set[str]) -> Sequence[PersonRow]:
+    """The rows of these ids that exist (merged ones included), in one query."""
+    return (await session.execute(select(PersonRow).where(PersonRow.person_id.in_(sorted(person_ids))))).scalars().all()
+
+
 async def ledger_add(session: AsyncSession, name: str | None, delta: int) -> None:
     """Add to a ledger counter in one statement: instances applying at once never lose an increment."""
     if delta == 0 or name is None:
@@ -174,9 +179,12 @@ async def checkins_overdue(session: AsyncSession) -> int:
         ActionRow.kind == LineKind.CHECKIN_MISSED.value))).scalar_one()
 
 
-async def replace_actions(session: AsyncSession, person_id: str, lines: list[WorklistLine]) -> None:
-    """The person's worklist lines become `lines` (a person's lines are always rewritten whole)."""
-    await session.execute(delete(ActionRow).where(ActionRow.person_id == person_id))
+async def replace_actions(session: AsyncSession, person_id: str, lines: list[WorklistLine], *,
+                          first: bool = False) -> None:
+    """The person's worklist lines become `lines` (a person's lines are always rewritten whole). `first`: the
+    person was created in this transaction and has no line yet, so there is nothing to delete."""
+    if not first:
+        await session.execute(delete(ActionRow).where(ActionRow.person_id == person_id))
     session.add_all([ActionRow(person_id=line.person_id, structure_id=line.structure_id, kind=line.kind.value,
                                reason=line.reason, since=line.since, urgency=line.urgency, answer_id=line.answer_id,
                                expected=line.expected, file_number=line.file_number) for line in lines])
@@ -236,6 +244,12 @@ async def pending_review(session: AsyncSession, person_id: str) -> PendingReview
                          tuple(json.loads(row.missing)), row.opened_on, awaiting_merge=row.decision == SAME_PERSON)
 
 
+async def people_under_review(session: AsyncSession) -> set[str]:
+    """Everyone a review holds back now (pending_review's condition, for all people at once)."""
+    return set((await session.execute(select(ReviewRow.person_id).distinct().where(or_(
+        ReviewRow.decision.is_(None), ReviewRow.decision == SAME_PERSON)))).scalars().all())
+
+
 async def reviews_pending(session: AsyncSession) -> int:
     return (await session.execute(select(func.count()).select_from(ReviewRow).where(
         ReviewRow.decision.is_(None)))).scalar_one()
@@ -250,9 +264,10 @@ async def reviews_between(session: AsyncSession, a: str, b: str) -> Sequence[Rev
 
 
 async def replace_holds(session: AsyncSession, person_id: str, caseload: Sequence[tuple[str, str | None]],
-                        numbers: dict[str, str]) -> None:
-    """The person's holders become `caseload` (rewritten whole, like the worklist lines)."""
-    await session.execute(delete(HoldRow).where(HoldRow.person_id == person_id))
+                        numbers: dict[str, str], *, first: bool = False) -> None:
+    """The person's holders become `caseload` (rewritten whole, like the worklist lines; `first` as there)."""
+    if not first:
+        await session.execute(delete(HoldRow).where(HoldRow.person_id == person_id))
     session.add_all([HoldRow(person_id=person_id, structure_id=structure, counsellor=counsellor,
                              file_number=numbers.get(structure)) for structure, counsellor in caseload])
 

@@ -171,6 +171,7 @@ class EventProcessor:
                 uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
                                  topic_prefix=self.settings.topic_prefix)
                 parsed = [(record, self._parse(record)) for record in records]
+                uow.batch = tuple(e for _, e in parsed if isinstance(e, Envelope))
                 # The batch's inbox rows in one statement rather than one per event; ids another transaction
                 # recorded come back as duplicates.
                 await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])

@@ -40,6 +40,9 @@ class UnitOfWork:
     # date of today), by name. Emptied whenever a SAVEPOINT rolls back (forget), since a value read or
     # written inside it may have gone with it.
     memo: dict[str, Any] = field(default_factory=dict)
+    # The parsed events of the consumed batch this transaction applies (empty outside a consumer): a handler
+    # may read at once what they will all need (followup: the people they are about) instead of event by event.
+    batch: tuple[Envelope, ...] = ()
 
     async def prefetch_processed(self, event_ids: Iterable[str]) -> None:
         wanted = {i for i in event_ids if i not in self._recorded and i not in self._absent}
@@ -66,7 +69,7 @@ class UnitOfWork:
         upsert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (upsert(inbox)
                      .values([{"event_id": i, "topic": t, "partition": p, "offset": o}
-                              for i, t, p, o in wanted.values()])
+                              for i, t, p, o in sorted(wanted.values())])  # in id order: claimers never deadlock
                      .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
                      .returning(inbox.c.event_id))
         written = {r[0] for r in await self.session.exec(statement)}
