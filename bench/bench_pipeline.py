@@ -18,7 +18,8 @@ the run with people of its own.
 2. **Over HTTP**: a fresh pipeline, warmed with `--warm` events; then the `--events` events POSTed to intake
    in batches of one structure's events with its key (each person's events a round apart), the time running
    from the first POST to every consumer group at rest and every outbox empty (`LocalPipeline.drained`).
-   Meanwhile /health of intake and followup is asked every 100 ms (bench/health_probe.py).
+   Meanwhile /health of intake and followup is asked every 100 ms, and beside it /health/live, which
+   answers from memory: the floor of any answer from that process at that moment (bench/health_probe.py).
    Then, on the same pipeline, each rate in `--rates` for `--seconds`: events POSTed on schedule (open loop),
    and for each accepted event the time from its 202 to reporting's consumer group having committed past the
    record intake published for it (bench/visibility.py): reporting commits its offsets after the transaction
@@ -26,7 +27,7 @@ the run with people of its own.
    same is given from the POST's sending: a batch's 202 comes once all its events are confirmed, and under
    load reporting may have folded an event before the answer reached the partner (a negative figure).
 3. **Onto the inbound topic**: another fresh pipeline, warmed alike; the same number of other people's events
-   produced onto `ariane.inbound.v1` as a partner speaking Kafka does, until at rest.
+   produced onto each structure's `ariane.inbound.v1.<structure id>` as a partner speaking Kafka does, until at rest.
 
 Checks: the hop produced exactly as many records as it was given; every event sent to Ariane was accepted and
 published by intake (found by its id on `ariane.intake.v1`). Prints the ratios and writes
@@ -123,11 +124,14 @@ async def waiting_bar(description: str, total: int, done: Callable[[], int], unt
 
 
 # -- Kafka helpers -------------------------------------------------------------------------------------------
-async def produce_all(producer: AIOKafkaProducer, topic: str, events: Sequence[Envelope], description: str) -> None:
+async def produce_all(producer: AIOKafkaProducer, topic: str | Callable[[Envelope], str], events: Sequence[Envelope],
+                      description: str) -> None:
+    """``topic``: one topic, or the topic of each event (a partner's own inbound topic)."""
     with one_bar(description, len(events)) as (progress, task):
         for start in range(0, len(events), 500):
             chunk = events[start:start + 500]
-            futures = [await producer.send(topic, e.to_json_bytes(), key=topics.key_for(e.subject)) for e in chunk]
+            futures = [await producer.send(topic(e) if callable(topic) else topic, e.to_json_bytes(),
+                                           key=topics.key_for(e.subject)) for e in chunk]
             await asyncio.gather(*futures)
             progress.advance(task, len(chunk))
 
@@ -335,6 +339,7 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
                              "warm_verdicts": warm_verdicts, "http_statuses": dict(poster.http_statuses),
                              "published_by_intake": published}
         out["health"] = {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}
+        out["health_live"] = {name: spread(probe.live_seconds[name]) for name in PROBED}
         out["latency"] = {}
         reporting = pipeline.prefix + catalogue.by_name("reporting").group_id
         for rate, part in paced.items():
@@ -389,7 +394,9 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
     tap = OffsetTap(bootstrap, pipeline.kafka_security(), pipeline.prefix + topics.INTAKE)
     display = PipelineWatcher(bootstrap, dict(pipeline.watcher.groups))  # type: ignore[union-attr]
     producer = feeding_producer(bootstrap)
-    inbound = pipeline.prefix + topics.INBOUND
+    def inbound(event: Envelope) -> str:  # each structure's own topic (the admin feeder may write them all)
+        return pipeline.prefix + topics.inbound_topic(event.source)
+
     await tap.start()
     await display.start()
     await producer.start()
@@ -414,7 +421,8 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
     return {"throughput": {"events": len(main.events), "seconds": round(elapsed, 3),
                            "events_per_s": round(len(main.events) / elapsed, 1),
                            "producing_seconds": round(produced, 3), "published_by_intake": published},
-            "health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}}
+            "health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
+            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
 
 
 # -- the run -------------------------------------------------------------------------------------------------
@@ -475,6 +483,10 @@ def report(result: dict[str, Any]) -> None:
           f"ratio {result['ratio_kafka_to_raw_hop']:.4f} (hop alone: {result['ratio_kafka_to_raw_hop_alone']:.4f})")
     for way, run in (("HTTP", http), ("Kafka", kafka)):
         for name, h in run["health"].items():
+            live = run.get("health_live", {}).get(name)
+            if live:
+                print(f"/health/live {name:<4} ({way:<5})  p50 {live['p50_ms']} ms  p99 {live['p99_ms']} ms  "
+                      f"max {live['max_ms']} ms  (the floor: answered from memory, asked at the same moments)")
             print(f"/health {name:<9} ({way:<5})  p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  max {h['max_ms']} ms  "
                   f"({h['n']} probes, {h['failed']} failed)")
     for rate, lat in http["latency"].items():

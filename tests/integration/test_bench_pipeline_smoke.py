@@ -32,6 +32,7 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     assert result["raw_hop"]["latency"][str(RATE)]["n"] == paced
     for way in ("http", "kafka"):
         assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
+        assert result[way]["health_live"]["intake"]["n"] > 0 and result[way]["health_live"]["followup"]["n"] > 0
     written = json.loads(path.read_text(encoding="utf-8"))
     assert path.parent == tmp_path / "results" and written["benchmark"] == "pipeline"
     assert written["events"] == EVENTS and written["machine"]["nproc"] >= 1
