@@ -83,7 +83,7 @@ BY_SHORT_TYPE: dict[str, type[Envelope]] = {cls.short_type: cls for cls in EVENT
 
 event_adapter: TypeAdapter[Envelope] = TypeAdapter(Event)
 
-# Which event types partners may send (to intake, over HTTP or on ariane.inbound.v1), and which each topic
+# Which event types partners may send (to intake, over HTTP or on its own ariane.inbound.v1.<structure id>), and which each topic
 # carries. A topic has one writer; intake republishes every accepted partner event on ariane.intake.v1.
 PARTNER_TYPES: frozenset[str] = frozenset(
     cls.model_fields["type"].default
@@ -101,7 +101,7 @@ def _types(*classes: type[Envelope]) -> frozenset[str]:
 
 
 TOPIC_TYPES: dict[str, frozenset[str]] = {
-    topics.INBOUND: PARTNER_TYPES,
+    topics.INBOUND_CHANNEL: PARTNER_TYPES,
     topics.INTAKE: PARTNER_TYPES | _types(PersonIdentitiesMerged, IdentityReviewOpened, IdentityReviewDecided,
                                           IdentityDisclosed, PersonErased),
     topics.REFERRAL: _types(ReferralIssued, ReferralReminderSent, ReferralExpired, ReferralWithdrawn),

@@ -1,7 +1,7 @@
 """People: registration, profile, identity merges and contacts, as partners (and intake) report them.
 
 IDENTITY WARNING. `Identity` (NIR, names, birth date, email, phone) exists ONLY so partners can send it to
-intake, over HTTP or on `ariane.inbound.v1`. Intake computes the pseudonymous person_id from it, stores it in
+intake, over HTTP or on their own `ariane.inbound.v1.<structure id>`. Intake computes the pseudonymous person_id from it, stores it in
 the identity vault, and REMOVES it (`without_identity`) before anything is written to any other topic. No
 service ever emits an event that carries an identity; `carries_identity` lets every producer refuse to.
 """
@@ -104,7 +104,7 @@ class PersonRegisteredData(Payload):
     identity: Identity | None = Field(
         default=None,
         description="PARTNER → INTAKE ONLY. The person's identity in clear; intake removes it before publishing. "
-        "Always absent on Kafka topics other than ariane.inbound.v1.",
+        "Always absent on Kafka topics other than the partners' own ariane.inbound.v1.<structure id>.",
     )
 
 

@@ -23,7 +23,18 @@ def _operation_id(actor: str, verb: str, channel: str) -> str:
 
 
 def _channel_id(topic: str) -> str:
-    return topic.removeprefix("ariane.").removesuffix(".v1")
+    return "inbound" if topic == topics.INBOUND_CHANNEL else topic.removeprefix("ariane.").removesuffix(".v1")
+
+
+# The partners' topics are one channel with the structure in its address (AsyncAPI 3 channel parameters).
+INBOUND_PARAMETERS: dict[str, Any] = {
+    "structure_id": {
+        "description": "The sending structure's id in the territory file: its Kafka principal "
+        "(partner-<structure id>) alone may write this topic, so the topic says who sent each record. An "
+        "event's source, and every structure its data names as acting, must be that structure (or one it "
+        "acts for in the territory file); otherwise the record is dead-lettered with the reason.",
+    }
+}
 
 
 DEADLETTER_PAYLOAD: dict[str, Any] = {
@@ -97,7 +108,7 @@ def asyncapi_document() -> dict[str, Any]:
 
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for topic in topics.ALL_TOPICS:
+    for topic in topics.CHANNELS:
         cid = _channel_id(topic)
         names = sorted(t.removeprefix("fr.ariane.") for t in TOPIC_TYPES[topic]) or ["deadletter"]
         writer, readers = topics.WRITERS[topic], topics.READERS[topic]
@@ -106,12 +117,15 @@ def asyncapi_document() -> dict[str, Any]:
             "title": topic,
             "description": f"Written by {writer}; read by {', '.join(readers)}."
             + (" One partition: a totally ordered sequence of days." if topic in topics.SINGLE_PARTITION_TOPICS
+               else " One topic per partner, keyed by the partner's reference of the person: one person's events "
+               "from one partner stay in order." if topic == topics.INBOUND_CHANNEL
                else " Keyed by person_id: one person's events stay in order."),
             "messages": {n: {"$ref": f"#/components/messages/{n}"} for n in names},
+            **({"parameters": INBOUND_PARAMETERS} if topic == topics.INBOUND_CHANNEL else {}),
             "bindings": {
                 "kafka": {
                     "bindingVersion": KAFKA_BINDING_VERSION,
-                    "topic": topic,
+                    **({} if topic == topics.INBOUND_CHANNEL else {"topic": topic}),
                     **({"partitions": 1} if topic in topics.SINGLE_PARTITION_TOPICS else {}),
                 }
             },
@@ -139,7 +153,7 @@ def asyncapi_document() -> dict[str, Any]:
             "version": f"{SCHEMA_VERSION}.0.0",
             "description": "CloudEvents 1.0 (structured JSON mode) on Kafka: no jobseeker lost between "
             "structures. One writer per topic; every topic keyed by person_id. Partners send to intake over "
-            "HTTP (POST /v1/events) or on ariane.inbound.v1.",
+            "HTTP (POST /v1/events) or on their own topic, ariane.inbound.v1.<structure id>.",
         },
         "defaultContentType": "application/cloudevents+json",
         "servers": {
