@@ -12,7 +12,8 @@ say. The principals:
   The relay commits its high-water mark as a group offset on partition 0 of the dead-letter topic inside its
   transaction, and Kafka authorizes that commit (TxnOffsetCommit) as READ on the topic: so every service may
   also read the dead-letter topic;
-- one per structure of the territory file, ``partner-<structure id>``: write the inbound topic, nothing else.
+- one per structure of the territory file, ``partner-<structure id>``: write its own inbound topic
+  (``ariane.inbound.v1.<structure id>``), nothing else.
 
 Which partner wrote a record: the chosen design is one inbound topic per partner
 (``ariane.inbound.v1.<structure id>``, the partner's principal alone may write it; intake reads them all
@@ -21,13 +22,14 @@ Kafka does not stamp a record with its producer's principal, and any header is t
 gateway that writes a verified header would be one more trusted component to run, on the path of every
 record. With a topic per partner the broker's ACL is the proof of origin, intake checks the event's
 ``source`` (and every structure named in its data) against it as it does the API key's structure over HTTP,
-and one partner's flood or retention stays its own. Until intake reads those topics, every partner writes
-the one shared ``ariane.inbound.v1``: authenticated, but able to claim another structure as ``source``.
+and one partner's flood or retention stays its own. The shared ``ariane.inbound.v1`` of earlier versions is
+neither created nor granted to anyone: a record there could claim any structure, so nobody may write it.
 
 A broker has no ACL for a topic prefix until ``grant(bootstrap, prefix)`` runs (``ensure_topics`` does it
 when it creates that prefix's topics): resources are named exactly, ``<prefix><name>`` (LITERAL patterns),
 so a run's principals reach their run's topics, groups and transactional ids and nothing that merely starts
-the same way.
+the same way. The one exception is intake's read of the partners' topics, PREFIXED on
+``<prefix>ariane.inbound.v1.``: only partners' topics start so, and each is written by its partner alone.
 
 The controller listener takes SASL PLAIN with one static user, ``controller``, known only to the broker (its
 password is in the owner-only ``server.properties``): KRaft cannot check SCRAM there, since SCRAM credentials
@@ -57,7 +59,7 @@ PARTNER_PREFIX = "partner-"
 
 # Kafka's ACL enums (org.apache.kafka.common.resource / acl)
 TOPIC, GROUP, TRANSACTIONAL_ID = 2, 3, 5
-ANY, LITERAL = 1, 3
+ANY, LITERAL, PREFIXED = 1, 3, 4
 READ, WRITE = 3, 4
 ALLOW = 3
 SECURITY_DISABLED = 54  # the broker has no authorizer
@@ -69,9 +71,11 @@ class Acl:
     resource_type: int
     resource_name: str
     operation: int
+    pattern: int = LITERAL  # LITERAL: this very name; PREFIXED: every name starting with it
 
     def creation(self) -> tuple[int, str, int, str, str, int, int]:
-        return (self.resource_type, self.resource_name, LITERAL, f"User:{self.principal}", "*", self.operation, ALLOW)
+        return (self.resource_type, self.resource_name, self.pattern, f"User:{self.principal}", "*", self.operation,
+                ALLOW)
 
 
 def partner_principal(structure_id: str) -> str:
@@ -121,31 +125,37 @@ def scram_arguments(credentials: dict[str, Credentials]) -> list[str]:
     return args
 
 
-def acl_plan(prefix: str = "") -> list[Acl]:
-    """Every ACL of a topic prefix: what each service and each partner may do there."""
+def acl_plan(prefix: str = "", territory_file: Path = DEFAULT_TERRITORY_FILE) -> list[Acl]:
+    """Every ACL of a topic prefix: what each service and each partner of the territory may do there."""
     from local import catalogue
 
     acls: list[Acl] = []
     for service in (*catalogue.pipeline(), catalogue.clock()):
         name = service.name
         writes = [t for t, writer in topics.WRITERS.items() if writer == name] + [topics.DEADLETTER]
-        reads = [*service.consumes, topics.DEADLETTER]  # the dead-letter topic: the relay's mark (see above)
+        partners = [t for t in service.consumes if topics.inbound_sender(t) is not None]
+        # the dead-letter topic: the relay's mark (see above); the partners' topics: one PREFIXED read below
+        reads = [t for t in service.consumes if t not in partners] + [topics.DEADLETTER]
         relay = f"ariane-relay-{name}"
         acls += [Acl(name, TOPIC, prefix + t, WRITE) for t in writes]
         acls += [Acl(name, TOPIC, prefix + t, READ) for t in reads]
+        if partners:
+            acls.append(Acl(name, TOPIC, prefix + topics.INBOUND_PREFIX, READ, PREFIXED))
         acls += [Acl(name, GROUP, prefix + group, READ) for group in (service.group_id, relay)]
         acls.append(Acl(name, TRANSACTIONAL_ID, prefix + relay, WRITE))
-    acls += [Acl(partner, TOPIC, prefix + topics.INBOUND, WRITE) for partner in partner_principals()]
+    acls += [Acl(partner_principal(s.id), TOPIC, prefix + topics.inbound_topic(s.id), WRITE)
+             for s in load_territory(territory_file).structures]
     return sorted(set(acls))
 
 
-async def grant(bootstrap: str, prefix: str = "", timeout: float = 30) -> int:
+async def grant(bootstrap: str, prefix: str = "", timeout: float = 30,
+                territory_file: Path = DEFAULT_TERRITORY_FILE) -> int:
     """Create the ACLs of ``prefix`` (idempotent) and wait until the broker enforces them. Returns how many
     (0 from a broker without an authorizer, which has nothing to enforce)."""
     from local.kafka.clients import admin, human_errors
 
     return await human_errors(bootstrap, _grant(admin(bootstrap, request_timeout_ms=int(timeout * 1000)),
-                                                acl_plan(prefix), timeout))
+                                                acl_plan(prefix, territory_file), timeout))
 
 
 async def _grant(client, acls: Iterable[Acl], timeout: float) -> int:  # noqa: ANN001 - an AIOKafkaAdminClient
@@ -191,11 +201,11 @@ async def _described(client) -> set[Acl]:  # noqa: ANN001
     response = await client._send_request(DescribeAclsRequest(ANY, None, ANY, None, None, ANY, ANY))  # noqa: SLF001
     found = set()
     for resource_type, resource_name, pattern, entries in response.resources:
-        if pattern != LITERAL:
+        if pattern not in (LITERAL, PREFIXED):
             continue
         for principal, _host, operation, permission in entries:
             if permission == ALLOW and principal.startswith("User:"):
-                found.add(Acl(principal[len("User:"):], resource_type, resource_name, operation))
+                found.add(Acl(principal[len("User:"):], resource_type, resource_name, operation, pattern))
     return found
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
+from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
+from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS, inbound_topics
 from local.kafka.clients import admin, human_errors, run_sync
 from local.kafka.errors import KafkaRuntimeError
 from services.runtime.backoff import Backoff
@@ -17,9 +19,11 @@ TOPIC_ALREADY_EXISTS = 36
 COORDINATOR_RETRY = Backoff(base_s=0.2, ceiling_s=0.2)
 
 
-def topic_plan(partitions: int = 6, prefix: str = "") -> dict[str, int]:
-    """Every topic of the system (names prefixed by ``prefix``) with its partition count; the clock gets 1."""
-    return {prefix + name: (1 if name in SINGLE_PARTITION_TOPICS else partitions) for name in ALL_TOPICS}
+def topic_plan(partitions: int = 6, prefix: str = "", territory_file: Path = DEFAULT_TERRITORY_FILE) -> dict[str, int]:
+    """Every topic of the system (names prefixed by ``prefix``) with its partition count, the clock with 1:
+    Ariane's own topics, and one inbound topic per structure of the territory file (each partner's own)."""
+    partners = inbound_topics(s.id for s in load_territory(territory_file).structures)
+    return {prefix + name: (1 if name in SINGLE_PARTITION_TOPICS else partitions) for name in (*ALL_TOPICS, *partners)}
 
 
 async def create_topics(bootstrap: str, wanted: Mapping[str, int], timeout: float = 30) -> list[str]:
@@ -90,23 +94,26 @@ def topic_partitions(metadata_topics: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:
-    """Create ALL_TOPICS that are absent (the clock with one partition) and grant the principals their ACLs on
-    them (local.kafka.security); idempotent. Returns the topics created.
+async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30,
+                        territory_file: Path = DEFAULT_TERRITORY_FILE) -> list[str]:
+    """Create the topics of ``topic_plan`` that are absent (ALL_TOPICS, the clock with one partition, and each
+    partner's inbound topic) and grant the principals their ACLs on them (local.kafka.security); idempotent.
+    Returns the topics created.
 
     ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker).
     """
     from local.kafka.security import grant
 
-    created = await create_topics(bootstrap, topic_plan(partitions, prefix), timeout=timeout)
-    await grant(bootstrap, prefix, timeout=timeout)
+    created = await create_topics(bootstrap, topic_plan(partitions, prefix, territory_file), timeout=timeout)
+    await grant(bootstrap, prefix, timeout=timeout, territory_file=territory_file)
     await wait_coordinators(bootstrap, timeout=timeout)
     return created
 
 
-def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30) -> list[str]:
+def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30,
+                       territory_file: Path = DEFAULT_TERRITORY_FILE) -> list[str]:
     """:func:`ensure_topics` for synchronous callers (the CLI, session fixtures)."""
-    return run_sync(ensure_topics(bootstrap, partitions, prefix, timeout))
+    return run_sync(ensure_topics(bootstrap, partitions, prefix, timeout, territory_file))
 
 
 async def wait_coordinators(bootstrap: str, timeout: float = 30) -> None:

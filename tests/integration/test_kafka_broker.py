@@ -13,7 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
+from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
+from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS, inbound_topics
 from local import kafka as kafka_local
 from tests.support.kafka import admin_security
 
@@ -138,16 +139,17 @@ async def test_describe_lists_every_topic_with_its_partition_count(kafka_bootstr
     if local_kafka is not None:
         assert info.version == f"Apache Kafka {kafka_local.runtime_version()}"
         assert info.local
-    for topic in ALL_TOPICS:
+    every = [*ALL_TOPICS, *inbound_topics(s.id for s in load_territory(DEFAULT_TERRITORY_FILE).structures)]
+    for topic in every:
         expected = 1 if topic in SINGLE_PARTITION_TOPICS else 6
         assert info.topics.get(topic) == expected, topic
     assert await kafka_local.ensure_topics(kafka_bootstrap) == []  # idempotent: nothing left to create
     # a prefixed namespace gets the same layout, once
     prefix = f"t{uuid.uuid4().hex[:8]}."
-    assert len(await kafka_local.ensure_topics(kafka_bootstrap, partitions=2, prefix=prefix)) == len(ALL_TOPICS)
+    assert len(await kafka_local.ensure_topics(kafka_bootstrap, partitions=2, prefix=prefix)) == len(every)
     assert await kafka_local.ensure_topics(kafka_bootstrap, partitions=2, prefix=prefix) == []
     prefixed = (await kafka_local.describe(kafka_bootstrap)).topics
-    for topic in ALL_TOPICS:
+    for topic in every:
         assert prefixed.get(prefix + topic) == (1 if topic in SINGLE_PARTITION_TOPICS else 2), topic
 
 

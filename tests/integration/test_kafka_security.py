@@ -11,10 +11,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from aiokafka.structs import OffsetAndMetadata
 
 from contracts import topics
+from local.kafka import create_topics
 from services.runtime.kafka_security import Credentials, read_credentials
 
 # A guard against a hang, not a measurement: every step here answers in well under a second.
@@ -49,7 +50,7 @@ async def _produce(bootstrap: str, topic: str, security: dict, **kwargs) -> None
 
 async def test_a_client_without_credentials_cannot_connect(kafka_bootstrap, topic_prefix):  # noqa: ANN001
     with pytest.raises((KafkaError, OSError)):
-        await _produce(kafka_bootstrap, topic_prefix + topics.INBOUND, {})
+        await _produce(kafka_bootstrap, topic_prefix + topics.inbound_topic("plie_angers"), {})
 
 
 async def test_a_wrong_password_is_refused(kafka_bootstrap, topic_prefix, credentials):  # noqa: ANN001
@@ -72,7 +73,7 @@ async def test_the_controller_port_refuses_a_client(local_kafka, credentials):  
 async def test_a_service_writes_its_own_topic_and_no_other(kafka_bootstrap, topic_prefix, credentials):  # noqa: ANN001
     referral = _as(credentials("referral"))
     await _produce(kafka_bootstrap, topic_prefix + topics.REFERRAL, referral, enable_idempotence=True)
-    for other in (topics.INTAKE, topics.FOLLOWUP, topics.CLOCK, topics.INBOUND):
+    for other in (topics.INTAKE, topics.FOLLOWUP, topics.CLOCK, topics.inbound_topic("plie_angers")):
         with pytest.raises(KafkaError):
             await _produce(kafka_bootstrap, topic_prefix + other, referral)
 
@@ -82,12 +83,33 @@ async def test_a_service_reaches_nothing_of_another_prefix(kafka_bootstrap, topi
         await _produce(kafka_bootstrap, f"other-{uuid.uuid4().hex[:6]}." + topics.REFERRAL, _as(credentials("referral")))
 
 
-async def test_a_partner_writes_the_inbound_topic_only(kafka_bootstrap, topic_prefix, credentials):  # noqa: ANN001
+async def test_a_partner_writes_its_own_topic_only(kafka_bootstrap, topic_prefix, credentials):  # noqa: ANN001
     partner = _as(credentials("partner-plie_angers"))
-    await _produce(kafka_bootstrap, topic_prefix + topics.INBOUND, partner, enable_idempotence=True)
+    await _produce(kafka_bootstrap, topic_prefix + topics.inbound_topic("plie_angers"), partner,
+                   enable_idempotence=True)
     for service_topic in (topics.INTAKE, topics.REFERRAL, topics.FOLLOWUP, topics.CLOCK, topics.DEADLETTER):
         with pytest.raises(KafkaError):
             await _produce(kafka_bootstrap, topic_prefix + service_topic, partner)
+
+
+async def test_a_partner_cannot_write_another_partners_records(kafka_bootstrap, topic_prefix,  # noqa: ANN001
+                                                               credentials):
+    """The PLIE's principal is refused by the broker on the Mission locale's topic: what is read there was
+    written by the Mission locale."""
+    plie = _as(credentials("partner-plie_angers"))
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _produce(kafka_bootstrap, topic_prefix + topics.inbound_topic("mission_locale_angevine"), plie)
+
+
+async def test_no_partner_may_write_the_old_shared_inbound_topic(kafka_bootstrap, topic_prefix,  # noqa: ANN001
+                                                                 credentials):
+    """ariane.inbound.v1 could not tell who wrote a record: it is no longer created, and where a broker still
+    holds it (here created as an earlier version did), no partner is allowed to write it."""
+    shared = topic_prefix + topics.INBOUND
+    await create_topics(kafka_bootstrap, {shared: 1})
+    for partner in ("partner-plie_angers", "partner-mission_locale_angevine"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await _produce(kafka_bootstrap, shared, _as(credentials(partner)))
 
 
 async def test_a_partner_reads_nothing(kafka_bootstrap, topic_prefix, credentials):  # noqa: ANN001

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
 from contracts.topics import ALL_TOPICS, SINGLE_PARTITION_TOPICS
 from local import kafka as kafka_local
 from local.kafka import KafkaRuntimeError, LocalKafka
@@ -163,9 +164,10 @@ def test_resolve_bootstrap_prefers_env_then_a_live_local_broker(monkeypatch, tmp
     assert kafka_local.resolve_bootstrap(tmp_path) == "broker.example:9092"
 
 
-def test_topic_plan_gives_the_clock_one_partition():
+def test_topic_plan_gives_the_clock_one_partition_and_each_partner_its_own_topic():
     plan = kafka_local.topic_plan(4)
-    assert set(plan) == set(ALL_TOPICS)
+    structures = load_territory(DEFAULT_TERRITORY_FILE).structures
+    assert set(plan) == set(ALL_TOPICS) | {f"ariane.inbound.v1.{s.id}" for s in structures}
     for name, count in plan.items():
         assert count == (1 if name in SINGLE_PARTITION_TOPICS else 4)
 

@@ -101,10 +101,14 @@ def acl_grants(user: Doc) -> set[tuple[str, str, str, str]]:
 
 
 def expected_service_grants(name: str) -> set[tuple[str, str, str, str]]:
-    """What a service needs, from the code: its definition's consumed topics and the topics it writes."""
+    """What a service needs, from the code: its definition's consumed topics and the topics it writes. The
+    partners' topics it consumes (intake: one per structure of the territory) are read by one prefix ACL."""
     consumes = definition(name).consumes
     writes = [t for t, writer in topics.WRITERS.items() if writer == name]
-    grants = {("topic", t, "literal", op) for t in consumes for op in ("Read", "Describe")}
+    own = [t for t in consumes if topics.inbound_sender(t) is None]
+    grants = {("topic", t, "literal", op) for t in own for op in ("Read", "Describe")}
+    if len(own) < len(consumes):
+        grants |= {("topic", topics.INBOUND_PREFIX, "prefix", op) for op in ("Read", "Describe")}
     grants |= {("topic", t, "literal", op) for t in writes for op in ("Write", "Describe")}
     # Every service dead-letters; its relay keeps its mark as an offset on the dead-letter topic (a read).
     grants |= {("topic", topics.DEADLETTER, "literal", op) for op in ("Write", "Read", "Describe")}
@@ -273,8 +277,9 @@ def check_kafka(docs: list[Doc]) -> Problems:
 def check_topics(docs: list[Doc]) -> Problems:
     problems = []
     declared = partitions(docs)
-    if set(declared) != set(topics.ALL_TOPICS):
-        problems.append(f"KafkaTopics {sorted(declared)} are not contracts/topics.py's {sorted(topics.ALL_TOPICS)}")
+    own = {t for t in declared if topics.inbound_sender(t) is None}  # the partners' topics: check_partners
+    if own != set(topics.ALL_TOPICS):
+        problems.append(f"KafkaTopics {sorted(own)} are not contracts/topics.py's {sorted(topics.ALL_TOPICS)}")
     for topic in topics.SINGLE_PARTITION_TOPICS & set(declared):
         if declared[topic] != 1:
             problems.append(f"{topic}: {declared[topic]} partitions; the clock is one ordered sequence")
@@ -282,7 +287,7 @@ def check_topics(docs: list[Doc]) -> Problems:
         name = topic["spec"].get("topicName", topic["metadata"]["name"])
         retention = int(topic["spec"].get("config", {}).get("retention.ms", 604800000))
         # Replaying a store reads Ariane's own topics from offset 0: they must be kept.
-        if name in topics.ALL_TOPICS and name not in (topics.INBOUND, topics.DEADLETTER) and retention != -1:
+        if name in topics.ALL_TOPICS and name != topics.DEADLETTER and retention != -1:
             problems.append(f"{name}: retention.ms {retention}; a replay needs the whole topic (-1)")
     return problems
 
@@ -296,7 +301,8 @@ def check_kafka_users(docs: list[Doc]) -> Problems:
         if user["spec"]["authentication"]["type"] != "scram-sha-512":
             problems.append(f"{where}: not SCRAM-SHA-512")
         for kind, name, pattern, _op in acl_grants(user):
-            if kind == "topic" and (pattern != "literal" or name not in existing):
+            # the one prefix: the partners' topics, all of them written by their own partner alone
+            if kind == "topic" and (name not in existing if pattern == "literal" else name != topics.INBOUND_PREFIX):
                 problems.append(f"{where}: ACL on topic {name!r} ({pattern}), which no KafkaTopic declares")
             if name == "*":
                 problems.append(f"{where}: an ACL on every {kind}")
@@ -312,13 +318,14 @@ def check_kafka_users(docs: list[Doc]) -> Problems:
             problems.append(f"KafkaUser/{user['metadata']['name']}: lacks {lacking}, which {service} needs")
     for user in users:
         if component(user) == "partner":
-            only_inbound = {("topic", topics.INBOUND, "literal", op) for op in ("Write", "Describe")}
-            if acl_grants(user) != only_inbound:
-                problems.append(f"KafkaUser/{user['metadata']['name']}: a partner may only write {topics.INBOUND}, "
-                                f"not {sorted(acl_grants(user) - only_inbound)}")
+            own = topics.inbound_topic((user["metadata"].get("annotations") or {}).get("ariane/structure-id", "?"))
+            only_own = {("topic", own, "literal", op) for op in ("Write", "Describe")}
+            if acl_grants(user) != only_own:
+                problems.append(f"KafkaUser/{user['metadata']['name']}: a partner may only write its own topic {own}, "
+                                f"not {sorted(acl_grants(user) ^ only_own)}")
         elif component(user) == "ops":
             for kind, name, _pattern, op in acl_grants(user):
-                if op not in ("Read", "Describe") or name == topics.INBOUND:
+                if op not in ("Read", "Describe") or name.startswith(topics.INBOUND):
                     problems.append(f"KafkaUser/{user['metadata']['name']}: people on call read, never "
                                     f"{op} {kind} {name}")
         elif component(user) not in SERVICES:
@@ -327,9 +334,15 @@ def check_kafka_users(docs: list[Doc]) -> Problems:
 
 
 def check_partners(docs: list[Doc], territory_file: Path) -> Problems:
-    """Each partner's Kafka user names a structure of the overlay's territory file."""
+    """Each partner's Kafka user names a structure of the overlay's territory file, and each structure of it has
+    its own inbound topic (intake subscribes to one per structure of its territory file)."""
     territory = load_territory(territory_file)
     problems = []
+    declared = {t for t in partitions(docs) if topics.inbound_sender(t) is not None}
+    wanted = set(topics.inbound_topics(territory.structures_by_id))
+    if declared != wanted:
+        problems.append(f"partners' KafkaTopics: missing {sorted(wanted - declared)}, not in {territory.id}: "
+                        f"{sorted(declared - wanted)}")
     for user in of_kind(docs, "KafkaUser"):
         if component(user) != "partner":
             continue
@@ -681,8 +694,15 @@ BREAKAGES: list[tuple[str, str, str, str, Callable[[Doc], object]]] = [
      lambda d: d["spec"]["authorization"]["acls"].pop(1)),
     ("kafka_users", "an ACL on a topic that does not exist", "KafkaUser", "ariane-reporting",
      lambda d: d["spec"]["authorization"]["acls"][0]["resource"].update(name="ariane.intakes.v1")),
-    ("kafka_users", "a partner reading the inbound topic", "KafkaUser", "ariane-partner-cap-emploi-49",
+    ("kafka_users", "a partner reading its inbound topic", "KafkaUser", "ariane-partner-cap-emploi-49",
      lambda d: d["spec"]["authorization"]["acls"][0]["operations"].append("Read")),
+    ("kafka_users", "a partner writing another partner's topic", "KafkaUser", "ariane-partner-cap-emploi-49",
+     lambda d: d["spec"]["authorization"]["acls"][0]["resource"].update(
+         name=topics.inbound_topic("mission_locale_angevine"))),
+    ("kafka_users", "a partner writing the old shared topic", "KafkaUser", "ariane-partner-cap-emploi-49",
+     lambda d: d["spec"]["authorization"]["acls"][0]["resource"].update(name=topics.INBOUND)),
+    ("kafka_users", "a service reading every topic by prefix", "KafkaUser", "ariane-reporting",
+     lambda d: d["spec"]["authorization"]["acls"][0]["resource"].update(name="ariane.", patternType="prefix")),
     ("deployments", "a wrong port", "Deployment", "ariane-followup",
      lambda d: _container(d)["ports"][0].update(containerPort=8104)),
     ("deployments", "readiness on /health", "Deployment", "ariane-reporting",
@@ -734,6 +754,12 @@ def test_each_check_finds_a_broken_manifest(overlay: list[Doc], check: str, what
 def test_partner_check_finds_an_unknown_structure(overlay: list[Doc]) -> None:
     broken = _edit(overlay, "KafkaUser", "ariane-partner-departement-49",
                    lambda d: d["metadata"]["annotations"].update({"ariane/structure-id": "departement_44"}))
+    assert check_partners(broken, OVERLAY / "territory.yaml")
+
+
+def test_partner_check_finds_a_structure_without_its_topic(overlay: list[Doc]) -> None:
+    broken = [d for d in overlay if d["kind"] != "KafkaTopic"
+              or d["spec"].get("topicName") != topics.inbound_topic("par_emploi")]
     assert check_partners(broken, OVERLAY / "territory.yaml")
 
 
