@@ -1,4 +1,4 @@
-"""The intake service: HTTP ingress and the ariane.inbound.v1 consumer, on the shared runtime host."""
+"""The intake service: HTTP ingress and the consumer of the partners' topics, on the shared runtime host."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from contracts.territory import Territory, load_territory
 from services.intake.api import router
 from services.intake.domain.admission import KnownStructures
 from services.intake.domain.redaction import redact_original
-from services.intake.handlers import HANDLERS, parse_inbound
+from services.intake.handlers import HANDLERS, inbound_parser
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.store.identities import IdentityResolver
@@ -68,12 +68,18 @@ async def start(ctx: ServiceContext, settings: IntakeSettings | None = None) -> 
 
 
 def definition(settings: IntakeSettings | None = None) -> ServiceDefinition:
-    """The intake service; `settings` lets tests pin secrets and limits without touching the environment."""
+    """The intake service; `settings` lets tests pin secrets and limits without touching the environment.
+
+    It reads one topic per structure of its territory file, ariane.inbound.v1.<structure id>, which only that
+    structure's principal may write: the topic is the sender (`inbound_parser`)."""
+    partners = [s.id for s in load_territory((settings or IntakeSettings()).territory_file).structures]
     return ServiceDefinition(name="intake", default_port=8101, metadata=metadata, tables=tables,
                              versions_dir=VERSIONS_DIR, start=partial(start, settings=settings),
                              # The referral and followup topics name the structures asked to act on a person
                              # (who may then see the identity) and the closures; the clock's days erase who was
-                             # closed longer than the retention period; the inbound topic is partners' raw records.
-                             consumes=(topics.INBOUND, topics.REFERRAL, topics.FOLLOWUP, topics.CLOCK),
+                             # closed longer than the retention period; the partners' topics are their raw records.
+                             consumes=(*topics.inbound_topics(partners), topics.REFERRAL, topics.FOLLOWUP,
+                                       topics.CLOCK),
                              routers=[router],
-                             parsers={topics.INBOUND: parse_inbound}, redact=redact_original)
+                             parsers={topics.inbound_topic(s): inbound_parser(s) for s in partners},
+                             redact=redact_original)

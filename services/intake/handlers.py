@@ -1,7 +1,9 @@
 """Admit one partner event: the same checks and the same verdict whichever way it came.
 
 `admit` is shared by both ingress paths: POST /v1/events (api.py, inside the request's transaction) and the
-consumer of ariane.inbound.v1 (`on_inbound`, through `HANDLERS`). It checks the envelope, the dates, personal
+consumer of the partners' topics, ariane.inbound.v1.<structure id> (`on_inbound`, through `HANDLERS`). Both
+first check that the event's source is its authenticated sender (`admission.sent_by`: the API key's structure,
+or the partner whose own topic the record was read from). `admit` then checks the envelope, the dates, personal
 data and the structures named, then tells a duplicate (same source, id and content) from a conflict (same
 source and id, other content), then `accept`s: the person, and what is published. A refused event writes
 nothing, so its id stays free for the corrected event. Refusals never quote a value, only field names.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -30,7 +32,7 @@ from contracts.identity import ReviewDecision
 from contracts.people import PersonProfileUpdated, PersonRegistered
 from contracts.referrals import ReferralIssued
 from services.intake.domain import checks, erasure, identity, pii, publication, reviews
-from services.intake.domain.admission import is_partner_event, type_label
+from services.intake.domain.admission import is_partner_event, sent_by, type_label
 from services.intake.domain.entitlements import entitled_by
 from services.intake.domain.redaction import redact_original
 from services.intake.store import entitlements, erasures
@@ -251,19 +253,27 @@ async def _admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps) -> Verdict:  # noq
 
 
 class InboundRecord(Envelope):
-    """A record read on ariane.inbound.v1, as the runtime hands it over: intake parses and judges it itself,
+    """A record read on a partner's topic, as the runtime hands it over: intake parses and judges it itself,
     so that a refusal is dead-lettered the same way as over HTTP and never consumes the event's id. Each
-    delivery gets its own id: whether an event was accepted before is intake's (source, id) record."""
+    delivery gets its own id: whether an event was accepted before is intake's (source, id) record.
+    `sender` is the structure whose topic it was read from: the broker lets only that partner write there."""
 
     short_type: ClassVar[str] = "intake.inbound_record"
     type: Literal["ariane.intake.inbound_record"] = "ariane.intake.inbound_record"
+    sender: str
     data: bytes
 
 
-def parse_inbound(raw: bytes) -> InboundRecord:
-    """The runtime's parser for ariane.inbound.v1: never fails, never reads the record's key."""
+def parse_inbound(raw: bytes, sender: str) -> InboundRecord:
+    """Wraps a record of `sender`'s topic: never fails, never reads the record's key."""
     return InboundRecord(id=f"inbound:{uuid.uuid4().hex}", source=publication.SERVICE_SOURCE, subject="inbound",
-                         time=datetime.now(timezone.utc), data=raw)
+                         time=datetime.now(timezone.utc), sender=sender, data=raw)
+
+
+def inbound_parser(sender: str) -> Callable[[bytes], InboundRecord]:
+    """The runtime's parser for the topic of `sender` (ariane.inbound.v1.<sender>): the sender comes from the
+    topic the record was read on, never from the record."""
+    return lambda raw: parse_inbound(raw, sender)
 
 
 @dataclass(frozen=True)
@@ -277,9 +287,21 @@ class _IntakeLetter(DeadLetter):
         return f"dlq:{self.service}:{self.topic}:{self.digest[:32]}"
 
 
+def _not_the_sender(raw: Mapping[str, Any], sender: str, deps: IntakeDeps) -> Verdict:
+    """An event on a partner's topic naming another source: refused before anything is read or written (so
+    its id stays free), as over HTTP an event whose source is not the key's structure is refused with 403."""
+    deps.metrics.count("rejected", "kafka", deps.structures.source_label(sender), type_label(raw.get("type")),
+                       "forbidden_source")
+    log.info("not_accepted", status="rejected", reason="forbidden_source", ingress="kafka",
+             type=type_label(raw.get("type")))
+    return _refused(raw, "forbidden_source",
+                    f"source is not {sender}, the structure whose topic ({topics.inbound_topic(sender)}) this record "
+                    "was written to: a partner sends only its own events, on its own topic")
+
+
 async def on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -> None:
-    """A partner event read on ariane.inbound.v1: admitted as over HTTP; anything else is dead-lettered,
-    redacted, with its reason."""
+    """A partner event read on its sender's topic: its source must be that sender, then it is admitted as over
+    HTTP; anything else is dead-lettered, redacted, with its reason."""
     try:
         raw = json.loads(record.data)
     except (ValueError, UnicodeDecodeError):
@@ -287,14 +309,17 @@ async def on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -
         verdict = Verdict("rejected", reason="unparseable", detail="the record is not JSON")
         deps.metrics.count("rejected", "kafka", "unknown", "unknown", "unparseable")
     else:
-        verdict = await admit(raw, uow, deps, ingress="kafka")
+        if isinstance(raw, Mapping) and not sent_by(raw, record.sender):
+            verdict = _not_the_sender(raw, record.sender, deps)
+        else:  # what is not an event at all is refused by `admit`, as over HTTP
+            verdict = await admit(raw, uow, deps, ingress="kafka")
     if verdict.status in ("accepted", "duplicate"):
         return
     # Where the runtime is reading (it binds the record's position to the log context of each record).
     position = structlog.contextvars.get_contextvars()
     letter = _IntakeLetter(
         service="intake", reason=f"{verdict.reason}: {verdict.detail}"[:2000],
-        topic=str(position.get("topic", uow.topic_prefix + topics.INBOUND)),
+        topic=str(position.get("topic", uow.topic_prefix + topics.inbound_topic(record.sender))),
         partition=int(position.get("partition", -1)), offset=int(position.get("offset", -1)), key=None,
         original=redact_original(record.data), errors=tuple(e.as_dict() for e in verdict.errors),
         digest=checks.content_sha256({"bytes": record.data.hex()}))
@@ -381,7 +406,7 @@ async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: IntakeDeps) -
 RETENTION_BATCH = 500
 
 
-# ariane.inbound.v1 is read through `parse_inbound`: every record reaches `on_inbound`. ariane.referral.v1 and
+# The partners' topics are read through `inbound_parser`: every record reaches `on_inbound`. ariane.referral.v1 and
 # ariane.followup.v1 are read as events (app.py): those naming a structure to act reach `on_asked_to_act`,
 # closures start the retention clock; ariane.clock.v1's days erase who was closed longer than the territory's
 # retention period. The rest is not intake's business.

@@ -18,7 +18,7 @@ LABELLED_TYPES = frozenset(EVENT_TYPES) | {"unknown"}
 # Why an event was refused: the stable codes of answers and dead letters.
 REASONS = frozenset({"", "invalid_event", "not_a_partner_event", "implausible_event", "personal_data",
                      "unknown_structure", "forbidden_structure", "unknown_person", "person_erased",
-                     "identity_missing", "identity_incomplete", "id_conflict", "unparseable"})
+                     "identity_missing", "identity_incomplete", "id_conflict", "unparseable", "forbidden_source"})
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 
 from services.intake.api.caller import intake_deps
 from services.intake.domain import api_keys, checks
+from services.intake.domain.admission import sent_by
 from services.intake.handlers import admit
 from services.intake.store import credentials
 from services.runtime.errors import is_write_race
@@ -226,7 +227,7 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
         return _error(400, "malformed_request", "send one event (a JSON object) or a non-empty array of events")
     if len(items) > settings.max_batch_events:
         return _error(413, "batch_too_large", f"at most {settings.max_batch_events} events per request")
-    foreign = [i for i, item in enumerate(items) if not isinstance(item, dict) or item.get("source") != structure]
+    foreign = [i for i, item in enumerate(items) if not sent_by(item, structure)]
     if foreign:
         return _error(403, "forbidden_source",
                       f"events {foreign[:20]} do not have source {structure!r}, the structure of this key")

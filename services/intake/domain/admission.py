@@ -21,6 +21,13 @@ def is_partner_event(event_type: str) -> bool:
     return event_type in PARTNER_TYPES
 
 
+def sent_by(event: object, sender: str) -> bool:
+    """Whether an event (as received, before any parsing) names its authenticated sender as its `source`: the
+    structure of the API key over HTTP, the partner whose own topic it was read from over Kafka. A structure
+    never sends in another's name, not even one it acts for (its data may name those, see `foreign_actors`)."""
+    return isinstance(event, Mapping) and event.get("source") == sender
+
+
 def unknown_structures(source: str, named: Sequence[tuple[str, str]], known: frozenset[str],
                        known_targets: frozenset[str]) -> list[str]:
     """Reasons an event names structures the territory does not know (source must be a structure; structure

@@ -106,3 +106,8 @@ def contact(source: str, subject: str, event_id: str | None = None) -> dict:
 
 def intake_topic(prefix: str) -> str:
     return prefix + topics.INTAKE
+
+
+def partner_topic(prefix: str, structure_id: str) -> str:
+    """The inbound topic of one partner: only it may write there, and intake takes it as the sender."""
+    return prefix + topics.inbound_topic(structure_id)

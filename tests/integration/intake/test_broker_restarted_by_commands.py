@@ -87,7 +87,8 @@ async def test_intake_rides_out_a_broker_stopped_and_started_with_the_commands(t
             producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **admin_security(bootstrap))
             await producer.start()
             try:
-                await producer.send_and_wait(topics.INBOUND, json.dumps(behind).encode(), key=b"REF-1")
+                await producer.send_and_wait(topics.inbound_topic(behind["source"]), json.dumps(behind).encode(),
+                                             key=b"REF-1")
             finally:
                 await producer.stop()
             loop = asyncio.get_running_loop()

@@ -1,4 +1,4 @@
-"""ariane.inbound.v1: same acceptance as HTTP; refusals dead-lettered with a reason and without the identity."""
+"""The partners' topics: same acceptance as HTTP; refusals dead-lettered with a reason and without the identity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from aiokafka import AIOKafkaProducer
-from conftest import contact, intake_topic, read_topic, registration
+from conftest import contact, intake_topic, partner_topic, read_topic, registration
 
 from contracts import topics
 from tests.support.kafka import admin_security
@@ -36,9 +36,11 @@ async def test_inbound_events_are_accepted_deduplicated_or_dead_lettered(intake)
     producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap), enable_idempotence=True)
     await producer.start()
     try:
-        inbound = intake.prefix + topics.INBOUND
-        for event in (good, good, over_http, intruder, orphan):
-            await producer.send_and_wait(inbound, json.dumps(event).encode(), key=event["subject"].encode())
+        inbound = partner_topic(intake.prefix, "cap_emploi_49")
+        for topic, event in ((inbound, good), (inbound, good),
+                             (partner_topic(intake.prefix, "mission_locale_angevine"), over_http),
+                             (inbound, intruder), (inbound, orphan)):
+            await producer.send_and_wait(topic, json.dumps(event).encode(), key=event["subject"].encode())
         await producer.send_and_wait(inbound, b"\x00 not an event", key=b"x")
     finally:
         await producer.stop()
@@ -46,7 +48,8 @@ async def test_inbound_events_are_accepted_deduplicated_or_dead_lettered(intake)
     dead_topic = intake.prefix + topics.DEADLETTER
     letters = await wait_for(lambda: _letters(intake.bootstrap, dead_topic, 3))
     reasons = sorted(json.loads(v)["reason"].split(":")[0] for _, v in letters)
-    assert reasons == ["unknown_person", "unknown_structure", "unparseable"]
+    # The intruder, a structure the territory does not know, wrote on Cap emploi's topic: not its sender.
+    assert reasons == ["forbidden_source", "unknown_person", "unparseable"]
     for _, value in letters:
         letter = json.loads(value)
         # The planted NIR's own digits, not a bare "666" that a random event id may hold by chance.

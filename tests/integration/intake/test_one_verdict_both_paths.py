@@ -1,4 +1,4 @@
-"""One table of cases, played over HTTP and over ariane.inbound.v1: the same bytes get the same verdict.
+"""One table of cases, played over HTTP and over the partners' topics: the same bytes get the same verdict.
 
 (source, id) identifies an event; the same event again is a duplicate, another event with the same id a
 conflict; a refused event never consumes its id; dates, personal data and the structures named are checked.
@@ -85,8 +85,9 @@ async def _over_kafka(intake, sends: list[dict], expected: list[str]) -> list[st
     producer = AIOKafkaProducer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap))
     await producer.start()
     try:
-        for event in sends:  # one key: one partition, read in the order sent
-            await producer.send_and_wait(intake.prefix + topics.INBOUND, json.dumps(event).encode(), key=b"table")
+        for event in sends:  # each on its sender's topic; one key: one partition, read in the order sent
+            await producer.send_and_wait(intake.prefix + topics.inbound_topic(event["source"]),
+                                         json.dumps(event).encode(), key=b"table")
     finally:
         await producer.stop()
     want_published = sum(v == "accepted" for v in expected)

@@ -126,7 +126,7 @@ async def test_a_megabyte_record_on_the_inbound_topic_is_dead_lettered_small_and
     not_json = b"\xff" + b"z" * 999_999
     behind = [contact(source, person) for _ in range(3)]
 
-    inbound = intake.prefix + topics.INBOUND
+    inbound = intake.prefix + topics.inbound_topic(source)
     records = [json.dumps(before).encode(), json.dumps(big_type).encode(), json.dumps(near_limit).encode(),
                json.dumps(names).encode(), not_json, *(json.dumps(e).encode() for e in behind)]
     assert len(records[2]) == NEAR_BROKER_LIMIT

@@ -121,7 +121,8 @@ async def test_planted_personal_data_is_found_nowhere_after_intake(guarded):
     await producer.start()
     try:
         for event in over_kafka:  # keyed as a careless partner would: name and NIR
-            await producer.send_and_wait(intake.prefix + topics.INBOUND, json.dumps(event).encode(),
+            await producer.send_and_wait(intake.prefix + topics.inbound_topic(event["source"]),
+                                         json.dumps(event).encode(),
                                          key=f"Oriane Quillard {NIR_COMPACT}".encode())
     finally:
         await producer.stop()
