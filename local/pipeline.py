@@ -5,8 +5,10 @@ a private topic namespace and private stores per run, one API key per structure,
 a credentials book in the run directory holding those keys and the coordinator's (`coordinator.key`).
 
 On the local broker every client authenticates: each service as its own principal (it is given the broker's
-credentials directory and takes its own file there), this pipeline's watchers and the simulator as the admin
-(``kafka_security()``), with the ACLs of the run's topic prefix granted when its topics are created.
+credentials directory and takes its own file there), this pipeline's watchers as the admin (``kafka_security()``),
+a partner as its own principal (``partner_security(structure id)``: it may write only its own topic,
+ariane.inbound.v1.<structure id>), with the topics of the run's territory file created and the ACLs of the run's
+topic prefix granted at start.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
 from local import catalogue
 from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
 from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
+from local.kafka.security import partner_principal
 from local.supervisor import Supervisor
 from services.runtime.credentials import CredentialsBook, Role
 from services.runtime.kafka_security import ADMIN, client_security, credentials_dir_for
@@ -71,7 +74,8 @@ class LocalPipeline:
     async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.bootstrap = bootstrap or os.environ.get("KAFKA_BOOTSTRAP") or await self._local_broker()
-        await ensure_topics(self.bootstrap, partitions=self.partitions, prefix=self.prefix)
+        await ensure_topics(self.bootstrap, partitions=self.partitions, prefix=self.prefix,
+                            territory_file=self.territory_file)
         env = self._service_env()
         self.api_keys = await asyncio.to_thread(self._issue_keys, env)
         services = catalogue.pipeline()
@@ -151,6 +155,10 @@ class LocalPipeline:
     def kafka_security(self, principal: str = ADMIN) -> dict:
         """aiokafka security arguments for a client of this pipeline's broker (the simulator, the watchers)."""
         return client_security(self.bootstrap, principal)
+
+    def partner_security(self, structure_id: str) -> dict:
+        """aiokafka security arguments of a partner structure's own principal: it writes its own topic only."""
+        return self.kafka_security(partner_principal(structure_id))
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

@@ -1,4 +1,5 @@
-"""Sending the year the way partners do: HTTP to intake with each structure's API key, or Kafka inbound.
+"""Sending the year the way partners do: HTTP to intake with each structure's API key, or Kafka, each structure
+on its own topic (ariane.inbound.v1.<structure id>) as its own principal.
 
 Kept thin on purpose: a transport only moves bytes. Placeholders are swapped in by directory.Rewriter, which
 waits (with a deadline) until Ariane has published what a partner would have been told. The clock ticks go on
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -155,13 +156,40 @@ class Sender:
 
 
 class KafkaSender(Sender):
-    """Partner events onto ariane.inbound.v1, keyed by the subject as sent."""
+    """Partner events, each on its structure's own topic (ariane.inbound.v1.<structure id>), keyed by the subject
+    as sent.
+
+    ``partner_security(structure id)``: the security arguments of that structure's own principal
+    (``partner-<structure id>``), the only one the broker lets write its topic: one producer per structure.
+    Without it every structure's events go through the one producer of ``security`` (a broker's admin)."""
+
+    def __init__(self, *args: Any, partner_security: Callable[[str], Mapping[str, Any]] | None = None,
+                 **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.partner_security = partner_security
+        self.partners: dict[str, AIOKafkaProducer] = {}
+
+    async def _producer_of(self, structure: str) -> AIOKafkaProducer:
+        if self.partner_security is None:
+            assert self.producer is not None
+            return self.producer
+        if structure not in self.partners:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all",
+                                        linger_ms=5, **self.partner_security(structure))
+            await producer.start()
+            self.partners[structure] = producer
+        return self.partners[structure]
 
     async def transmit(self, event: Envelope) -> None:
-        assert self.producer is not None
-        self.pending.append(await self.producer.send(self.prefix + topics.INBOUND, event.to_json_bytes(),
-                                                     key=topics.key_for(event.subject)))
+        producer = await self._producer_of(event.source)
+        self.pending.append(await producer.send(self.prefix + topics.inbound_topic(event.source),
+                                                event.to_json_bytes(), key=topics.key_for(event.subject)))
         self.sent += 1
+
+    async def stop(self) -> None:
+        await super().stop()
+        for producer in self.partners.values():
+            await producer.stop()
 
 
 class HttpSender(Sender):

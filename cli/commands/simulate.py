@@ -39,7 +39,7 @@ def main(
     seed: int = typer.Option(1, help="Same preset and seed: the same events and truth, byte for byte."),
     days: int = typer.Option(365, min=1, help="Days simulated from the territory's start date."),
     out: Path = typer.Option(Path(".var/simulation"), help="Where events.jsonl and truth.json are written."),
-    via: str = typer.Option("kafka", help="kafka (ariane.inbound.v1), http (intake POST /v1/events) or none."),
+    via: str = typer.Option("kafka", help="kafka (each structure on ariane.inbound.v1.<structure id>), http (intake POST /v1/events) or none."),
     speed: str = typer.Option("fast", help="'fast' or events per second."),
     intake_url: str = typer.Option(None, help="Intake's base URL (--via http; default: its own port on 127.0.0.1)."),
     api_keys: Path = typer.Option(None, help="JSON file {structure_id: api_key} (--via http)."),
@@ -68,7 +68,8 @@ def main(
             sender = HttpSender(url, load_api_keys(str(api_keys)), bootstrap, settings.topic_prefix,
                                 security=_tooling_security(bootstrap, settings))
         else:
-            sender = KafkaSender(bootstrap, settings.topic_prefix, security=_tooling_security(bootstrap, settings))
+            sender = KafkaSender(bootstrap, settings.topic_prefix, security=_tooling_security(bootstrap, settings),
+                                 partner_security=lambda structure: _partner_security(bootstrap, structure, settings))
         asyncio.run(_send(year, sender, rate, console))
     report = truth["report"]
     console.print(f"people {report['people_registered']} · events {year.event_count()} · days {days} · "
@@ -96,3 +97,11 @@ def _tooling_security(bootstrap: str, settings: RuntimeSettings) -> dict:
     from services.runtime.kafka_security import ADMIN, client_security
 
     return client_security(bootstrap, ADMIN, settings)
+
+
+def _partner_security(bootstrap: str, structure: str, settings: RuntimeSettings) -> dict:
+    """Each partner writes its own topic as itself (partner-<structure id>): the broker lets nobody else."""
+    from local.kafka.security import partner_principal
+    from services.runtime.kafka_security import client_security
+
+    return client_security(bootstrap, partner_principal(structure), settings)

@@ -300,3 +300,39 @@ async def send_all(producer: AIOKafkaProducer, prefix: str, events: list[tuple[s
     futures = [await producer.send(prefix + topic, e.to_json_bytes(), key=topics.key_for(e.subject))
                for topic, e in events]
     await asyncio.gather(*futures)
+
+
+def partner_security(bootstrap: str, structure_id: str) -> dict[str, Any]:
+    """A partner's own principal on the test broker (nothing for a plaintext one)."""
+    try:
+        from services.runtime.kafka_security import client_security
+    except ImportError:  # pragma: no cover - a plaintext broker
+        return {}
+    return client_security(bootstrap, f"partner-{structure_id}")
+
+
+class PartnerChannel:
+    """The Kafka channel of the stories: each structure sends its events on its own topic
+    (ariane.inbound.v1.<structure id>), logged in as itself, the only principal the broker lets write there."""
+
+    def __init__(self, bootstrap: str, prefix: str):
+        self.bootstrap, self.prefix = bootstrap, prefix
+        self.producers: dict[str, AIOKafkaProducer] = {}
+
+    async def _producer(self, structure_id: str) -> AIOKafkaProducer:
+        if structure_id not in self.producers:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
+                                        **partner_security(self.bootstrap, structure_id))
+            await producer.start()
+            self.producers[structure_id] = producer
+        return self.producers[structure_id]
+
+    async def send(self, events: list[Envelope]) -> None:
+        futures = [await (await self._producer(e.source)).send(self.prefix + topics.inbound_topic(e.source),
+                                                               e.to_json_bytes(), key=topics.key_for(e.subject))
+                   for e in events]
+        await asyncio.gather(*futures)
+
+    async def stop(self) -> None:
+        for producer in self.producers.values():
+            await producer.stop()

@@ -33,8 +33,8 @@ from services.intake.store.credentials import add_key
 from services.referral.app import definition as referral_definition
 from services.reporting.app import definition as reporting_definition
 from services.runtime.credentials import CredentialsBook
-from tests.stories.harness import (Observation, Story, TopicReader, Unresolved, _day, admin_security, build_event,
-                                   load_stories, referral_outcome, send_all, tick)
+from tests.stories.harness import (Observation, PartnerChannel, Story, TopicReader, Unresolved, _day, admin_security,
+                                   build_event, load_stories, referral_outcome, send_all, tick)
 from tests.support.databases import _postgres_server_url
 from tests.support.services import running_service, test_settings
 
@@ -129,6 +129,8 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", **admin_security(kafka_bootstrap))
         await producer.start()
         stack.push_async_callback(producer.stop)
+        partners = PartnerChannel(kafka_bootstrap, prefix)
+        stack.push_async_callback(partners.stop)
         reader = TopicReader(kafka_bootstrap, prefix)
         await reader.start()
         stack.push_async_callback(reader.stop)
@@ -151,8 +153,7 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
             await reader.catch_up()
 
         async def send(batch: list[tuple[dict[str, Any], Envelope]]) -> None:
-            await send_all(producer, prefix, [(topics.INBOUND, e) for line, e in batch
-                                              if line.get("channel", "kafka") in ("kafka", "both")])
+            await partners.send([e for line, e in batch if line.get("channel", "kafka") in ("kafka", "both")])
             for line, event in batch:
                 if line.get("channel", "kafka") in ("http", "both"):
                     answer = await intake_http.post("/v1/events", content=b"[" + event.to_json_bytes() + b"]",
