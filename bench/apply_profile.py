@@ -7,9 +7,10 @@ fresh SQLite store, day by day: the day's clock tick alone, then the day's event
 consumer's batch size by default), as bench_tick.py feeds them. No broker, no HTTP, no other service: what is
 measured is what a consumed batch costs the service's event loop, which is where the pipeline benchmark found
 the stage that lags (bench/README.md). Prints the events applied per second, the SQL statements sent per event
-(counted at the driver), and with `--profile` the top of a cProfile of the applying (bench/profiling.py's
-format). A tool for finding where the time goes, not a benchmark with a baseline: compare two runs of it made
-one after the other on the same machine.
+(counted at the driver), the CPU time of the process per event (its threads, the driver's included: less
+moved by other processes' load than the elapsed time), and with `--profile` the top of a cProfile of the
+applying (bench/profiling.py's format). A tool for finding where the time goes, not a benchmark with a
+baseline: compare two runs of it made one after the other on the same machine.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def run(service: str, people: int, days: int, batch: int, profile: Path | 
     definition = _definition(service)
     settings = RuntimeSettings()
     statements = 0
-    applied, applying_s = 0, 0.0
+    applied, applying_s, cpu_s = 0, 0.0, 0.0
     profiler = cProfile.Profile() if profile else None
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite+aiosqlite:///{Path(scratch) / f'{service}.db'}")
@@ -89,7 +90,7 @@ async def run(service: str, people: int, days: int, batch: int, profile: Path | 
                             for n, e in enumerate(day.events)]
                 offset += len(records)
                 chunks = [records[:1]] + [records[i:i + batch] for i in range(1, len(records), batch)]
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 if profiler:
                     profiler.enable()
                 for chunk in chunks:
@@ -97,6 +98,7 @@ async def run(service: str, people: int, days: int, batch: int, profile: Path | 
                 if profiler:
                     profiler.disable()
                 applying_s += time.perf_counter() - started
+                cpu_s += time.process_time() - cpu_started
                 applied += len(records)
         finally:
             await engine.dispose()
@@ -104,6 +106,7 @@ async def run(service: str, people: int, days: int, batch: int, profile: Path | 
         profiler.dump_stats(str(profile))
     return {"service": service, "people": people, "days": days, "batch": batch, "events": applied,
             "seconds": round(applying_s, 2), "events_per_s": round(applied / applying_s, 1),
+            "cpu_ms_per_event": round(cpu_s * 1000 / applied, 2),
             "statements_per_event": round(statements / applied, 2)}
 
 
