@@ -108,6 +108,16 @@ class ServiceDefinition:
         return f"ariane-{self.name}"
 
 
+_TRANSIENT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "A database or broker is unavailable for a moment: retry the same request after "
+          "Retry-After seconds."}}
+
+
+def _probe_503(meaning: str) -> dict[int | str, dict[str, Any]]:
+    """A probe's 503 is its answer, not a failure of the request: the document says what it means."""
+    return {503: {"description": meaning}}
+
+
 def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None) -> FastAPI:
     settings = settings or RuntimeSettings()
 
@@ -182,9 +192,11 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             await engine.dispose()
             log.info("service_stopped", clean=clean)
 
-    app = FastAPI(title=f"Ariane {defn.name}", lifespan=lifespan)
+    # Any route can meet a database or broker outage (transient_is_503 below): the document says so for each.
+    app = FastAPI(title=f"Ariane {defn.name}", lifespan=lifespan, responses=_TRANSIENT_RESPONSE)
 
-    @app.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"], responses=_probe_503("Unhealthy: a check or a background task failed "
+                                                                    "(the body says which)."))
     async def health(request: Request) -> JSONResponse:
         """Everything at once, for people and for the local tooling: checks, background tasks, outbox. What it says
         of the store is the latest reading (services/runtime/health.py), `store_checked_s_ago` seconds old."""
@@ -201,7 +213,8 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             body["outbox_pending"] = pending
         return JSONResponse(body, status_code=200 if healthy else 503)
 
-    @app.get("/health/live", tags=["operations"])
+    @app.get("/health/live", tags=["operations"],
+             responses=_probe_503("Dead: a core loop crashed; restart the process."))
     async def live(request: Request) -> JSONResponse:
         """The process answers and none of its core loops has crashed: restart it only when this fails."""
         ctx: ServiceContext = request.app.state.ctx
@@ -209,7 +222,9 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         return JSONResponse({"service": ctx.name, "status": "alive" if alive else "dead"},
                             status_code=200 if alive else 503)
 
-    @app.get("/health/ready", tags=["operations"])
+    @app.get("/health/ready", tags=["operations"],
+             responses=_probe_503("Not ready: the database, the broker or the consumer's assignment is missing (the "
+                                  "body says which); send it no traffic."))
     async def ready(request: Request) -> JSONResponse:
         """Database reachable, broker reachable, consumer assigned: send it traffic only when this is 200."""
         ctx: ServiceContext = request.app.state.ctx

@@ -32,6 +32,15 @@ def _from_the_authenticated_structure(case):  # noqa: ANN001, ANN202
     return case
 
 
+def _says_come_back_later(path: str, response: httpx.Response) -> bool:
+    """The two 503s that are answers, not server errors (the document describes both, which is still checked):
+    a probe saying the service is not ready, and any route saying the broker or database is away for a moment,
+    with Retry-After (the shared broker can stall on a loaded machine). Any other 5xx is a server error."""
+    if response.status_code != 503:
+        return False
+    return path.startswith("/health") or "Retry-After" in response.headers
+
+
 def generated_cases(token: str) -> list:
     schema = schemathesis.openapi.from_dict(json.loads(OPENAPI_FILE.read_text(encoding="utf-8")))
     headers = {"Authorization": f"Bearer {token}"}
@@ -65,9 +74,11 @@ async def test_fuzzing_the_committed_openapi_finds_no_server_error_nor_undocumen
                {"content": content if isinstance(content, (bytes, str)) else None}))
         response = await intake.client.send(request)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        checks = [response_schema_conformance, status_code_conformance, content_type_conformance]
+        if not _says_come_back_later(case.path, response):
+            checks.append(not_a_server_error)
         try:
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance,
-                                                     status_code_conformance, content_type_conformance])
+            case.validate_response(response, checks=checks)
         except Exception as exc:  # noqa: BLE001 - every failure is collected and shown together
             failures.append(f"{case.method} {case.path} -> {response.status_code}: {str(exc)[:300]}")
     print(f"fuzzed {len(cases)} requests: {dict(sorted(statuses.items()))}")
