@@ -43,5 +43,14 @@ fi
 if ! run_as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   run_as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+else
+  # Already running from this data directory: on the port it was started with (line 4 of postmaster.pid),
+  # which a URL with another port would not reach.
+  running="$(sed -n 4p "$data/postmaster.pid" 2>/dev/null || true)"
+  if [ -n "$running" ] && [ "$running" != "$port" ]; then
+    echo "error: the cluster in $data already runs on port $running, not $port: use PGPORT=$running, or" \
+         "ARIANE_PG_DATA=<another directory> for a second cluster" >&2
+    exit 1
+  fi
 fi
 echo "postgresql+asyncpg://ariane@127.0.0.1:$port/postgres"
