@@ -85,7 +85,8 @@ class Parcours:
     holds: dict[str, Hold] = field(default_factory=dict)
     pending: dict[str, tuple[str, date | None]] = field(default_factory=dict)
     issuers: dict[str, str] = field(default_factory=dict)
-    referent: str | None = None
+    referent: str | None = None  # the target of the latest orientation referral
+    registered_by: str | None = None  # who registered the person: their référent until oriented
     last_holder: str | None = None
     gap: tuple[date, str, str | None] | None = None  # since, reason, last holder
     closures: dict[str, tuple[str | None, date]] = field(default_factory=dict)
@@ -131,7 +132,9 @@ def _release(p: Parcours, keys: list[str], f: Fact) -> None:
 def apply(p: Parcours, f: Fact) -> None:
     k, s, ref = f.kind, f.structure, f.ref or ""
     p.last_fact_day = max(p.last_fact_day or f.day, f.day)
-    if k == "contact":
+    if k == "registered":
+        p.registered_by = p.registered_by or s
+    elif k == "contact":
         if f.get("reached"):
             _touch(p, f)
             _hold(p, f"acc:{s}", Hold(s, ACCOMPANIED, f.day), f)
@@ -231,7 +234,7 @@ def evaluate(p: Parcours, today: date, territory: Territory) -> tuple[Status, li
         lost_on = gap[0] + timedelta(days=th.lost_after_days + grace)
         state = "lost" if today >= lost_on else "at_risk" if today >= at_risk_on else "between"
         status = Status(state, gap_key(gap[1], gap[0]), gap[1], gap[0],
-                        gap[2] or p.referent or territory.coordinator.id, at_risk_on)
+                        gap[2] or p.referent or p.registered_by or territory.coordinator.id, at_risk_on)
     else:
         status = Status("held" if p.holds else "waiting")
     missed: list[tuple[str, date]] = []

@@ -103,11 +103,10 @@ def referral_unanswered(st: Story) -> None:
         return
     due = st.main.issued + st.territory.referral_sla.accept_days
     # Who must act when nobody ever took the person on: the structure the territory's rules oriented them to
-    # (an orientation referral), else, for a prescription nobody answered, the territory's coordinator: followup's
-    # rule today, though the référent that registered the person and sent the prescription should
-    # (tests/stories/41, a known failure).
+    # (an orientation referral), else, for a prescription nobody answered, the référent that registered the
+    # person and sent it (tests/stories/41): it has their file, the territory's coordinator has none.
     kind = next(r.kind for r in st.told.referrals if r.referral_id == st.main.referral_id)
-    to_act = (st.operator or st.referent) if kind == "orientation" else st.territory.coordinator.id
+    to_act = (st.operator or st.referent) if kind == "orientation" else st.referent
     loss = silence(st, st.referent) if st.referent_accompanies else Loss("referral_expired", due, to_act)
     lost_then_maybe_found(st, due, due + st.territory.followup.lost_after_days, st.operator or st.referent, loss)
 

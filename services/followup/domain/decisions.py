@@ -148,7 +148,7 @@ def checkins_of(p: Parcours, person_id: str, rules: Rules) -> list[Checkin]:
     for a in p.anchors:
         limit = rules.follow_months.get(a.ref, max(rules.thresholds.checkin_months, default=0)) \
             if a.kind == "exit" else max(rules.thresholds.checkin_months, default=0)
-        who = a.structure or p.last_holder or p.referent or rules.coordinator
+        who = a.structure or p.last_holder or accountable(p) or rules.coordinator
         for months in rules.thresholds.checkin_months:
             if months <= limit:
                 cid = f"chk-{short_hash(person_id, a.kind, a.ref, a.day.isoformat())}-{a.kind}-{months}m"
@@ -156,9 +156,17 @@ def checkins_of(p: Parcours, person_id: str, rules: Rules) -> list[Checkin]:
     return out
 
 
+def accountable(p: Parcours) -> str | None:
+    """The organisme référent as followup knows it: the target of the latest orientation referral, else the
+    structure that registered the person. A person registered by their own référent (France Travail, the
+    Mission locale, ...) gets no orientation referral; that structure has their file and sends their
+    prescriptions, so it, not the territory's coordinator, answers for them when nobody takes them on."""
+    return p.referent or p.registered_by
+
+
 def structure_to_act(gap_holder: str | None, p: Parcours, rules: Rules) -> str:
-    """The last holder, else the organisme référent, else the territory coordinator."""
-    return gap_holder or p.referent or rules.coordinator
+    """The last holder, else the organisme référent (see `accountable`), else the territory coordinator."""
+    return gap_holder or accountable(p) or rules.coordinator
 
 
 def lasting_closure_days(p: Parcours, person_id: str, rules: Rules) -> dict[str, tuple[date, Checkin | None]]:

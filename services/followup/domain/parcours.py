@@ -50,7 +50,8 @@ class Parcours:
     holds: dict[str, Hold] = field(default_factory=dict)
     pending: dict[str, tuple[str, date | None]] = field(default_factory=dict)  # referral -> (to, due)
     issuers: dict[str, str] = field(default_factory=dict)  # referral -> from_structure
-    referent: str | None = None
+    referent: str | None = None  # the target of the latest orientation referral
+    registered_by: str | None = None  # the structure that registered the person: their référent until oriented
     last_holder: str | None = None
     gap: Gap | None = None
     closures: dict[str, tuple[str | None, date]] = field(default_factory=dict)  # gap key -> (by, on)
@@ -109,6 +110,7 @@ def apply(p: Parcours, fact: Fact) -> None:
         p.structures.add(s)
     if k == "registered":
         p.registered = True
+        p.registered_by = p.registered_by or s  # the first file opened: a later registration does not move it
     elif k == "contact":
         if fact.info.get("reached"):
             _touch(p, fact)
@@ -209,6 +211,8 @@ def _transfer(p: Parcours, fact: Fact) -> None:
     if src_c is None and src != dst:
         if p.referent == src:
             p.referent = dst
+        if p.registered_by == src:
+            p.registered_by = dst
         if p.last_holder == src:
             p.last_holder = dst
         if p.gap is not None and p.gap.last_holder == src:  # the same episode, now the new structure's to act on

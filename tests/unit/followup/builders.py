@@ -27,9 +27,10 @@ def registered(pid: str, day: int, eid: str | None = None, structure: str = "fra
                                                       rsa=False, single_parent=False, education_level="4"))
 
 
-def issued(pid: str, day: int, ref: str, to: str = "mission_locale_angevine", due_in: int = 15, kind="orientation"):
+def issued(pid: str, day: int, ref: str, to: str = "mission_locale_angevine", due_in: int = 15, kind="orientation",
+           by: str = "france_travail_angers_centre"):
     return ReferralIssued(id=f"{pid}-{ref}-iss", source="ariane/referral", subject=pid, time=at(day, 545),
-                          data=ReferralIssuedData(referral_id=ref, kind=kind, from_structure="france_travail_angers_centre",
+                          data=ReferralIssuedData(referral_id=ref, kind=kind, from_structure=by,
                                                   to_structure=to, reason="orientation", rule="r",
                                                   due_date=START + timedelta(days=day + due_in)))
 
