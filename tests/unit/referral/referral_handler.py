@@ -12,8 +12,10 @@ from services.referral.app import ReferralDeps, utc_now
 from services.referral.handlers import HANDLERS
 from services.referral.metrics import ReferralMetrics
 from services.referral.settings import ReferralSettings
+from services.referral import store
 from services.runtime.credentials import CredentialsBook
 from services.runtime.routing import Handler, route
+from services.runtime.unit_of_work import UnitOfWork
 
 
 def ReferralHandler(territory: Territory, metrics: ReferralMetrics | None = None,  # noqa: N802 - reads as a type
@@ -26,3 +28,11 @@ def ReferralHandler(territory: Territory, metrics: ReferralMetrics | None = None
                         credentials=CredentialsBook(Path("no-credentials.json")),
                         metrics=metrics, now=now)
     return route(HANDLERS, deps)
+
+
+async def run(factory, handler: Handler, event) -> list:  # noqa: ANN001
+    """Apply one event in a transaction of its own; what the handler emitted."""
+    async with factory() as session, session.begin():
+        uow = UnitOfWork(session=session, tables=store.tables, service="referral")
+        await handler(event, uow)
+        return uow.emitted

@@ -10,26 +10,8 @@ from contracts.people import PersonRegistered, PersonRegisteredData
 from contracts.referrals import ReferralAccepted, ReferralAcceptedData
 from contracts.territory import load_territory
 from services.referral import store
-from services.runtime.db import make_engine, make_session_factory
 from services.runtime.errors import PermanentError
-from services.runtime.unit_of_work import UnitOfWork
-from tests.unit.referral.referral_handler import ReferralHandler
-
-
-@pytest.fixture
-async def session_factory(tmp_path):
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'referral.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(store.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
-
-
-async def run(factory, handler, event) -> list:
-    async with factory() as session, session.begin():
-        uow = UnitOfWork(session=session, tables=store.tables, service="referral")
-        await handler(event, uow)
-        return uow.emitted
+from tests.unit.referral.referral_handler import ReferralHandler, run
 
 
 def registered(person: str, birth_year: int) -> PersonRegistered:

@@ -9,22 +9,12 @@ from contracts.clock import DayStarted
 from contracts.people import PersonRegistered, PersonRegisteredData
 from contracts.territory import load_territory
 from services.referral import store
-from services.runtime.db import make_engine, make_session_factory
 from services.runtime.unit_of_work import UnitOfWork
 from tests.unit.referral.referral_handler import ReferralHandler
 
 ML = "mission_locale_angevine"
 URL = "http://127.0.0.1:9/ml"
 NOW = datetime(2026, 1, 5, 10, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-async def session_factory(tmp_path):
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'referral.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(store.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
 
 
 def registered(person: str, birth_year: int) -> PersonRegistered:

@@ -15,27 +15,9 @@ from contracts.topics import DEADLETTER
 from services.referral import store
 from services.referral.metrics import ReferralMetrics
 from services.referral.store.parked import ParkedAnswerRow
-from services.runtime.db import make_engine, make_session_factory
 from services.runtime.deadletter import DeadLetter
-from services.runtime.unit_of_work import UnitOfWork
-from tests.unit.referral.referral_handler import ReferralHandler
+from tests.unit.referral.referral_handler import ReferralHandler, run
 from tests.unit.referral.test_waiting_answers import PERSON, PLIE, REGISTERED, accepted, prescription
-
-
-@pytest.fixture
-async def session_factory(tmp_path):
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'referral.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(store.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
-
-
-async def run(factory, handler, event) -> list:
-    async with factory() as session, session.begin():
-        uow = UnitOfWork(session=session, tables=store.tables, service="referral")
-        await handler(event, uow)
-        return uow.emitted
 
 
 async def table(factory, what):
