@@ -218,8 +218,9 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
             referral_outcomes[ref.kind]["issued"] += 1
             referral_outcomes[ref.kind][ref.outcome()] += 1
             late["expiries_announced"] += ref.expiry_announced(horizon)
-            if ref.expiry_announced(horizon) and ref.expired_day is None:
-                late["answers_dated_in_time_sent_after_the_deadline"] += 1
+            # Counted (0 or 1) for every referral, as the recorded story does: the key is there even when none.
+            late["answers_dated_in_time_sent_after_the_deadline"] += bool(ref.expiry_announced(horizon)
+                                                                          and ref.expired_day is None)
         late["events_sent_late"] += len(script.arrival)
         final_states[state] += 1
         for key in at_risk:
