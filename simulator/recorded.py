@@ -17,8 +17,8 @@ from typing import Any
 
 from contracts.territory import Territory
 
-from simulator.counts import event_counts
 from simulator.script import PersonScript
+from simulator.truth_document import person_entry, truth_document
 from simulator.told import Loss, Told, ToldReferral
 
 
@@ -126,7 +126,6 @@ def at_risk_reasons(told: Told, territory: Territory, last: int) -> list[str]:
 def recorded_truth(scripts: list[PersonScript], territory: Territory, start: date, horizon: int) -> dict[str, Any]:
     """The truth of the year from the stories as recorded, in truth.json's shape."""
     last = horizon - 1
-    counts = event_counts(scripts)
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     late: Counter[str] = Counter()
     lost_rows: list[dict[str, Any]] = []
@@ -160,42 +159,9 @@ def recorded_truth(scripts: list[PersonScript], territory: Territory, start: dat
                 "reengaged_on": _iso(start, found), "reengaged_by": loss.found_by if found is not None else None})
         state, holders = final_state(told, territory, last)
         final_states[state] += 1
-        people.append({
-            "person": script.person.key, "partner_ref": script.partner_ref, "nir": script.person.identity.nir,
-            "referent": script.referent, "route": script.route, "plot": script.plot,
-            "qpv_resident": script.person.qpv_resident, "rqth": script.person.rqth, "rsa": script.person.rsa,
-            "single_parent": script.person.single_parent, "birth_year": script.person.birth_year,
-            "barriers": [str(b) for b in script.person.barriers],
-            "registered": any(e.type.endswith("person.registered") for _d, e in script.events),
-            "final": {"state": state, "holders": list(holders), "lost": any(lost_here),
-                      "closed": told.closed[0] if told.closed and told.closed[1] <= last else None},
-            "orientations": [{"referral_id": o.referral_id, "rule": o.rule, "to": o.to_structure,
-                              "issued_on": _iso(start, o.issued_day), "answer": o.answer}
-                             for o in script.orientations if o.issued_day < horizon],
-        })
+        people.append(person_entry(script, start, horizon, {
+            "state": state, "holders": list(holders), "lost": any(lost_here),
+            "closed": told.closed[0] if told.closed and told.closed[1] <= last else None}))
 
-    lost_rows.sort(key=lambda row: (row["detected_on"], row["partner_ref"]))
-    report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"]), **counts}
-    report |= {
-        "referral_outcomes": {k: dict(sorted(v.items())) for k, v in sorted(outcomes.items())},
-        "lost_detections": len(lost_rows),
-        "lost_people": len({r["person"] for r in lost_rows}),
-        "lost_by_reason": dict(sorted(Counter(r["reason"] for r in lost_rows).items())),
-        "lost_by_structure_to_act": dict(sorted(Counter(r["structure_to_act"] for r in lost_rows).items())),
-        "reengaged": sum(1 for r in lost_rows if r["reengaged_on"]),
-        "lost_at_end": sum(1 for r in lost_rows if r["reengaged_on"] is None),
-        "at_risk_flags_by_reason": dict(sorted(at_risk_flags.items())),
-        "final_states": dict(sorted(final_states.items())),
-    }
-    if late["events_sent_late"]:
-        report["late"] = dict(sorted(late.items()))
-    return {
-        "start": start.isoformat(),
-        "end": (start + timedelta(days=last)).isoformat(),
-        "days": horizon,
-        "thresholds": territory.followup.model_dump(mode="json"),
-        "referral_sla": territory.referral_sla.model_dump(mode="json"),
-        "report": report,
-        "lost": lost_rows,
-        "people": people,
-    }
+    return truth_document(scripts, territory, start, horizon, people=people, lost_rows=lost_rows,
+                          outcomes=outcomes, at_risk_flags=at_risk_flags, final_states=final_states, late=late)

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from contracts.envelope import Envelope
 from contracts.territory import Territory
 
-from simulator.counts import event_counts
 from simulator.parcours import PRECEDENCE, Episode, Fact, Parcours, apply, evaluate
 from simulator.script import PersonScript
+from simulator.truth_document import person_entry, truth_document
 
 
 def _utc(moment: datetime) -> str:
@@ -232,43 +232,10 @@ def compute_truth(scripts: list[PersonScript], territory: Territory, start: date
                 "structure_to_act": e.structure_to_act, "reengaged_on": _iso(e.reengaged_on),
                 "reengaged_by": e.reengaged_by})
         holders = sorted({h.structure for h in p.holds.values() if h.structure})
-        people.append({
-            "person": script.person.key, "partner_ref": script.partner_ref, "nir": script.person.identity.nir,
-            "referent": script.referent, "route": script.route, "plot": script.plot,
-            "qpv_resident": script.person.qpv_resident, "rqth": script.person.rqth, "rsa": script.person.rsa,
-            "single_parent": script.person.single_parent, "birth_year": script.person.birth_year,
-            "barriers": [str(b) for b in script.person.barriers],
-            "registered": any(e.type.endswith("person.registered") for _d, e in script.events),
-            "final": {"state": state, "holders": holders, "lost": any(e.reengaged_on is None for e in episodes),
-                      "closed": p.closed[0] if p.closed else None},
-            "orientations": [{"referral_id": o.referral_id, "rule": o.rule, "to": o.to_structure,
-                              "issued_on": _iso(start + timedelta(o.issued_day)), "answer": o.answer}
-                             for o in script.orientations if o.issued_day < horizon],
-        })
+        people.append(person_entry(script, start, horizon, {
+            "state": state, "holders": holders, "lost": any(e.reengaged_on is None for e in episodes),
+            "closed": p.closed[0] if p.closed else None}))
 
-    lost_rows.sort(key=lambda row: (row["detected_on"], row["partner_ref"]))
-    report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"]),
-                              **event_counts(scripts)}
-    report |= {
-        "referral_outcomes": {k: dict(sorted(v.items())) for k, v in sorted(referral_outcomes.items())},
-        "lost_detections": len(lost_rows),
-        "lost_people": len({r["person"] for r in lost_rows}),
-        "lost_by_reason": dict(sorted(Counter(r["reason"] for r in lost_rows).items())),
-        "lost_by_structure_to_act": dict(sorted(Counter(r["structure_to_act"] for r in lost_rows).items())),
-        "reengaged": sum(1 for r in lost_rows if r["reengaged_on"]),
-        "lost_at_end": sum(1 for r in lost_rows if r["reengaged_on"] is None),
-        "at_risk_flags_by_reason": dict(sorted(at_risk_total.items())),
-        "final_states": dict(sorted(final_states.items())),
-    }
-    if late["events_sent_late"]:  # only for a year with late partners: other years' truth stays as it was
-        report["late"] = dict(sorted(late.items()))
-    return {
-        "start": start.isoformat(),
-        "end": (start + timedelta(days=horizon - 1)).isoformat(),
-        "days": horizon,
-        "thresholds": territory.followup.model_dump(mode="json"),
-        "referral_sla": territory.referral_sla.model_dump(mode="json"),
-        "report": report,
-        "lost": lost_rows,
-        "people": people,
-    }
+    return truth_document(scripts, territory, start, horizon, people=people, lost_rows=lost_rows,
+                          outcomes=referral_outcomes, at_risk_flags=at_risk_total, final_states=final_states,
+                          late=late)
