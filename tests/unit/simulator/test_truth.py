@@ -51,8 +51,11 @@ def check_truth(year: SimulatedYear, truth: dict) -> None:
             assert not _signs(events, HOLDING, since, detected)
             assert (date.fromisoformat(row["at_risk_on"]) - since).days == TH.at_risk_after_days
         if row["reengaged_on"]:
-            assert date.fromisoformat(row["reengaged_on"]) > detected
-            assert _signs(events, HOLDING, detected, date.fromisoformat(row["reengaged_on"]) + timedelta(days=1))
+            # Found again at the earliest on the day of detection: that day's tick declares the loss before the
+            # day's events, so a structure taking the person on that very day re-engages a lost person.
+            assert date.fromisoformat(row["reengaged_on"]) >= detected
+            assert _signs(events, HOLDING, detected - timedelta(days=1),
+                          date.fromisoformat(row["reengaged_on"]) + timedelta(days=1))
     lost_refs = {r["partner_ref"] for r in truth["lost"]}
     for p in truth["people"]:
         if p["plot"] in ("stays", "job_lasting", "job_short_held", "training", "moved_away", "refused_support"):
