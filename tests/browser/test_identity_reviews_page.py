@@ -20,7 +20,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.helpers import (api_worklist, eventually, follow, messages, post_events, registration,
                                    sign_in)
 
-pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
+# store_independent: the page keeps no store; the services behind it answer the same APIs on both stores,
+# which their integration tests check on each.
+pytestmark = [pytest.mark.kafka, pytest.mark.store_independent, pytest.mark.timeout(900)]
 
 
 def test_the_coordinator_resolves_an_identity_review(pipeline, browser):

@@ -22,7 +22,9 @@ from local.pipeline import LocalPipeline
 from services.runtime.credentials import CredentialsBook, split_token
 from tests.browser.helpers import api_worklist, eventually, post_events, registration
 
-pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
+# store_independent: the page keeps no store; the services behind it answer the same APIs on both stores,
+# which their integration tests check on each.
+pytestmark = [pytest.mark.kafka, pytest.mark.store_independent, pytest.mark.timeout(600)]
 
 HOLDER = "mission_locale_angevine"
 OTHER = "france_travail_angers_centre"

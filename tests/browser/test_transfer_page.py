@@ -14,7 +14,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.helpers import (api_caseload, api_worklist, eventually, follow, french, messages,
                                    sign_in, sign_out)
 
-pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
+# store_independent: the page keeps no store; the services behind it answer the same APIs on both stores,
+# which their integration tests check on each.
+pytestmark = [pytest.mark.kafka, pytest.mark.store_independent, pytest.mark.timeout(900)]
 
 
 def a_structure_with_lines_to_hand_over(pipeline: LocalPipeline) -> tuple[str, list[str]]:

@@ -22,7 +22,9 @@ from tests.browser.conftest import screenshot
 from tests.browser.helpers import (api_worklist, business_time, eventually, follow, messages, post_events,
                                    sign_in)
 
-pytestmark = [pytest.mark.kafka, pytest.mark.timeout(900)]
+# store_independent: the page keeps no store; the services behind it answer the same APIs on both stores,
+# which their integration tests check on each.
+pytestmark = [pytest.mark.kafka, pytest.mark.store_independent, pytest.mark.timeout(900)]
 CHECKIN_KINDS = ("checkin_due", "checkin_missed")
 
 

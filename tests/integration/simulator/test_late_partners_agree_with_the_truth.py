@@ -36,7 +36,10 @@ from tests.support.services import running_service, test_settings
 LATE_SHARE = 0.15
 
 
+# store_independent: followup's rules against the scripted truth; on PostgreSQL the e2e years (territory, late
+# partners) make the same comparison through the same services.
 @pytest.mark.slow
+@pytest.mark.store_independent
 async def test_late_and_back_dated_partner_events_give_the_scripted_truth(kafka_bootstrap: str, topic_prefix: str,
                                                                           database_url_factory) -> None:  # noqa: ANN001
     year = simulate(replace(get_preset("territory"), late_share=LATE_SHARE), people=60, seed=8, days=240)

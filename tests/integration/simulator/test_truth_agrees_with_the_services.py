@@ -46,7 +46,10 @@ async def _read(bootstrap: str, names: list[str]) -> list:
         await consumer.stop()
 
 
+# store_independent: followup's rules against the scripted truth; on PostgreSQL the e2e years (territory, late
+# partners) make the same comparison through the same services.
 @pytest.mark.slow
+@pytest.mark.store_independent
 async def test_followup_finds_exactly_the_lost_people_of_the_truth(kafka_bootstrap: str, topic_prefix: str,
                                                                   database_url_factory) -> None:  # noqa: ANN001
     year = simulate("territory", people=60, seed=8, days=240)
