@@ -103,16 +103,23 @@ async def test_a_failing_handler_is_rolled_back_alone(sessions: Sessions) -> Non
     assert retried == Applied(duplicate=False, result="noted ev-1")
 
 
+def counting_into(calls: list[str]):  # noqa: ANN201
+    """write_note that also records which events its handler really ran for."""
+
+    async def counting(ev: Envelope, uow: UnitOfWork) -> str:
+        calls.append(ev.id)
+        return await write_note(ev, uow)
+
+    return counting
+
+
 async def test_an_event_recorded_by_another_instance_meanwhile_is_a_duplicate_not_a_poison(
         sessions: Sessions) -> None:
     # Another instance applied ev-7 and committed after this transaction looked the batch up in the inbox
     # (a partition moving during a rebalance): the claim on the inbox row fails and nothing is applied twice.
     await apply_in_own_transaction(sessions, event(7), Where("other-instance"))
     calls: list[str] = []
-
-    async def counting(ev: Envelope, uow: UnitOfWork) -> str:
-        calls.append(ev.id)
-        return await write_note(ev, uow)
+    counting = counting_into(calls)
 
     async with sessions() as session, session.begin():
         uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
@@ -130,10 +137,7 @@ async def test_a_batch_claims_its_inbox_rows_at_once_and_skips_those_another_ins
     # up front: ev-7 is a duplicate whose handler never runs, ev-8 is applied once.
     await apply_in_own_transaction(sessions, event(7), Where("other-instance"))
     calls: list[str] = []
-
-    async def counting(ev: Envelope, uow: UnitOfWork) -> str:
-        calls.append(ev.id)
-        return await write_note(ev, uow)
+    counting = counting_into(calls)
 
     async with sessions() as session, session.begin():
         uow = UnitOfWork(session=session, tables=tables, service=SERVICE)
