@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from contracts.envelope import Envelope, Payload, schema_field, type_field
 from contracts.vocabulary import Identifier, PersonId, ShortText, StructureId
@@ -53,10 +53,13 @@ class IdentityReviewOpenedData(Payload):
     person_id: PersonId = Field(description="The newer of the two ids (the event's subject).",
                                 examples=["p-0b84d1aa97"])
     other_person_id: PersonId = Field(description="The id it may be the same person as.", examples=["p-7f3a9c2e51"])
-    matched: list[MatchedField] = Field(min_length=1, description="The identity fields both records share.",
+    # Bounded like every list a partner sends (intake alone emits this type; contracts/README.md, "Compatibility").
+    matched: list[MatchedField] = Field(min_length=1, max_length=len(MatchedField),
+                                        description="The identity fields both records share.",
                                         examples=[["last_name", "first_names", "birth_date"]])
-    missing: list[str] = Field(default_factory=list, description="What would have settled it, missing on either "
-                               "record (e.g. nir).", examples=[["nir"]])
+    missing: list[Annotated[str, StringConstraints(max_length=32)]] = Field(
+        default_factory=list, max_length=8,
+        description="What would have settled it, missing on either record (e.g. nir).", examples=[["nir"]])
 
     @model_validator(mode="after")
     def _two_people(self) -> IdentityReviewOpenedData:

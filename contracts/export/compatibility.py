@@ -26,6 +26,13 @@ CLOUDEVENTS_REQUIRED = frozenset({"id", "source", "specversion", "type"})
 # and could never be published. Only at the envelope's top level, only to the old default.
 PINNED_TO_DEFAULT = frozenset({"datacontenttype"})
 
+# The third listed exception: upper bounds added to the lists of `identity.review_opened`, a type only intake
+# emits (no partner sends it, intake refuses it from partners). Every event ever emitted holds at most the five
+# matched identity fields and the one missing field ("nir"), far inside the bounds, so no past event is refused;
+# a reader (followup stores both lists) gets a size it can rely on. Only these paths of that type.
+EMITTED_ONLY_BOUNDED = {"fr.ariane.identity.review_opened": frozenset({"data.matched", "data.missing",
+                                                                     "data.missing[]"})}
+
 _UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 
@@ -85,9 +92,16 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def _emitted_only_bounded(schema: dict[str, Any]) -> frozenset[str]:
+    """The paths of EMITTED_ONLY_BOUNDED for this schema's event type (the `type` attribute's const)."""
+    event_type = schema.get("properties", {}).get("type", {}).get("const")
+    return EMITTED_ONLY_BOUNDED.get(event_type, frozenset()) if isinstance(event_type, str) else frozenset()
+
+
 class _Compare:
     def __init__(self, old_root: dict[str, Any], new_root: dict[str, Any]):
         self.old_root, self.new_root = old_root, new_root
+        self.bounded = _emitted_only_bounded(new_root)
 
     def node(self, old: Any, new: Any, path: str, out: list[str], stack: frozenset[tuple[int, int]]) -> None:
         old, new = _resolve(old, self.old_root), _resolve(new, self.new_root)
@@ -141,6 +155,8 @@ class _Compare:
                 out.append(f"{where}: {keyword} {verb} ({new[keyword]!r})")
         for keyword in _UPPER_BOUNDS:
             if keyword in new and (keyword not in old or new[keyword] < old[keyword]):
+                if keyword not in old and path in self.bounded:
+                    continue  # listed exception, see EMITTED_ONLY_BOUNDED
                 verb = "added" if keyword not in old else f"lowered from {old[keyword]!r}"
                 out.append(f"{where}: {keyword} {verb} ({new[keyword]!r})")
         for keyword in _LOWER_BOUNDS:
@@ -177,8 +193,8 @@ class _Compare:
 def breaking_changes(old_schema: dict[str, Any], new_schema: dict[str, Any]) -> list[str]:
     """What `new_schema` refuses that `old_schema` accepted: removed properties, narrowed types (type changed,
     enum values removed, pattern/format/bounds added or tightened), optional properties made required, new
-    required properties (except the CloudEvents-required attributes, CLOUDEVENTS_REQUIRED). Empty when the change
-    is compatible (additions only). Paths read "data.birth_year"."""
+    required properties (except the CloudEvents-required attributes, CLOUDEVENTS_REQUIRED, and the bounds of
+    EMITTED_ONLY_BOUNDED). Empty when the change is compatible (additions only). Paths read "data.birth_year"."""
     out: list[str] = []
     _Compare(old_schema, new_schema).node(old_schema, new_schema, "", out, frozenset())
     return list(dict.fromkeys(out))
