@@ -213,9 +213,9 @@ async def _admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps) -> Verdict:  # noq
         return _refused(raw, "not_a_partner_event", "this type is emitted by Ariane's services, not by partners")
 
     digest = checks.content_sha256(raw)
-    seen = await accepted_events.accepted(uow.session, event.source, event.id)
+    seen = await accepted_events.seen_before(uow.session, deps.settings.territory_key, event.source, event.id, digest)
     if seen is not None:
-        if seen.content_sha256 == digest:
+        if seen.same_content:
             return Verdict("duplicate", _safe_id(raw), person_id=seen.person_id, published_id=seen.published_id)
         return Verdict("conflict", _safe_id(raw), reason="id_conflict",
                        detail="this source already sent a different event with this id: a new event needs a new id")
@@ -236,7 +236,8 @@ async def _admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps) -> Verdict:  # noq
         return _refused(raw, "forbidden_structure", "; ".join(foreign))
 
     published = checks.published_id(event.id, event.source,
-                                     await accepted_events.id_is_published(uow.session, event.id))
+                                     await accepted_events.id_is_published(uow.session, deps.settings.territory_key,
+                                                                          event.id))
     try:
         async with uow.session.begin_nested():
             outcome = await accept(event.model_copy(update={"id": published}) if published != event.id else event,
@@ -358,10 +359,11 @@ async def erase_person(uow: UnitOfWork, deps: IntakeDeps, person_id: str, reason
                        key_id: str, role: str) -> PersonErased:
     """Erase a person (a canonical id not yet erased), in the caller's transaction: shred the key and identity
     of the person and of every id folded into it, drop blind indexes, file numbers and intake's copies of what
-    it published about them, decide their pending reviews, record the erasure and put person.erased in the
+    it published about them, keep only keyed digests of the partners' ids of the events accepted about them, decide their pending reviews, record the erasure and put person.erased in the
     outbox. `POST /v1/erasures` and the retention clock both erase through here."""
     now = deps.clock()
     ids = await deps.resolver.shred(uow.session, person_id)
+    await accepted_events.forget(uow.session, deps.settings.territory_key, ids)
     await erasures.forget_published(uow.session, uow.tables.outbox, ids)
     await erasures.forget_closure(uow.session, ids)
     for row in await erasures.reviews_of(uow.session, ids):
