@@ -5,10 +5,17 @@ retention period), and every service forgets what could single them out.
   dropped the structures' file numbers for them. Services keep the person's pseudonymous facts, so that counts
   and states stay true, and forget anything that could tell who they are (a structure's file number).
   Carries no identity and no name: who asked is a structure id or a role.
+
+A copy of the log made after an erasure (an archive) applies the `person.erased` events it holds
+(`erased_people`, `without_file_number`): the registrations and profile updates of an erased person keep their
+facts, and their `partner_ref` becomes `ERASED_FILE_NUMBER`. The topic itself cannot be rewritten: intake's
+README says what stays there.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Iterable
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
@@ -48,3 +55,47 @@ class PersonErased(Envelope):
     type: Literal["fr.ariane.person.erased"] = type_field("person.erased")
     dataschema: str = schema_field("person.erased")
     data: PersonErasedData
+
+
+ERASED_FILE_NUMBER = "[erased]"  # what an erased person's partner_ref reads in a copy of the log (still valid)
+_ERASED_TYPE = "fr.ariane.person.erased"
+
+
+def _event(value: bytes) -> dict | None:
+    try:
+        event = json.loads(value)
+    except ValueError:  # not an event (UnicodeDecodeError is a ValueError): a copy keeps it as it is
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def erased_people(values: Iterable[bytes]) -> frozenset[str]:
+    """Every person id the `person.erased` events among these record values name: the person erased and the
+    ids folded into them."""
+    out: set[str] = set()
+    for value in values:
+        if _ERASED_TYPE.encode() not in value:  # most records: no need to parse them
+            continue
+        event = _event(value)
+        if event is None or event.get("type") != _ERASED_TYPE or not isinstance(event.get("data"), dict):
+            continue
+        data = event["data"]
+        out.update(pid for pid in [data.get("person_id"), *(data.get("merged_person_ids") or [])]
+                   if isinstance(pid, str))
+    return frozenset(out)
+
+
+def without_file_number(value: bytes, erased: Collection[str]) -> bytes:
+    """A record's value as a copy of the log keeps it once `erased` were erased: an event about one of them
+    that carries a structure's file number (`data.partner_ref`) gets `ERASED_FILE_NUMBER` in its place; any
+    other value is returned as it is, byte for byte."""
+    if not erased or b"partner_ref" not in value:
+        return value
+    event = _event(value)
+    if event is None or not isinstance(event.get("subject"), str) or event["subject"] not in erased:
+        return value
+    data = event.get("data")
+    if not isinstance(data, dict) or data.get("partner_ref") in (None, ERASED_FILE_NUMBER):
+        return value
+    forgotten = {**event, "data": {**data, "partner_ref": ERASED_FILE_NUMBER}}
+    return json.dumps(forgotten, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

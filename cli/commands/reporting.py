@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.render_report import render
+from contracts.erasure import erased_people, without_file_number
 from contracts.territory import Territory, load_territory
 from services.reporting.app import CONSUMES
 from services.reporting.domain.calendar import Period, end_of_day, zone_of
@@ -140,10 +142,23 @@ def replay(
                                      "as_of": as_of.date().isoformat() if as_of else None})
 
 
+def erasures_applied(records: list[tuple[str, Record]]) -> list[tuple[str, Record]]:
+    """The records as an archive keeps them: the erasures the log holds are applied (an erased person's
+    registrations and profile updates lose the structure's file number; contracts.erasure)."""
+    erased = erased_people(record.value for _topic, record in records)
+    return [(topic, replace(record, value=without_file_number(record.value, erased))) for topic, record in records]
+
+
+def export_archive(path: Path, records: list[tuple[str, Record]]) -> tuple[int, str]:
+    """Write the archive of these records (in log order), erasures applied; returns (count, last hash)."""
+    return write_archive(path, erasures_applied(records), topics=list(CONSUMES))
+
+
 def export_log(
     path: Path = typer.Argument(..., help="Archive to write (gzip of hash-chained JSON lines)."),
 ) -> None:
-    """Write the reporting topics to a compressed, hash-chained archive."""
+    """Write the reporting topics to a compressed, hash-chained archive (erasures applied: no erased person's
+    file number)."""
     settings = RuntimeSettings()
     physical = {settings.topic(t): t for t in CONSUMES}
 
@@ -154,8 +169,7 @@ def export_log(
         out.sort(key=lambda pair: (pair[0], pair[1].partition, pair[1].offset))
         return out
 
-    records = asyncio.run(collect())
-    count, last = write_archive(path, records, topics=list(CONSUMES))
+    count, last = export_archive(path, asyncio.run(collect()))
     Console(stderr=True).print(f"exported {count} records to {path} (last hash {last[:16]}…)")
 
 
