@@ -81,10 +81,15 @@ class PipelineWatcher:
         await self._admin.close()
 
     async def progress(self) -> Progress:
-        ends = await self._consumer.end_offsets(self._partitions)
+        # One round trip's wait instead of one per group: the end offsets and every group's commits are asked at
+        # once. Their order does not matter: a record published between two of these reads moves the end offsets,
+        # which the next look sees (wait_drained returns only on two equal looks).
+        groups = list(self.groups.items())
+        ends, *commits = await asyncio.gather(
+            self._consumer.end_offsets(self._partitions),
+            *(self._admin.list_consumer_group_offsets(group) for group, _ in groups))
         lag = 0
-        for group, topics in self.groups.items():
-            committed = await self._admin.list_consumer_group_offsets(group)
+        for (group, topics), committed in zip(groups, commits):
             for tp in self._partitions:
                 if tp.topic in topics:
                     done = committed.get(tp)
