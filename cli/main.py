@@ -97,9 +97,12 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     names = [service.name for service in services]
     ports = choose_free_ports(names) if free_ports else {service.name: service.default_port for service in services}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    if free_ports:  # the page calls three services: tell it where they are now
-        env.update({f"ARIANE_WEB_{name.upper()}_URL": urls[name] for name in ("followup", "intake", "reporting")})
-    supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, state_file=state_file, urls=urls)
+    # the page calls three services: tell it where they are now (and again if one is moved off a taken port)
+    called = ("followup", "intake", "reporting") if free_ports else ()
+    url_env = {name: f"ARIANE_WEB_{name.upper()}_URL" for name in called}
+    env.update({var: urls[name] for name, var in url_env.items()})
+    supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, state_file=state_file, urls=urls,
+                            movable_ports=free_ports, url_env=url_env, url_readers=("web",))
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

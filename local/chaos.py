@@ -182,7 +182,7 @@ class ChaosPipeline(LocalPipeline):
                 label = f"{name}#{i}"
                 port = free_port(exclude=[*self.ports.values(), *self._port_of.values()])
                 child = Child(name, service_argv(name), self.run_dir / "logs" / f"{name}-{i}.log", port=port)
-                child.start(self.supervisor.env)
+                self.supervisor.spawn(child)
                 self.supervisor.children.append(child)
                 self._by_label[label], self._port_of[label] = child, port
         await super()._wait_healthy(timeout)

@@ -8,10 +8,24 @@ A child that exits is started again after a back-off of its own (local/restarts.
 after a minute of running, never given up). `poll()` never sleeps: it notes exits and starts the children whose
 time has come, so one crash-looping child delays neither the others nor the state file (local/run_state.py),
 which is how the supervisor answers "where is each service, and how is it doing".
+
+Two things a supervisor that is itself killed or raced must not leave behind:
+
+- Its children die with it. On Linux each child asks the kernel, before it runs the service, for SIGKILL when its
+  parent goes (prctl PR_SET_PDEATHSIG): a supervisor killed -9 leaves no orphan holding a port or a SQLite file.
+  The kernel does it, so it works whatever the supervisor died of and whatever the child is doing; a pipe that
+  each child watches would need code in every service and a reader that is never stuck. SIGKILL rather than
+  SIGTERM because nobody is left to wait for a drain, and the services are built to be killed -9 (make chaos).
+  The kernel's "parent" is the *thread* that started the child, so every child is started from one thread that
+  lives as long as the supervisor (`_spawner`), never from a thread that may end first.
+- With ports chosen free (`ariane run all --free-ports`), a port can be taken by someone else between the choice
+  and the service's bind. A child that exits while another process holds its port is moved to a new free port
+  (`movable_ports`), and the state file says where it now is.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import statistics
@@ -21,12 +35,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from local import catalogue, restarts, run_state
 from local.kafka import free_port
+from local.kafka.ports import port_is_free
 from local.restarts import Life, RestartPolicy
 
 POLICY = RestartPolicy()
@@ -48,9 +64,32 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+PR_SET_PDEATHSIG = 1
+# Resolved once in the parent: between fork and exec the child must not import nor load anything (another thread
+# of the parent may have held the import lock at the fork).
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """The child's preexec: SIGKILL when its parent dies; and if the parent already died before the request was
+    made (the kernel would then never send it), leave at once."""
+    if _prctl is None:
+        return None
+
+    def preexec() -> None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:
+            os._exit(70)
+
+    return preexec
+
+
 def free_ports(names: list[str]) -> dict[str, int]:
-    """A distinct free loopback port for each name (free when chosen: a service that cannot bind it exits and is
-    restarted on the same port, so a port taken in between shows as a crash loop naming the address)."""
+    """A distinct free loopback port for each name (free when chosen: one taken in between is noticed when the
+    service exits, and the supervisor moves it to another, see Supervisor.movable_ports)."""
     ports: dict[str, int] = {}
     for name in names:
         ports[name] = free_port(exclude=ports.values())
@@ -67,12 +106,14 @@ class Child:
     life: Life = field(default_factory=Life)
 
     def start(self, env: dict[str, str]) -> None:
+        """Start the process. Call it from a thread that outlives the child (Supervisor.spawn does): the child is
+        killed when that thread ends."""
         if self.port is not None:
             env = {**env, "ARIANE_HTTP_PORT": str(self.port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:  # the child has its own copy; ours is closed at once
             self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent(os.getpid()))
         self.life = restarts.started(self.life, self.process.pid, time.monotonic())
 
     @property
@@ -105,8 +146,23 @@ class Supervisor:
     commands: dict[str, list[str]] = field(default_factory=dict)  # by name; unset: `python -m <service>`
     urls: dict[str, str] = field(default_factory=dict)  # by name, for the state file
     loop_periods: deque[float] = field(default_factory=lambda: deque(maxlen=3000))  # seconds, last loops
+    # Ports chosen free (--free-ports), not asked for: a child whose port another process took is moved.
+    movable_ports: bool = False
+    # A service's URL handed to other children in an environment variable (the web page's ARIANE_WEB_*_URL): when
+    # the service moves, the variable is updated and the children named in `url_readers` restarted to read it.
+    url_env: dict[str, str] = field(default_factory=dict)
+    url_readers: tuple[str, ...] = ()
     _started_wall: float = 0.0
     _written_at: float = float("-inf")
+    # The one thread every child is started from (see the module's docstring); created on first use.
+    _spawner: ThreadPoolExecutor | None = None
+
+    def spawn(self, child: Child) -> None:
+        """Start `child` from the spawner thread, which lives until stop(): a child started from a thread that
+        ends (a polling thread, asyncio.to_thread) would be killed with it."""
+        if self._spawner is None:
+            self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="supervisor-spawner")
+        self._spawner.submit(child.start, self.env).result()
 
     def start(self) -> None:
         self._started_wall = time.time()
@@ -119,7 +175,7 @@ class Supervisor:
 
     def _start(self, child: Child, now: float) -> str:
         try:
-            child.start(self.env)
+            self.spawn(child)
         except OSError as exc:  # no such program, no file descriptor left…: waits its back-off like an exit
             child.life = restarts.exited(restarts.started(child.life, None, now), None, now, self.policy)
             return f"{child.name} could not be started ({exc}); next try in {self._wait(child, now):.0f} s"
@@ -144,10 +200,32 @@ class Supervisor:
                 looping = " (crash loop: it keeps exiting)" if child.life.state == "crash_looping" else ""
                 notes.append(f"{child.name} exited with {code} after {now - life.started_at:.1f} s{looping}; "
                              f"next start in {self._wait(child, now):.0f} s, see {child.log_path}")
+                moved = self._move_if_taken(child)
+                if moved:
+                    notes.append(moved)
             elif restarts.due(life, now):
                 notes.append(self._start(child, now))
         self.write_state(force=bool(notes))
         return notes
+
+    def _move_if_taken(self, child: Child) -> str | None:
+        """A child that exited while another process holds its port could not bind it (or lost it): give it
+        another free port, so that its next start can succeed. Only for ports chosen free, never for a port the
+        operator asked for. Its exit still counts, with its back-off: a crash is a crash."""
+        if not self.movable_ports or child.port is None or port_is_free(child.port):
+            return None
+        old = child.port
+        child.port = free_port(exclude=[c.port for c in self.children if c.port is not None])
+        url = self.urls[child.name] = f"http://127.0.0.1:{child.port}"
+        note = f"{child.name}: port {old} is held by another process; moved to {child.port}"
+        if child.name in self.url_env:
+            self.env[self.url_env[child.name]] = url
+            for reader in self.children:  # SIGTERM: they drain, exit, and start again with the new address
+                if reader.name in self.url_readers and reader.process and reader.process.poll() is None:
+                    reader.process.send_signal(signal.SIGTERM)
+                    note += f"; {reader.name} restarted to call it there"
+        self.write_state(force=True)
+        return note
 
     def run(self, stop: threading.Event, echo: Callable[[str], object] = print, tick_s: float = TICK_S) -> None:
         """poll() every `tick_s` until `stop` is set, printing what happened; the period of each loop is kept in
@@ -215,3 +293,6 @@ class Supervisor:
             code = child.process.returncode if child.process is not None else None
             child.life = restarts.stopped(child.life, code, time.monotonic())
         self.write_state(stopped=True)
+        if self._spawner is not None:  # every child has exited: its parent thread may end
+            self._spawner.shutdown(wait=True)
+            self._spawner = None
