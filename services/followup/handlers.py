@@ -21,6 +21,7 @@ from contracts.people import PersonIdentitiesMerged
 from services.followup import store
 from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PendingReview, PersonFile, State, decide,
                                       fact_of, file_numbers, merge, worklist_lines)
+from services.followup.domain.answers import received
 from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
 from services.followup.metrics import FollowupMetrics
@@ -39,8 +40,9 @@ async def on_fact(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
     if fact is None:
         return
     row = await _row(uow, await _resolve(uow, event.subject))
-    file = store.to_file(row, deps.rules.zone).with_fact(fact)
-    await _apply(uow, deps, row, file, event, await _today(uow))
+    today = await _today(uow)
+    file = store.to_file(row, deps.rules.zone).with_fact(received(fact, today))
+    await _apply(uow, deps, row, file, event, today)
 
 
 async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, deps: FollowupDeps) -> None:

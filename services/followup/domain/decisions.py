@@ -47,6 +47,17 @@ HELD_STATES = {EMPLOYMENT: State.IN_EMPLOYMENT, TRAINING: State.IN_TRAINING, DIS
                ACCOMPANIED: State.ACCOMPANIED}
 
 
+# Kinds of dispositif in which the person works or trains (the SIAE employs them in the IAE; a training keeps
+# them busy): silence there is no sign. Every other dispositif (Cité de l'emploi, PLIE, Par'Emploi,
+# CARBUR'PERA...) is an accompaniment: its operator must keep in touch, and a silence there counts.
+SILENCE_IS_NO_SIGN = frozenset({"iae", "formation"})
+
+
+def accompanying_dispositifs(territory: Territory) -> frozenset[str]:
+    """The territory's dispositifs whose hold goes stale without contact, as an accompaniment does."""
+    return frozenset(d.id for d in territory.dispositifs if d.kind not in SILENCE_IS_NO_SIGN)
+
+
 @dataclass(frozen=True)
 class Rules:
     thresholds: FollowupThresholds = FollowupThresholds()
@@ -54,12 +65,16 @@ class Rules:
     follow_months: dict[str, int] = field(default_factory=dict)  # dispositif -> months of post-exit follow-up
     remind_days: int = 3  # a pending referral this close to its due date shows on the worklist
     zone: ZoneInfo = CONTRACT_ZONE  # the territory's time zone: what "a day" means
+    accompanying: frozenset[str] = frozenset()  # dispositifs where a silence counts (accompanying_dispositifs)
+    # How long an answer waits for a referral not received yet (the referral service's setting); None: no bound.
+    answer_wait_days: int | None = None
 
     @classmethod
-    def of(cls, territory: Territory) -> Rules:
+    def of(cls, territory: Territory, answer_wait_days: int | None = None) -> Rules:
         return cls(territory.followup, territory.coordinator.id,
                    {d.id: d.follow_months_after_exit for d in territory.dispositifs},
-                   territory.referral_sla.remind_days_before, ZoneInfo(territory.timezone))
+                   territory.referral_sla.remind_days_before, ZoneInfo(territory.timezone),
+                   accompanying_dispositifs(territory), answer_wait_days)
 
 
 @dataclass(frozen=True)
@@ -222,12 +237,12 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
         return Status(State.CLOSED, close_reason=closed[0], closed_by_followup=closed[1])
 
     gap: Gap | None = p.gap
-    if p.holds and {h.kind for h in p.holds.values()} == {ACCOMPANIED}:
+    if held_by_accompaniment_only(p, rules):
         # Accompanied but never heard of: the hold goes stale after no_contact_days without a contact.
         last = p.last_contact or min(h.since for h in p.holds.values())
         stale_on = last + timedelta(days=th.no_contact_days)
         if today >= stale_on:
-            gap = Gap(last, "no_contact", p.last_holder)
+            gap = Gap(last, "no_contact", silent_holder(p))
         else:
             wake.append(stale_on)
     status: Status
@@ -261,12 +276,32 @@ def evaluate(p: Parcours, today: date | None, person_id: str, rules: Rules) -> S
                    holders=holders, caseload=caseload, referrals_pending=pending)
 
 
+def held_by_accompaniment_only(p: Parcours, rules: Rules) -> bool:
+    """Whether every hold on the person is an accompaniment (a structure's, or an accompaniment dispositif's:
+    `rules.accompanying`), so that the person is followed only as long as someone keeps in touch. A job, a
+    training or a dispositif where the person works (the IAE) holds them whatever the silence."""
+    return bool(p.holds) and all(
+        h.kind == ACCOMPANIED or (h.kind == DISPOSITIF and key.removeprefix("disp:") in rules.accompanying)
+        for key, h in p.holds.items())
+
+
+def silent_holder(p: Parcours) -> str | None:
+    """Who must act on a silence: the last holder if it still holds the person (a handover's exit can leave the
+    structure handing over as the last holder), else the structure of the latest hold."""
+    holding = {h.structure for h in p.holds.values() if h.structure}
+    if p.last_holder in holding:
+        return p.last_holder
+    latest = max((h for h in p.holds.values() if h.structure), key=lambda h: h.since, default=None)
+    return latest.structure if latest else p.last_holder
+
+
 def _held_rank(state: State) -> int:
     return [State.ACCOMPANIED, State.IN_DISPOSITIF, State.IN_TRAINING, State.IN_EMPLOYMENT].index(state)
 
 
 def status_of(file: PersonFile, today: date | None, rules: Rules) -> Status:
-    return wake_for_dated_ahead(evaluate(fold(file.facts, until=today), today, file.person_id, rules), file, today)
+    p = fold(file.facts, until=today, answer_wait_days=rules.answer_wait_days)
+    return wake_for_dated_ahead(evaluate(p, today, file.person_id, rules), file, today)
 
 
 def wake_for_dated_ahead(status: Status, file: PersonFile, today: date | None) -> Status:
@@ -293,7 +328,7 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules,
     Each episode (risk key) gets person.at_risk before person.lost, once; a lost episode that no longer
     stands (someone holds the person, or a late fact shows they were held) gets person.reengaged, never a
     rewrite of the person.lost already emitted. Check-ins are emitted once when due; case.closed once."""
-    p = fold(file.facts, until=today)
+    p = fold(file.facts, until=today, answer_wait_days=rules.answer_wait_days)
     status = wake_for_dated_ahead(evaluate(p, today, file.person_id, rules), file, today)
     if today is None:
         return Decision(file, status)
@@ -335,6 +370,8 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules,
         if key in reengaged or key in corrected or key == status.risk_key or status.state == State.CLOSED:
             continue
         by, on = p.closures.get(key, (None, None))
+        if by is None and reason == "no_contact" and p.last_contact_by in status.holders:
+            by = p.last_contact_by  # a silence ends with the contact that broke it: that structure found them
         by = by or (status.holders[0] if status.holders else p.last_contact_by or status.structure_to_act)
         on = on or p.last_contact or today
         lost_since = date.fromisoformat(key.rsplit(":", 1)[1])

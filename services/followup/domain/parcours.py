@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from services.followup.domain.answers import unanswerable
 from services.followup.domain.facts import Fact
 
 # A hold is one reason a structure holds the person; its key says which (and what ends it).
@@ -220,11 +221,15 @@ def _transfer(p: Parcours, fact: Fact) -> None:
         p.anchors = [replace(a, structure=dst) if a.structure == src else a for a in p.anchors]
 
 
-def fold(facts: Iterable[Fact], *, until: date | None = None) -> Parcours:
-    """The parcours from a set of facts (duplicates by id count once), using only facts of days <= `until`."""
-    unique = {f.id: f for f in facts}
+def fold(facts: Iterable[Fact], *, until: date | None = None, answer_wait_days: int | None = None) -> Parcours:
+    """The parcours from a set of facts (duplicates by id count once), using only facts of days <= `until`.
+
+    An answer to a referral the facts do not hold (or that arrived after the answer's wait, `answer_wait_days`)
+    is left out: it holds nobody (domain/answers.py)."""
+    unique = {f.id: f for f in facts if until is None or f.day <= until}
+    skipped = unanswerable(unique.values(), answer_wait_days)
     p = Parcours()
     for fact in sorted(unique.values(), key=lambda f: f.order):
-        if until is None or fact.day <= until:
+        if fact.id not in skipped:
             apply(p, fact)
     return p

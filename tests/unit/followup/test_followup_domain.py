@@ -76,7 +76,7 @@ class TestLostDetection:
         f = file_of("p", entered("p", 1, "iae_regie", "siae_regie_quartiers"),
                     exited("p", 5, "iae_regie", "siae_regie_quartiers", minute=7),
                     entered("p", 5, "plie_parcours", "plie_angers", minute=7))
-        assert status_of(f, day(200), RULES).state == State.IN_DISPOSITIF
+        assert status_of(f, day(60), RULES).state == State.IN_DISPOSITIF
 
 
 class TestDecisions:
