@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.reporting.domain.documents import (
@@ -187,6 +187,30 @@ def views(state: State) -> Views:
     def owned(kind: str, build) -> list:  # noqa: ANN001 - one of the builders above
         return [build(doc, resolve(alias, doc["person"])) for doc in by_kind[kind]]
 
-    return Views({pid: _person(doc) for pid, doc in persons.items()}, owned("referral", _referral),
-                 owned("barrier", _barrier), owned("stay", _stay), owned("job", _job), owned("training", _training),
-                 latest, owned("transfer", lambda doc, person: Transfer(person, doc["moved"])))
+    referrals, stays = owned("referral", _referral), owned("stay", _stay)
+    unknown = {a.event_id for r in referrals if r.issued is None for a in (r.accepted, r.appt) if a is not None}
+    people = {pid: _person(doc) for pid, doc in persons.items()}
+    for pid, person in people.items():
+        if person.holder is not None and person.holder.event_id in unknown:
+            people[pid] = _held_by_known_referrals(person, pid, referrals, stays)
+    transfers = owned("transfer", lambda doc, person: Transfer(person, doc["moved"]))
+    return Views(people, referrals, owned("barrier", _barrier), stays, owned("job", _job),
+                 owned("training", _training), latest, transfers)
+
+
+def _held_by_known_referrals(person: Person, pid: str, referrals: list[Referral], stays: list[Stay]) -> Person:
+    """An acceptance (or first appointment) of a referral Ariane never received holds nobody (the referral service
+    keeps it waiting, then drops it): for a person whose latest holder comes from one, the holder is the latest of
+    the others (registration, dispositif entries, answers to referrals received). Followup takes the same view;
+    unlike followup, the report does not know when facts arrived, so a referral that comes after the answer's wait
+    still makes it count here."""
+    mine = [r for r in referrals if r.person == pid]
+    candidates = [Holding(r.accepted.time, r.accepted.event_id, r.accepted.structure)
+                  for r in mine if r.issued is not None and r.accepted is not None]
+    candidates += [Holding(r.appt.time, r.appt.event_id, r.issued.to_structure)
+                   for r in mine if r.issued is not None and r.appt is not None]
+    candidates += [Holding(e.time, event_id, e.structure) for stay in stays if stay.person == pid
+                   for event_id, e in stay.entries.items()]
+    if person.reg is not None:
+        candidates.append(Holding(person.reg.time, person.reg.event_id, person.reg.structure))
+    return replace(person, holder=max(candidates, default=None))
