@@ -11,7 +11,8 @@ rules in words. In short:
   end theirs; an expired referral ends the accompaniment it created. When the last hold ends, a gap opens
   (reason exit_without_next_step, job_ended_unheld or referral_expired), since that day. An expired referral
   with nobody holding the person opens a referral_expired gap since its due date.
-* stale accompaniment: when every hold is an accompaniment and nothing touched the person (contact reached,
+* stale accompaniment: when every hold is an accompaniment (a structure's, or a dispositif's other than the IAE
+  or a training, where the person works) and nothing touched the person (contact reached,
   barrier, acceptance, entry, exit, job or training start, check-in reached) for no_contact_days, a gap
   no_contact opens since the last touch, with (no_contact_days - at_risk_after_days) days of grace.
 * a gap with no pending referral: at risk on since + at_risk_after_days (+ grace), lost on since +
@@ -224,7 +225,9 @@ def evaluate(p: Parcours, today: date, territory: Territory) -> tuple[Status, li
     if p.last_fact_day is not None and today >= p.last_fact_day + timedelta(days=th.close_after_inactive_days):
         return Status("closed", reason="inactivity"), []
     gap = p.gap
-    if p.holds and {h.kind for h in p.holds.values()} == {ACCOMPANIED}:
+    busy = {d.id for d in territory.dispositifs if d.kind in ("iae", "formation")}  # silence there is no sign
+    if p.holds and all(h.kind == ACCOMPANIED or (h.kind == DISPOSITIF and key[5:] not in busy)
+                       for key, h in p.holds.items()):
         last = p.last_contact or min(h.since for h in p.holds.values())
         if today >= last + timedelta(days=th.no_contact_days):
             gap = (last, "no_contact", p.last_holder)

@@ -90,12 +90,11 @@ def silent(st: Story) -> None:
     th = st.territory.followup
     # followup gives a no-contact gap (no_contact_days - at_risk_after_days) days of grace before counting
     stale_after = th.no_contact_days - th.at_risk_after_days + th.lost_after_days
-    # Out of reach from the day after this last contact. Someone in a dispositif is held by its operator, and
-    # under the territory's rules today a silence there is not a loss (followup: "no_contact: accompanied only").
-    # In an accompaniment dispositif a coordinator would want it seen: tests/stories/40 (a known failure); the
-    # story follows the rule until followup does, so that the year still compares.
+    # Out of reach from the day after this last contact. Someone working for an SIAE (or in a training) is held
+    # by it whatever the silence; in an accompaniment dispositif (the Cité de l'emploi, the PLIE, Par'Emploi,
+    # CARBUR'PERA) the operator stops reaching them, and the story loses them as any silence: the operator must act.
     lost_then_maybe_found(st, st.plot_day + 1, st.plot_day + stale_after, st.holder,
-                          None if st.in_dispositif else silence(st, st.holder))
+                          silence(st, st.holder) if st.silence_counts else None)
 
 
 def referral_unanswered(st: Story) -> None:

@@ -29,6 +29,11 @@ SEEN = frozenset({"ContactRecorded", "CheckinDone", "BarrierIdentified", "Barrie
                   "TrainingStarted"})
 
 
+# Kinds of dispositif in which the person works or trains (the IAE: the SIAE employs them): being out of touch
+# there is no sign. In every other dispositif the operator accompanies the person and keeps in touch.
+WORK_OR_TRAINING = frozenset({"iae", "formation"})
+
+
 class MainReferral(NamedTuple):
     """The referral through which the person is meant to enter their dispositif, and how it will be answered."""
 
@@ -89,6 +94,11 @@ class Story:
     @property
     def in_dispositif(self) -> bool:
         return self.entry is not None
+
+    @property
+    def silence_counts(self) -> bool:
+        """Whether the person would be lost by a silence now: not in a dispositif where they work or train."""
+        return not (self.in_dispositif and self.dispositif and self.dispositif.kind in WORK_OR_TRAINING)
 
     @property
     def holder(self) -> str:

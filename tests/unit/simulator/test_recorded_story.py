@@ -42,7 +42,10 @@ def test_the_readme_worked_example_is_the_recorded_story() -> None:
         "referral_expired", "2026-01-31", "2026-03-02", "aldev_cite_emploi")
     p61 = next(p for p in truth["people"] if p["person"] == "p00061")
     assert p61["final"]["state"] == "held" and not p61["final"]["lost"]
-    assert truth["report"]["lost_detections"] == 14
+    assert truth["report"]["lost_detections"] == 22
+    p11 = rows["p00011"]  # in the Cité, last reached on 04-08, then silent: at risk 90 days later, lost 16 after
+    assert (p11["reason"], p11["since"], p11["at_risk_on"], p11["detected_on"], p11["structure_to_act"]) == (
+        "no_contact", "2026-04-08", "2026-07-07", "2026-07-23", "aldev_cite_emploi")
 
 
 def test_losses_are_the_thresholds_after_the_day_nobody_picked_the_person_up(territory_year: SimulatedYear) -> None:
@@ -55,8 +58,13 @@ def test_losses_are_the_thresholds_after_the_day_nobody_picked_the_person_up(ter
     silent_in_a_dispositif = [s for s in territory_year.scripts if s.plot == "silent" and any(
         e.type.endswith("dispositif.entered") for _d, e in s.events)]
     assert silent_in_a_dispositif, "the year has people silent in a dispositif"
-    assert not [s.partner_ref for s in silent_in_a_dispositif if s.told.losses], \
-        "a person in a dispositif is held by its operator: their silence is not a loss"
+    working = [s for s in silent_in_a_dispositif if s.route in ("iae_regie", "iae_aci")]
+    accompanied = [s for s in silent_in_a_dispositif if s not in working]
+    assert working and accompanied, "the year has people silent in the IAE and in an accompaniment dispositif"
+    assert not [s.partner_ref for s in working if s.told.losses], \
+        "a person working for an SIAE is held by it: their silence is not a loss"
+    assert all([loss.reason for loss in s.told.losses] == ["no_contact"] for s in accompanied), \
+        "a person an accompaniment dispositif no longer reaches is lost by its silence"
 
 
 def test_the_story_and_the_replayed_rules_agree_person_by_person(territory_year: SimulatedYear) -> None:
