@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-unit test-browser test-postgres chaos setup kafka-jars prometheus chromium lint contracts-check clean bench
+.PHONY: demo test test-unit test-browser test-postgres chaos chaos-full setup kafka-jars prometheus chromium lint contracts-check clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -49,13 +49,19 @@ test-unit: $(STAMP)
 test-browser: setup chromium
 	$(BIN)/python -m pytest tests/browser -q
 
-## Faults on purpose: a territory year through the services as processes (two instances of referral and of
-## followup) while each service is killed -9 three times, the broker is killed and paused, and reporting's SQLite
-## disk fills up (or PostgreSQL restarts); then every figure against the ground truth, lags, duplicates, dead
-## letters, and the table of faults. CHAOS_ARGS="--database both" adds PostgreSQL (a private cluster).
-CHAOS_ARGS ?= --people 1000 --days 365 --database sqlite
+## Faults on purpose (tests/chaos/README.md): a territory year of 1,000 people through the services as processes,
+## two instances of each, while each service is killed -9 three times, the broker is killed and restarted on its
+## ports and paused (SIGSTOP/SIGCONT), and reporting's SQLite disk fills up (on PostgreSQL: the cluster restarts);
+## then every figure against the ground truth, lags, duplicates, dead letters, and the table of faults. On SQLite,
+## then on a private PostgreSQL cluster the run starts itself. CHAOS_ARGS="--database sqlite" for one store only.
+CHAOS_ARGS ?= --people 1000 --days 365 --database both
 chaos: setup
 	$(BIN)/python -m tests.chaos.chaos_year $(CHAOS_ARGS)
+
+## The same at full size, 10,000 people on both stores: hours on a small machine (tests/chaos/README.md).
+CHAOS_FULL_ARGS ?= --people 10000 --days 365 --database both
+chaos-full: setup
+	$(BIN)/python -m tests.chaos.chaos_year $(CHAOS_FULL_ARGS)
 
 ## The same suites on a private local PostgreSQL (installed and started when absent).
 test-postgres:

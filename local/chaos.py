@@ -43,6 +43,10 @@ from local.pipeline import LocalPipeline, PipelineError
 from local.supervisor import Child, service_argv
 
 REPO = Path(__file__).resolve().parent.parent
+# How long a broker killed -9 may take to come back. After an unclean stop it recovers every partition's log
+# first: 48 s for 115 partitions on a loaded two-core machine, and 130 s in all to start. A run that gave up
+# earlier would stop the broker it waited for and fail on its own impatience, not on Ariane.
+BROKER_START_S = 600.0
 KILL, BROKER_KILL, BROKER_PAUSE, POSTGRES_RESTART, FULL_DISK = (
     "kill -9", "broker kill -9", "broker pause", "postgres restart", "full disk")
 
@@ -160,17 +164,6 @@ class ChaosPipeline(LocalPipeline):
     _stop_polling: threading.Event = field(default_factory=threading.Event)
     _poller: threading.Thread | None = None
 
-    async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
-        await super().start(bootstrap=bootstrap, timeout=timeout)
-        deadline = time.monotonic() + timeout
-        for label in self._by_label:
-            while await self.instance_health(label) is None:
-                if time.monotonic() > deadline:
-                    raise PipelineError(f"{label} not healthy after {timeout:.0f} s (logs in {self.run_dir})")
-                await asyncio.sleep(0.2)
-        self._poller = threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True)
-        self._poller.start()
-
     async def _wait_healthy(self, timeout: float) -> None:
         # The first instances have just been started: start the others beside them, then wait for the first.
         assert self.supervisor is not None
@@ -185,7 +178,17 @@ class ChaosPipeline(LocalPipeline):
                 self.supervisor.spawn(child)
                 self.supervisor.children.append(child)
                 self._by_label[label], self._port_of[label] = child, port
-        await super()._wait_healthy(timeout)
+        # Supervised from now on, not only once all are up: an instance that dies while the others join (a
+        # rebalance at start is a fault like any other) is started again instead of failing the start.
+        self._poller = threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True)
+        self._poller.start()
+        deadline = time.monotonic() + timeout
+        for label in self._by_label:
+            while await self.instance_health(label) is None:
+                if time.monotonic() > deadline:
+                    raise PipelineError(f"{label} not healthy after {timeout:.0f} s (logs in {self.run_dir}; "
+                                        f"supervisor: {' | '.join(self.notes[-6:])})")
+                await asyncio.sleep(0.2)
 
     def _supervise(self) -> None:
         assert self.supervisor is not None
@@ -297,8 +300,9 @@ class Injector:
 
     def __init__(self, pipeline: ChaosPipeline, faults: list[Fault], *, seed: int,
                  postgres: PrivatePostgres | None = None, pause_s: float = 4.0, full_disk_s: float = 6.0,
-                 log=print) -> None:  # noqa: ANN001
+                 broker_start_s: float = BROKER_START_S, log=print) -> None:  # noqa: ANN001
         self.pipeline, self.faults, self.postgres = pipeline, faults, postgres
+        self.broker_start_s = broker_start_s
         self.rng = random.Random(seed + 1)
         self.pause_s, self.full_disk_s = pause_s, full_disk_s
         self.day = 0  # the day the driver is in (1-based), set by the caller on each tick
@@ -379,7 +383,7 @@ class Injector:
             await asyncio.to_thread(kafka._proc.wait)  # noqa: SLF001
         down = self.rng.uniform(1.0, 3.0)
         await asyncio.sleep(down)
-        after = await asyncio.to_thread(kafka.start, 120)
+        after = await asyncio.to_thread(kafka.start, self.broker_start_s)
         fault.back_at = time.monotonic()
         same = "same address" if after == before else f"NEW ADDRESS {after} (was {before})"
         fault.detail = f"pid {pid} -> {kafka.pid}, down {down:.1f} s, back on {after} ({same})"
@@ -392,7 +396,7 @@ class Injector:
             await asyncio.sleep(self.pause_s)
         finally:
             os.kill(kafka.pid, signal.SIGCONT)
-        await asyncio.to_thread(wait_ready, kafka.bootstrap, 60)
+        await asyncio.to_thread(wait_ready, kafka.bootstrap, self.broker_start_s)
         fault.back_at = time.monotonic()
         fault.detail = f"SIGSTOP for {self.pause_s:.0f} s, then SIGCONT"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
-from local.chaos import (ChaosPipeline, Fault, Injector, PrivatePostgres, plan_faults, render_faults)
+from local.chaos import (BROKER_START_S, ChaosPipeline, Fault, Injector, PrivatePostgres, plan_faults, render_faults)
 from local.kafka import LocalKafka
 from simulator.driver import drive
 from simulator.senders import HttpSender
@@ -38,8 +39,10 @@ from tests.e2e.figures import (Mismatch, compare, expected_figures, expected_los
                                render_lost, reported_figures, reported_lost)
 from tests.e2e.territory_run import detections_by_week, whole_worklist
 
-# Two instances of the services that consume most: each kill of one is a rebalance of its group.
-INSTANCES = {"intake": 1, "referral": 2, "followup": 2, "reporting": 1}
+# Two instances of every service (each consumes: intake reads the answers and the other services' topics): each
+# kill of one is a rebalance of its group, and of the relay's leadership when it held it. Partners post to
+# intake#1 only, so that its kills are also outages of the door.
+INSTANCES = {"intake": 2, "referral": 2, "followup": 2, "reporting": 2}
 
 
 @dataclass
@@ -63,6 +66,7 @@ class ChaosResult:
     supervisor_notes: list[str]
     not_registered: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load average at the start and at the end
 
     @property
     def ok(self) -> bool:
@@ -73,7 +77,8 @@ class ChaosResult:
     def render(self) -> str:
         lines = [f"== chaos run on {self.database}: {self.people} people, {self.days} days, "
                  f"{self.events_sent} partner events; "
-                 + ", ".join(f"{k} {v:.0f} s" for k, v in self.timings.items()),
+                 + ", ".join(f"{k} {v:.0f} s" for k, v in self.timings.items())
+                 + f"; load average {self.load[0]:.2f} at the start, {self.load[1]:.2f} at the end",
                  "", "Faults injected", render_faults(self.faults), "",
                  f"Figures compared: {self.figures}, equal {self.figures - len(self.mismatches)}, "
                  f"differ {len(self.mismatches)}"
@@ -159,6 +164,7 @@ async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 
 
     ``store_faults``: also restart PostgreSQL (on PostgreSQL) or fill the reporting store's disk (on SQLite)."""
     began = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     timings: dict[str, float] = {}
     instances = dict(INSTANCES if instances is None else instances)
     kafka = LocalKafka(work_dir / "kafka", die_with_parent=True)
@@ -166,7 +172,7 @@ async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 
     pipeline: ChaosPipeline | None = None
     injector: Injector | None = None
     try:
-        bootstrap = await asyncio.to_thread(kafka.start, 120)
+        bootstrap = await asyncio.to_thread(kafka.start, BROKER_START_S)
         database_url = None
         if database == "postgresql":
             postgres = PrivatePostgres()
@@ -174,7 +180,7 @@ async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 
             database_url = await postgres.create_database("ariane_chaos")
         pipeline = ChaosPipeline(run_dir=work_dir / "run", prefix=f"chaos-{uuid.uuid4().hex[:8]}.",
                                  database_url=database_url, instances=instances, kafka=kafka)
-        await pipeline.start(bootstrap=bootstrap)
+        await pipeline.start(bootstrap=bootstrap, timeout=300)  # a loaded machine starts eight services slowly
         timings["start"] = time.monotonic() - began
 
         year = simulate("territory", people=people, seed=seed, days=days,
@@ -249,7 +255,8 @@ async def run_chaos_year(work_dir: Path, *, people: int, days: int, seed: int = 
         lost_expected=expected_lost(truth, person_of_ref), lost_reported=reported_lost(worklist),
         ref_of_person={p: r for r, p in person_of_ref.items()}, lags=lags, records=records, duplicates=duplicates,
         dead_letters=letters, rejected=list(sender.rejected), unresolved=sender.unresolved,
-        supervisor_notes=notes, not_registered=not_registered, timings=timings)
+        supervisor_notes=notes, not_registered=not_registered, timings=timings,
+        load=(load_at_start, os.getloadavg()[0]))
 
 
 def main(argv: list[str] | None = None) -> int:
