@@ -13,6 +13,7 @@ import structlog
 from contracts import topics
 from contracts.territory import Territory, load_territory
 from services.intake.api import router
+from services.intake.api.door import Door
 from services.intake.domain.admission import KnownStructures
 from services.intake.domain.redaction import redact_original
 from services.intake.handlers import HANDLERS, inbound_parser
@@ -46,6 +47,7 @@ class IntakeDeps:
     resolver: IdentityResolver
     metrics: IntakeMetrics
     credentials: CredentialsBook  # the book every API shares: revocations and other roles' keys, see api.py
+    door: Door  # the admission limit of POST /v1/events (settings.max_events_in_flight)
     clock: Callable[[], datetime] = field(default=_utc_now)  # stamps `recordedtime` of what intake publishes
 
 
@@ -61,10 +63,11 @@ async def start(ctx: ServiceContext, settings: IntakeSettings | None = None) -> 
     metrics = IntakeMetrics.create(ctx.registry)
     deps = IntakeDeps(settings=settings, territory=territory, structures=KnownStructures.of(territory), vault=vault,
                       resolver=IdentityResolver(settings.territory_key, vault), metrics=metrics,
-                      credentials=CredentialsBook(ctx.settings.credentials_path()))
+                      credentials=CredentialsBook(ctx.settings.credentials_path()),
+                      door=Door(settings.max_events_in_flight, metrics.in_flight))
     log.info("intake_ready", territory=territory.id, structures=len(territory.structures))
     return Wiring(deps=deps, handler=route(HANDLERS, deps),
-                  tasks=[vault_size_gauge(ctx.session_factory, metrics)])
+                  tasks=[vault_size_gauge(ctx.read_session_factory, metrics)])
 
 
 def definition(settings: IntakeSettings | None = None) -> ServiceDefinition:

@@ -30,6 +30,7 @@ class IntakeMetrics:
     reviews: Counter
     reviews_decided: Counter
     disclosures: Counter
+    in_flight: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> IntakeMetrics:
@@ -50,6 +51,8 @@ class IntakeMetrics:
                                     "coordinator decided, by decision", ["decision"], registry=registry),
             disclosures=Counter("ariane_intake_identity_disclosures_total", "Identities shown (each one an "
                                 "identity.disclosed event), by basis", ["basis"], registry=registry),
+            in_flight=Gauge("ariane_intake_events_in_flight", "Partner events being handled over HTTP now, against "
+                            "the admission limit (ARIANE_INTAKE_MAX_EVENTS_IN_FLIGHT)", registry=registry),
         )
 
     def count(self, outcome: str, ingress: str, source: str, event_type: str, reason: str = "") -> None:

@@ -30,7 +30,14 @@ class IntakeSettings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Bytes in one request body, above: 413.")
     publish_timeout_s: float = Field(default=10.0, gt=0,
                                      description="How long a request waits for its events to reach Kafka before 503.")
-    retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503.")
+    retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503 when Kafka did not confirm.")
+    max_events_in_flight: int = Field(
+        default=1000, ge=1,
+        description="Admission limit: partner events being handled over HTTP at once (from the request read to its "
+        "answer). A request that would go past it is answered 503 with Retry-After at once, nothing written; a "
+        "request is always taken when nothing else is in flight.")
+    busy_retry_after_s: int = Field(default=1, ge=1, description="Retry-After of a 503 past the admission limit, "
+                                    "or when the store was too busy to take the request.")
     signature_window_s: int = Field(default=300, ge=1, description="Accepted clock skew of a signed request.")
     pii_firewall: bool = Field(default=True, description="Refuse events holding personal data outside "
                                "data.identity. On in every deployment; off only to prove that a test detects it.")

@@ -1,12 +1,16 @@
 """POST /v1/events: partner events over HTTP, answered per event, 202 only once accepted events are on Kafka.
 
 Order of work, so that refused requests leave no trace: media type (415), size limits (413), authentication
-(401), JSON (400), the `source` of every event against the authenticated structure (403), then ONE database
-transaction in which each event is judged by `handlers.admit`, exactly as the Kafka consumer judges what it
-reads (a refused event writes nothing; an accepted one its vault, (source, id) and outbox rows). After the commit the request
-waits until the relay has published those outbox rows (and those of duplicates first stored by an earlier
-attempt). If the broker is down that wait times out: 503 + Retry-After. The rows stay in the outbox and reach
-Kafka when the broker is back; retrying the same batch then answers `duplicate` for them, once they are on Kafka.
+(401), JSON (400), the `source` of every event against the authenticated structure (403), the admission limit
+(503 + Retry-After at once past `max_events_in_flight` events in flight, nothing written), then each event is
+judged by `handlers.admit`, exactly as the Kafka consumer judges what it reads (a refused event writes nothing; an
+accepted one its vault, (source, id) and outbox rows), inside a savepoint of a transaction shared with the
+requests waiting at that moment (`admissions.py`): the request's rows are all stored, or none. After the commit
+the request waits until the relay has published those outbox rows (and those of duplicates first stored by an
+earlier attempt). If the broker is down that wait times out: 503 + Retry-After. The rows stay in the outbox and
+reach Kafka when the broker is back; retrying the same batch then answers `duplicate` for them, once they are on
+Kafka. A store too busy to take the request (its write lock not had in time) is a 503 + Retry-After too: nothing
+of the request was written.
 """
 
 from __future__ import annotations
@@ -20,16 +24,14 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
 
+from services.intake.api.admissions import Admissions
 from services.intake.api.caller import intake_deps
 from services.intake.domain import api_keys, checks
 from services.intake.domain.admission import sent_by
-from services.intake.handlers import admit
 from services.intake.store import credentials
-from services.runtime.errors import is_write_race
+from services.runtime.errors import is_transient, is_write_race
 from services.runtime.service import ServiceContext
-from services.runtime.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("ariane.intake")
 
@@ -97,8 +99,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorAnswer, "description": "Content-Type is not application/json (or a CloudEvents JSON type)."},
     422: {"model": IngressAnswer, "description": "No event could be accepted; errors per event with their path "
           "(never their value)."},
-    503: {"model": ErrorAnswer, "description": "Kafka did not confirm in time. Retry the same request after "
-          "Retry-After seconds: events already stored answer `duplicate` once they are on Kafka."},
+    503: {"model": ErrorAnswer, "description": "Retry the same request after Retry-After seconds. `busy`: the "
+          "admission limit was reached (more than ARIANE_INTAKE_MAX_EVENTS_IN_FLIGHT events, 1,000 by default, "
+          "being handled at once; a request is always taken when nothing else is in flight) or the store was too "
+          "busy: nothing was written. `broker_unavailable`: the events are stored but Kafka did not confirm them in "
+          "time; events already stored answer `duplicate` once they are on Kafka."},
 }
 
 
@@ -125,7 +130,8 @@ async def _authenticate(request: Request, ctx: ServiceContext, deps: IntakeDeps,
     or a counsellor's key of the book, for its own structure: a structure's user answers a check-in or hands a
     caseload over from the page, as the structure (bearer only: a user has no signing key)."""
     auth = request.headers.get("authorization", "")
-    async with ctx.session_factory() as session:
+    # A read: never queued for the write lock behind the requests being admitted (SQLite).
+    async with ctx.read_session_factory() as session:
         if auth.lower().startswith("bearer "):
             token = auth[7:].strip()
             parts = api_keys.split_key(token)
@@ -158,16 +164,6 @@ def _reader_key(request: Request, deps: IntakeDeps) -> str | None:
     return principal.role if principal is not None and principal.role != "partner" else None
 
 
-async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[tuple[int, str]]:
-    """Outbox rows an accepted event produced: its canonical copy and the merges it caused (ids derived from it)."""
-    outbox = uow.tables.outbox
-    rows = await uow.session.execute(
-        select(outbox.c.id, outbox.c.key).where(
-            or_(outbox.c.event_id == event_id, outbox.c.event_id.startswith(event_id + ":", autoescape=True)),
-            outbox.c.event_type != "deadletter"))
-    return [(r.id, r.key) for r in rows]
-
-
 @router.post("/v1/events", status_code=202, response_model=IngressAnswer, responses=_RESPONSES,
              openapi_extra={"requestBody": _REQUEST_BODY}, summary="Send one partner event or a batch")
 async def post_events(request: Request, deps: IntakeDeps = Depends(intake_deps)) -> JSONResponse:
@@ -181,28 +177,21 @@ async def post_events(request: Request, deps: IntakeDeps = Depends(intake_deps))
 _RACE_ATTEMPTS = 4
 
 
-async def _admit_all(ctx: ServiceContext, deps: IntakeDeps,
-                     items: list[Any]) -> tuple[list[EventAnswer], list[int]]:
-    """Admit a request's events in one transaction: all their rows are stored, or none."""
-    answers: list[EventAnswer] = []
-    waiting: list[int] = []
-    async with ctx.session_factory() as session, session.begin():
-        uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name, topic_prefix=ctx.settings.topic_prefix)
-        for index, item in enumerate(items):
-            verdict = await admit(item, uow, deps, ingress="http")
-            if verdict.published_id is not None:
-                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
-                waiting += [row_id for row_id, _key in await _outbox_ids_for(uow, verdict.published_id)]
-            answers.append(EventAnswer(
-                index=index, id=verdict.id, status=verdict.status, person_id=verdict.person_id, reason=verdict.reason,
-                detail=verdict.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
-                                               for e in checks.answerable(verdict.errors)]))
-    return answers, waiting
+def _admissions(request: Request, deps: IntakeDeps) -> Admissions:
+    """The process's one group of admissions (made at the first request, on the app's state)."""
+    state = request.app.state
+    if getattr(state, "intake_admissions", None) is None:
+        state.intake_admissions = Admissions(state.ctx, deps)
+    return state.intake_admissions
+
+
+def _busy(deps: IntakeDeps, detail: str) -> JSONResponse:
+    return _error(503, "busy", detail, {"Retry-After": str(deps.settings.busy_retry_after_s)})
 
 
 async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: C901 - one linear pipeline
     ctx: ServiceContext = request.app.state.ctx
-    settings, metrics = deps.settings, deps.metrics
+    settings = deps.settings
 
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in MEDIA_TYPES:
@@ -232,18 +221,38 @@ async def _handle(request: Request, deps: IntakeDeps) -> JSONResponse:  # noqa: 
         return _error(403, "forbidden_source",
                       f"events {foreign[:20]} do not have source {structure!r}, the structure of this key")
 
+    with deps.door.entered(len(items)) as inside:
+        if not inside:
+            log.info("intake_busy", events=len(items), in_flight=deps.door.in_flight, limit=deps.door.limit)
+            return _busy(deps, f"more than {deps.door.limit} events are being handled; nothing was written, send "
+                         "the same request again after Retry-After seconds")
+        return await _admit_and_confirm(request, deps, items)
+
+
+async def _admit_and_confirm(request: Request, deps: IntakeDeps, items: list[Any]) -> JSONResponse:
+    ctx: ServiceContext = request.app.state.ctx
+    settings = deps.settings
     for attempt in range(1, _RACE_ATTEMPTS + 1):
         try:
-            answers, waiting = await _admit_all(ctx, deps, items)
+            admitted = await _admissions(request, deps).admit(items)
             break
         except Exception as exc:
             # The same person or event written at this moment by the Kafka path or another instance: the batch,
             # run again from the start, sees the winner's rows (a duplicate, or the person now known).
-            if not is_write_race(exc) or attempt == _RACE_ATTEMPTS:
-                raise
-            log.info("intake_write_race_retried", attempt=attempt, error=type(exc).__name__)
+            if is_write_race(exc) and attempt < _RACE_ATTEMPTS:
+                log.info("intake_write_race_retried", attempt=attempt, error=type(exc).__name__)
+                continue
+            if is_transient(exc):  # the store's lock not had in time, a lost connection: nothing was written
+                log.warning("intake_store_busy", error=type(exc).__name__)
+                return _busy(deps, "the store is busy; nothing was written, send the same request again after "
+                             "Retry-After seconds")
+            raise
+    answers = [EventAnswer(index=index, id=v.id, status=v.status, person_id=v.person_id, reason=v.reason,
+                           detail=v.detail, errors=[FieldProblem(loc=e.loc, msg=e.msg, type=e.type)
+                                                    for e in checks.answerable(v.errors)])
+               for index, v in enumerate(admitted.verdicts)]
     tally = {s: sum(1 for a in answers if a.status == s) for s in ("accepted", "duplicate", "conflict", "rejected")}
-    if waiting and not await ctx.relay.wait_published(waiting, settings.publish_timeout_s):
+    if admitted.outbox_ids and not await ctx.relay.wait_published(admitted.outbox_ids, settings.publish_timeout_s):
         return _error(503, "broker_unavailable",
                       "the events are stored but Kafka has not confirmed them yet; retry the same request later",
                       {"Retry-After": str(settings.retry_after_s)})

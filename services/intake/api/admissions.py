@@ -1,0 +1,112 @@
+"""Requests' batches admitted together: one database transaction for every request waiting at that moment.
+
+Each POST /v1/events used to open a write transaction of its own. On SQLite a writer holds the one write lock
+from BEGIN IMMEDIATE to COMMIT, so under a paced load the requests queued for that lock one behind the other
+(each waiting in the driver's busy handler, which sleeps between tries), and on both databases every request
+paid its own BEGIN and COMMIT. Here one task takes the requests that arrived meanwhile, admits each inside a
+savepoint of one transaction, commits once, then answers them all: a request stays all or nothing (its
+savepoint), a failing request fails alone, and a commit that fails fails every request of the group (each
+then answers as before: run again after a write race, 503 when the store is busy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+
+from services.intake.handlers import Verdict, admit
+from services.runtime.service import ServiceContext
+from services.runtime.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
+    from services.intake.app import IntakeDeps
+
+# Events admitted in one transaction at most: the write lock is held for the group's whole admission, and the
+# consumer and the relay of this process wait behind it.
+GROUP_EVENTS = 400
+
+
+@dataclass
+class Admitted:
+    """What one request's admission gave: a verdict per event, and the outbox rows to wait for."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    items: list[Any]
+    done: asyncio.Future[Admitted]
+
+
+class Admissions:
+    def __init__(self, ctx: ServiceContext, deps: IntakeDeps) -> None:
+        self.ctx, self.deps = ctx, deps
+        self._waiting: list[_Job] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def admit(self, items: list[Any]) -> Admitted:
+        """Admit one request's events with those of the requests waiting now; raises what made them fail."""
+        job = _Job(items, asyncio.get_running_loop().create_future())
+        self._waiting.append(job)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._run(), name="intake-admissions")
+        return await asyncio.shield(job.done)
+
+    async def _run(self) -> None:
+        while self._waiting:
+            group, size = [], 0
+            while self._waiting and (not group or size + len(self._waiting[0].items) <= GROUP_EVENTS):
+                job = self._waiting.pop(0)
+                group.append(job)
+                size += len(job.items)
+            try:
+                await self._admit_group(group)
+            except BaseException as exc:  # noqa: BLE001 - handed to every request of the group, which answers it
+                for job in group:
+                    if not job.done.done():
+                        job.done.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+
+    async def _admit_group(self, group: list[_Job]) -> None:
+        ctx = self.ctx
+        results: list[tuple[_Job, Admitted | BaseException]] = []
+        async with ctx.session_factory() as session, session.begin():
+            uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
+                             topic_prefix=ctx.settings.topic_prefix)
+            for job in group:
+                try:
+                    async with session.begin_nested():
+                        results.append((job, await self._admit_request(uow, job.items)))
+                except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
+                    results.append((job, exc))
+        for job, outcome in results:  # committed: every request learns its own outcome
+            if isinstance(outcome, BaseException):
+                job.done.set_exception(outcome)
+            else:
+                job.done.set_result(outcome)
+
+    async def _admit_request(self, uow: UnitOfWork, items: list[Any]) -> Admitted:
+        admitted = Admitted()
+        for item in items:
+            verdict = await admit(item, uow, self.deps, ingress="http")
+            if verdict.published_id is not None:
+                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
+                admitted.outbox_ids += await _outbox_ids_for(uow, verdict.published_id)
+            admitted.verdicts.append(verdict)
+        return admitted
+
+
+async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[int]:
+    """Outbox rows an accepted event produced: its canonical copy and the merges it caused (ids derived from it)."""
+    outbox = uow.tables.outbox
+    rows = await uow.session.execute(
+        select(outbox.c.id).where(
+            or_(outbox.c.event_id == event_id, outbox.c.event_id.startswith(event_id + ":", autoescape=True)),
+            outbox.c.event_type != "deadletter"))
+    return [r.id for r in rows]
