@@ -1,6 +1,7 @@
 """One service's apply path alone, in this process: events/s and SQL statements per event, optionally profiled.
 
-    python bench/apply_profile.py [--service followup] [--people 300] [--days 120] [--batch 500] [--profile]
+    python bench/apply_profile.py [--service followup] [--people 300] [--days 120] [--batch 500] [--profile FILE]
+                                  [--save --label CODE]
 
 A simulated territory year (the `territory` mix) goes through the service's own handlers and processor into a
 fresh SQLite store, day by day: the day's clock tick alone, then the day's events in batches of `--batch` (the
@@ -27,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.machine import load_average  # noqa: E402
+from bench.machine import RESULTS, load_average, write_result  # noqa: E402
 from bench.profiling import top  # noqa: E402
 
 
@@ -117,10 +118,17 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the applying here and print its top")
+    parser.add_argument("--label", help="what code this is (e.g. a commit), kept in the result written with --save")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the result as bench/results/apply-<service>-<time>.json")
     args = parser.parse_args()
     load = load_average()
     result = asyncio.run(run(args.service, args.people, args.days, args.batch, args.profile))
     print(result, f"load {load} -> {load_average()}")
+    if args.save:
+        path = write_result(f"apply-{args.service}", {**result, "label": args.label,
+                                                      "machine": {"load_average_start": load}}, RESULTS)
+        print(f"result {path}")
     if args.profile:
         print(top(args.profile, 30))
 

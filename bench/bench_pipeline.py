@@ -61,6 +61,7 @@ from rich.progress import (  # noqa: E402
     TimeElapsedColumn,
 )
 
+from bench.group_lag import GroupLagSampler  # noqa: E402
 from bench.health_probe import HealthProbe  # noqa: E402
 from bench.machine import load_average, machine, write_result  # noqa: E402
 from bench.partner_http import PacedPoster, PartnerPoster  # noqa: E402
@@ -320,13 +321,16 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         warm_verdicts = dict(poster.verdicts)
         poster.verdicts.clear()
         await probe.start()
+        sampler = GroupLagSampler(display)
         began = time.perf_counter()
+        sampler.start()
         with one_bar("HTTP: POST /v1/events", len(main.events)) as (progress, task):
             for events in main.rounds:
                 await poster.post_round(events, on_posted=lambda n: progress.advance(task, n))
         posted = time.perf_counter() - began
         await until_at_rest("HTTP: every group at rest", display, lambda: pipeline.drained(drain_timeout))
         elapsed = time.perf_counter() - began
+        await sampler.stop()
         await probe.stop()
         await asyncio.sleep(1.0)  # the tap's last fetch
         published = published_check(tap, [warm, main])
@@ -337,7 +341,8 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
                              "events_per_s": round(len(main.events) / elapsed, 1),
                              "posting_seconds": round(posted, 3), "verdicts": dict(poster.verdicts),
                              "warm_verdicts": warm_verdicts, "http_statuses": dict(poster.http_statuses),
-                             "published_by_intake": published}
+                             "published_by_intake": published,
+                             "group_lag": sampler.summary(pipeline.prefix)}
         out["health"] = {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}
         out["health_live"] = {name: spread(probe.live_seconds[name]) for name in PROBED}
         out["latency"] = {}
@@ -405,11 +410,14 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
         await until_at_rest("Kafka: warm-up at rest", display, lambda: pipeline.drained(drain_timeout))
         probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
         await probe.start()
+        sampler = GroupLagSampler(display)
         began = time.perf_counter()
+        sampler.start()
         await produce_all(producer, inbound, main.events, "Kafka: onto the inbound topic")
         produced = time.perf_counter() - began
         await until_at_rest("Kafka: every group at rest", display, lambda: pipeline.drained(drain_timeout))
         elapsed = time.perf_counter() - began
+        await sampler.stop()
         await probe.stop()
         await asyncio.sleep(1.0)  # the tap's last fetch
         published = published_check(tap, [warm, main])
@@ -420,7 +428,8 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
         await pipeline.stop()
     return {"throughput": {"events": len(main.events), "seconds": round(elapsed, 3),
                            "events_per_s": round(len(main.events) / elapsed, 1),
-                           "producing_seconds": round(produced, 3), "published_by_intake": published},
+                           "producing_seconds": round(produced, 3), "published_by_intake": published,
+                           "group_lag": sampler.summary(pipeline.prefix)},
             "health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
             "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
 
@@ -482,6 +491,9 @@ def report(result: dict[str, Any]) -> None:
     print(f"Ariane onto inbound topic  {kafka['throughput']['events_per_s']:>10,.1f} events/s   "
           f"ratio {result['ratio_kafka_to_raw_hop']:.4f} (hop alone: {result['ratio_kafka_to_raw_hop_alone']:.4f})")
     for way, run in (("HTTP", http), ("Kafka", kafka)):
+        for group, lag in run["throughput"].get("group_lag", {}).items():
+            print(f"lag {group:<22} ({way:<5})  peak {lag['peak']:,}  mean {lag['mean']:,}  "
+                  f"furthest behind in {lag['furthest_behind_share']:.0%} of the looks")
         for name, h in run["health"].items():
             live = run.get("health_live", {}).get(name)
             if live:
