@@ -61,6 +61,12 @@ class Story:
     def ref(self) -> str:
         return f"story-{self.name}"
 
+    def registration_ids(self) -> list[str]:
+        """The partner event ids of the story's registrations: the person's own, then any line that registers
+        someone again with its own `identity` (a near-duplicate, or another person with a close name)."""
+        return [f"{self.ref}-0"] + [f"{self.ref}-{n}" for n, line in enumerate(self.events)
+                                    if n and line["event"] == "person.registered" and "identity" in line]
+
     def arrival(self, line: dict[str, Any]) -> date:
         return line.get("arrives", line["day"])
 
@@ -81,7 +87,8 @@ class Story:
             start = _day(line["day"])
             day = first + timedelta(days=every * ((start - first).days // every + 1))
             while day < until:
-                out.append({"day": day, "by": by, "event": "contact.recorded"})
+                out.append({"day": day, "by": by, "event": "contact.recorded",
+                            **({"about": line["about"]} if "about" in line else {})})
                 day += timedelta(days=every)
         return out
 
@@ -193,28 +200,44 @@ class TopicReader:
                     self.seen.learn(record.topic[len(self.prefix):], record.value)
 
 
-def _identity(story: Story) -> dict[str, Any]:
+def _identity(story: Story, line: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The identity a registration carries: the story's own names (`person: {first_names, last_name,
+    birth_date}`) or names made from the story's file name; a registration line with `identity` gives what
+    that structure wrote instead (the rest as the story's)."""
     digest = hashlib.sha256(story.name.encode()).hexdigest()
     letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in digest[:10])
     born = int(story.person["born"])
-    return {"last_name": f"Recit{letters[:6]}", "first_names": f"Camille {letters[6:]}",
-            "birth_date": f"{born}-{1 + int(digest[10:12], 16) % 12:02d}-{1 + int(digest[12:14], 16) % 28:02d}"}
+    out = {"last_name": f"Recit{letters[:6]}", "first_names": f"Camille {letters[6:]}",
+           "birth_date": f"{born}-{1 + int(digest[10:12], 16) % 12:02d}-{1 + int(digest[12:14], 16) % 28:02d}"}
+    for source in (story.person, (line or {}).get("identity") or {}):
+        out.update({k: str(source[k]) for k in ("last_name", "first_names", "birth_date") if k in source})
+    return out
+
+
+def person_of(story: Story, line: dict[str, Any], seen: Seen) -> str | None:
+    """The person a line is about: the story's person, or with `about: second` the one its second
+    registration (the line with `identity`) gave."""
+    ids = story.registration_ids()
+    registration = ids[1] if line.get("about") == "second" and len(ids) > 1 else ids[0]
+    return seen.person_of_registration.get(registration)
 
 
 def build_event(story: Story, n: int, line: dict[str, Any], seen: Seen) -> Envelope:
     """The partner event a story line stands for, with the references a partner would have learnt."""
     kind, by, on = line["event"], line["by"], _day(line["day"])
-    registration_id = f"{story.ref}-0"
-    person = seen.person_of_registration.get(registration_id)
+    person = person_of(story, line, seen)
     if kind == "person.registered":
-        p = story.person
-        subject = f"{by}:{story.ref}"
+        # A registration with its own `identity` is another file, with its own number, at that structure.
+        event_id = f"{story.ref}-{n}" if n and "identity" in line else f"{story.ref}-0"
+        p = {**story.person, **(line.get("identity") or {})}
+        identity = _identity(story, line)
+        subject = f"{by}:{event_id}" if event_id != f"{story.ref}-0" else f"{by}:{story.ref}"
         data: dict[str, Any] = {
-            "structure_id": by, "registered_on": on.isoformat(), "birth_year": int(p["born"]),
+            "structure_id": by, "registered_on": on.isoformat(), "birth_year": int(identity["birth_date"][:4]),
             "commune_insee": "49007", "qpv_resident": bool(p.get("qpv", False)), "rqth": bool(p.get("rqth", False)),
             "rsa": bool(p.get("rsa", False)), "single_parent": bool(p.get("single_parent", False)),
-            "education_level": str(p.get("education", "4")), "partner_ref": story.ref, "identity": _identity(story)}
-        event_id = registration_id
+            "education_level": str(p.get("education", "4")),
+            "partner_ref": story.ref if event_id == f"{story.ref}-0" else event_id, "identity": identity}
     else:
         if person is None:
             raise Unresolved("the person's registration is not published yet")
@@ -281,8 +304,11 @@ def _data(story: Story, kind: str, by: str, line: dict[str, Any], person: str, s
     if kind == "training.ended":
         return {"training_id": line["training"], "qualifying": True, "completed": bool(line.get("completed", True))}
     if kind == "followup.checkin_done":
-        anchor, months = line["checkin"].split("+")
-        checkin_id = seen.checkins.get(person, {}).get((anchor, int(months.rstrip("m"))))
+        if "checkin_id" in line:  # an id given as the partner wrote it (a check-in Ariane never announced)
+            checkin_id = line["checkin_id"]
+        else:
+            anchor, months = line["checkin"].split("+")
+            checkin_id = seen.checkins.get(person, {}).get((anchor, int(months.rstrip("m"))))
         if checkin_id is None:
             raise Unresolved(f"check-in {line['checkin']} not announced yet")
         reached = bool(line.get("reached", True))
@@ -308,6 +334,7 @@ class Observation:
     state: str | None
     worklist: list[str]
     referrals: list[str]
+    reviews: list[str] | None = None  # the statuses of the identity reviews about the story's people
 
 
 def referral_outcome(row: dict[str, Any]) -> str:

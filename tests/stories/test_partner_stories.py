@@ -85,6 +85,7 @@ def _figures(report: dict[str, Any]) -> dict[str, int]:
            for name in ("issued", "accepted", "refused", "expired", "withdrawn", "breached")}
     lost = report["lost_reengaged"]
     out.update(lost=lost["lost"], reengaged=lost["reengaged"], corrected=lost.get("corrected", 0))
+    out["people"] = sum(int(row["persons"]) for row in report["persons_by_state"])
     return out
 
 
@@ -163,6 +164,17 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
                                                              "content-type": "application/json"})
                     assert answer.status_code < 300, answer.text
 
+        async def decide_review(story: Story, line: dict[str, Any]) -> bool:
+            """The coordinator decides the story's pending identity review in intake (False: none to decide)."""
+            people = _people(reader, story)
+            for review in await _reviews(intake_http, auth, "pending"):
+                if {review["person_id"], review["other_person_id"]} & people:
+                    answer = await intake_http.post(f"/v1/identity-reviews/{review['review_id']}/decision",
+                                                    json={"decision": line["decision"]}, headers=auth)
+                    assert answer.status_code == 200, answer.text
+                    return True
+            return False
+
         started, settles = time.monotonic(), 0
         day = first
         while day <= last:
@@ -178,6 +190,10 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
                         break
                     ready, waiting = [], []
                     for story, n, line in todo:
+                        if line["event"] == "identity.review_decided":
+                            if not await decide_review(story, line):
+                                waiting.append((story, n, line))
+                            continue
                         try:
                             ready.append((line, build_event(story, n, line, reader.seen)))
                         except Unresolved:
@@ -188,36 +204,69 @@ async def corpus(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory)
                 for story, n, line in todo:
                     run.problems[story.name].append(f"{day}: event {n} ({line['event']}) could not be sent")
                 for story, check in checks.get(day, ()):
-                    run.observed[(story.name, day)] = await _observe(apps, auth, reader, story)
+                    run.observed[(story.name, day)] = await _observe(apps, auth, reader, story, check)
             day += timedelta(days=1)
         await settle()
         print(f"stories: {len(STORIES)}, days {first}..{last}, {settles} settles, {time.monotonic() - started:.1f} s")
         for story in STORIES:
-            person = reader.seen.person_of_registration.get(f"{story.ref}-0")
-            run.alerts[story.name] = list(reader.seen.alerts.get(person, [])) if person else []
-            run.letters[story.name] = list(reader.seen.letters.get(person, [])) if person else []
+            persons = _persons(reader, story)
+            run.alerts[story.name] = _in_day_order([reader.seen.alerts.get(p, []) for p in persons])
+            run.letters[story.name] = _in_day_order([reader.seen.letters.get(p, []) for p in persons])
         answer = await apps["reporting"][1].get("/v1/report", headers=auth)
         run.figures = _figures(answer.json())
-        people = {reader.seen.person_of_registration.get(f"{story.ref}-0") for story in STORIES}
+        people = {person for story in STORIES for person in _persons(reader, story)}
         run.deadletters = reader.seen.deadletters + [  # letters about nobody a story follows are unexpected
             f"{person}: {letter}" for person, letters in reader.seen.letters.items() if person not in people
             for letter in letters]
     return run
 
 
-async def _observe(apps: dict[str, Any], auth: dict[str, str], reader: TopicReader, story: Story) -> Observation:
+def _persons(reader: TopicReader, story: Story) -> list[str]:
+    """The story's people: its person, then whoever its other registrations gave (in the story's order)."""
+    found = [reader.seen.person_of_registration.get(r) for r in story.registration_ids()]
+    return list(dict.fromkeys(p for p in found if p))
+
+
+def _people(reader: TopicReader, story: Story) -> set[str]:
+    return set(_persons(reader, story))
+
+
+def _in_day_order(lists: list[list[str]]) -> list[str]:
+    """One person's lines as published; two people's merged by the day each line starts with."""
+    if len(lists) <= 1:
+        return list(lists[0]) if lists else []
+    return sorted((x for xs in lists for x in xs), key=lambda x: x[:10])
+
+
+async def _reviews(intake_http: Any, auth: dict[str, str], status: str) -> list[dict[str, Any]]:
+    answer = await intake_http.get("/v1/identity-reviews", params={"status": status, "limit": 200}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+async def _observe(apps: dict[str, Any], auth: dict[str, str], reader: TopicReader, story: Story,
+                   check: dict[str, Any]) -> Observation:
     person = reader.seen.person_of_registration.get(f"{story.ref}-0")
     if person is None:
         return Observation(None, [], [])
+    people = _people(reader, story)
     followup_app, followup_http = apps["followup"]
     async with followup_app.state.ctx.session_factory() as session:
         row = await session.get(PersonRow, person)
     worklist = (await followup_http.get("/v1/worklist", params={"page_size": 1000}, headers=auth)).json()
-    lines = sorted(f"{i['kind']} {i['structure_id']}" for i in worklist["items"] if i["person_id"] == person)
+    lines = sorted(f"{i['kind']} {i['structure_id']}" for i in worklist["items"] if i["person_id"] in people)
     rows = (await apps["referral"][1].get("/v1/referrals", params={"limit": 1000}, headers=auth)).json()
-    rows = [r for r in (rows["items"] if isinstance(rows, dict) else rows) if r["person_id"] == person]
+    rows = [r for r in (rows["items"] if isinstance(rows, dict) else rows) if r["person_id"] in people]
     outcomes = [referral_outcome(r) for r in sorted(rows, key=lambda r: (r["issued_on"], r["to_structure"]))]
-    return Observation(row.state if row else None, lines, outcomes)
+    reviews = None
+    if "reviews" in check:  # only when asked: listing pending reviews shows (discloses) the identities
+        intake_http = apps["intake"][1]
+        reviews = []
+        for status in ("pending", "same_person", "different_people"):
+            reviews += [r["status"] for r in await _reviews(intake_http, auth, status)
+                        if {r["person_id"], r["other_person_id"]} & people]
+        reviews.sort()
+    return Observation(row.state if row else None, lines, outcomes, reviews)
 
 
 @pytest.mark.slow
@@ -232,12 +281,20 @@ async def test_partner_story(story: Story, corpus: CorpusRun) -> None:
             differences.append(f"{check['day']}: worklist {seen.worklist}, the story says {sorted(check['worklist'])}")
         if "referrals" in check and seen.referrals != check["referrals"]:
             differences.append(f"{check['day']}: referrals {seen.referrals}, the story says {check['referrals']}")
+        if "reviews" in check and seen.reviews != sorted(check["reviews"]):
+            differences.append(f"{check['day']}: identity reviews {seen.reviews}, the story says "
+                               f"{sorted(check['reviews'])}")
     if "alerts" in story.raw and corpus.alerts[story.name] != story.raw["alerts"]:
         differences.append("alerts published:\n    " + "\n    ".join(corpus.alerts[story.name])
                            + "\n  the story says:\n    " + "\n    ".join(story.raw["alerts"] or []))
     # Every dead letter about the person, with the day it was seen: those the story names, no other.
-    letters = [f"{_day(x['day'])} {x['reason']}" for x in story.raw.get("deadletters") or []]
-    if corpus.letters[story.name] != letters:
+    # A letter named by its `code` alone (the reason's first word) leaves its wording to the service.
+    told_letters = story.raw.get("deadletters") or []
+    letters = [f"{_day(x['day'])} {x['reason'] if 'reason' in x else x['code']}" for x in told_letters]
+    seen_letters = [seen if "reason" in x else seen.split(":", 1)[0]
+                    for seen, x in zip(corpus.letters[story.name], told_letters)]
+    seen_letters += corpus.letters[story.name][len(told_letters):]
+    if seen_letters != letters:
         differences.append("dead letters:\n    " + "\n    ".join(corpus.letters[story.name])
                            + "\n  the story says:\n    " + "\n    ".join(letters))
     told = f"{story.name}: {story.raw.get('title')}\n  " + "\n  ".join(differences)
@@ -252,9 +309,14 @@ async def test_partner_story(story: Story, corpus: CorpusRun) -> None:
 @pytest.mark.slow
 async def test_the_report_counts_what_the_stories_add_up_to(corpus: CorpusRun) -> None:
     expected = dict.fromkeys(("issued", "accepted", "refused", "expired", "withdrawn", "breached", "lost",
-                              "reengaged", "corrected"), 0)
+                              "reengaged", "corrected", "people"), 0)
     for story in STORIES:
-        for name, value in (story.raw.get("figures") or {}).items():
-            expected[name] += int(value)
+        # A known failure adds what the services count today (`figures_today`), until its fix lands with the mark.
+        figures = story.raw.get("figures_today" if "known_failure" in story.raw and "figures_today" in story.raw
+                                else "figures") or {}
+        expected["people"] += int(figures.get("people", 1))
+        for name, value in figures.items():
+            if name != "people":
+                expected[name] += int(value)
     assert corpus.deadletters == []
     assert corpus.figures == expected
