@@ -40,7 +40,7 @@ class _ClaimedElsewhere(Exception):
 
 
 async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
-                     handle: Callable[[Envelope, UnitOfWork], Awaitable[T]]) -> Applied[T]:
+                     handle: Callable[[Envelope, UnitOfWork], Awaitable[T]], *, isolated: bool = True) -> Applied[T]:
     """Run `handle` for `event` unless its id is already in the inbox; record it there when it succeeds.
 
     The inbox row is written first, inside the same SAVEPOINT as the handler's writes: if the handler fails,
@@ -48,9 +48,18 @@ async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
     the primary key makes the second writer wait for the first and then fail on that row alone, which is
     recognised as a duplicate rather than taken for a poison event. A consumed batch writes its rows before
     (UnitOfWork.claim, one statement, with the same waiting and recognising): then none is written here, and
-    a failing handler leaves the row for the dead letter that follows."""
+    a failing handler leaves the row for the dead letter that follows.
+
+    `isolated=False` runs the handler of a claimed event without its SAVEPOINT (two statements fewer per
+    event): the caller promises to roll the whole transaction back if it raises, since its writes cannot be
+    taken away alone (the consumer then applies the batch again, isolated). An event not claimed ahead is
+    always isolated: its inbox row may meet another instance's."""
     if await uow.already_processed(event.id):
         return Applied(duplicate=True)
+    if not isolated and uow.is_claimed(event.id):
+        result = await handle(event, uow)
+        await uow.mark_processed(event.id, where.topic, where.partition, where.offset)  # claimed: no statement
+        return Applied(duplicate=False, result=result)
     try:
         async with uow.session.begin_nested():
             try:

@@ -1,10 +1,13 @@
 """Apply consumed records through a handler, effectively once.
 
 One database transaction per batch holds the handler's state changes, the inbox marks (written for the
-whole batch in one statement, before any handler runs) and the outbox rows; each record runs inside a
-SAVEPOINT so a poison record is rolled back alone and dead-lettered while its neighbours commit. Transient
-failures retry the batch with back-off, then record by record, and a record that still fails alone is
-dead-lettered with the reason: bounded, so a partition never stalls.
+whole batch in one statement, before any handler runs) and the outbox rows. The batch is first applied in one
+go, without a SAVEPOINT per record; if a record's handler fails, the transaction is rolled back whole and the
+batch applied again with each record inside its own SAVEPOINT, so the poison record is rolled back alone and
+dead-lettered while its neighbours commit (the outcome is the same as if every batch were isolated, at the
+price of applying a poisoned batch twice). Transient failures retry the batch with back-off, then record by
+record, and a record that still fails alone is dead-lettered with the reason: bounded, so a partition never
+stalls.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ log = structlog.get_logger("ariane.processor")
 
 def _is_wrapped_transient(exc: BaseException) -> bool:
     return isinstance(exc, _Transient)
+
+
+class _Isolate(Exception):
+    """A handler failed while the batch was applied without SAVEPOINTs: roll back, apply it again isolated."""
 
 
 class _Transient(Exception):
@@ -154,7 +161,15 @@ class EventProcessor:
     async def _apply(self, records: Sequence[Record], forced_reason: str | None = None) -> None:
         outcome = _Outcome()
         try:
-            await self._apply_in_transaction(records, forced_reason, outcome)
+            try:
+                await self._apply_in_transaction(records, forced_reason, outcome, isolated=False)
+            except _Isolate:
+                # The failing record's writes could not be taken away alone: everything went with the
+                # rollback. Again, each record in its own SAVEPOINT, to dead-letter that one only.
+                self.metrics.errors.labels(self.service, "batch_applied_again_isolated").inc()
+                log.info("batch_applied_again_isolated", batch=len(records))
+                outcome = _Outcome()
+                await self._apply_in_transaction(records, forced_reason, outcome, isolated=True)
         except _Transient:
             raise
         except Exception as exc:
@@ -165,7 +180,7 @@ class EventProcessor:
         self.on_committed()
 
     async def _apply_in_transaction(self, records: Sequence[Record], forced_reason: str | None,
-                                    outcome: _Outcome) -> None:
+                                    outcome: _Outcome, *, isolated: bool) -> None:
         async with self.session_factory() as session:
             async with session.begin():
                 uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
@@ -179,7 +194,7 @@ class EventProcessor:
                     with structlog.contextvars.bound_contextvars(
                         topic=record.topic, partition=record.partition, offset=record.offset
                     ):
-                        await self._apply_one(uow, record, event, outcome, forced_reason)
+                        await self._apply_one(uow, record, event, outcome, forced_reason, isolated)
 
     def _parse(self, record: Record) -> Envelope | Exception:
         parse = self.parsers.get(record.topic.removeprefix(self.settings.topic_prefix), self.parse)
@@ -189,7 +204,7 @@ class EventProcessor:
             return exc
 
     async def _apply_one(self, uow: UnitOfWork, record: Record, event: Envelope | Exception, outcome: _Outcome,
-                         forced_reason: str | None) -> None:
+                         forced_reason: str | None, isolated: bool) -> None:
         if isinstance(event, Exception):
             await self._dead_letter(uow, record, f"unparseable or invalid event: {event}"[:2000], outcome,
                                     errors=_contract_errors(event))
@@ -206,10 +221,12 @@ class EventProcessor:
             started = time.perf_counter()
             try:
                 applied = await apply_once(uow, event, Where(record.topic, record.partition, record.offset),
-                                           self.handle)
+                                           self.handle, isolated=isolated)
             except Exception as exc:  # noqa: BLE001 - classified just below
                 if worth_retrying(exc):
                     raise _Transient(exc) from exc
+                if not isolated:
+                    raise _Isolate from exc
                 log.error("handler_rejected_event", error=f"{type(exc).__name__}: {exc}")
                 await self._dead_letter(uow, record, f"{type(exc).__name__}: {exc}"[:2000], outcome,
                                         event_id=event.id)

@@ -77,6 +77,10 @@ class UnitOfWork:
         self._recorded |= wanted.keys() - written
         self._absent -= wanted.keys()
 
+    def is_claimed(self, event_id: str) -> bool:
+        """True if this transaction wrote the event's inbox row ahead (claim) and has not applied it yet."""
+        return event_id in self._claimed and event_id not in self._recorded
+
     async def already_processed(self, event_id: str) -> bool:
         if event_id in self._recorded:
             return True
