@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.runtime.kafka_security import client_security
 from services.runtime.metrics import RuntimeMetrics
@@ -89,8 +89,8 @@ async def _commit_positions(consumer: AIOKafkaConsumer, committed: dict[TopicPar
     """
     offsets = {}
     for tp in consumer.assignment():
-        position = await consumer.position(tp)
-        if position > committed.get(tp, -1):
+        position = await _position_if_still_assigned(consumer, tp)
+        if position is not None and position > committed.get(tp, -1):
             offsets[tp] = position
     if not offsets:
         return
@@ -103,10 +103,26 @@ async def _commit_positions(consumer: AIOKafkaConsumer, committed: dict[TopicPar
         committed.clear()
 
 
+async def _position_if_still_assigned(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """The partition's position, or None when a rebalance took it away since `assignment()` was read.
+
+    A group whose members come and go (a second instance joining, one killed) revokes partitions between any two
+    awaits; asking the position of a revoked partition raises IllegalStateError, which used to end the consumer
+    loop and the instance with it. A revoked partition needs nothing from us: its new owner starts from the last
+    committed offset, and the inbox makes what it replays a no-op."""
+    try:
+        return await consumer.position(tp)
+    except IllegalStateError:
+        log.info("partition_revoked_meanwhile", topic=tp.topic, partition=tp.partition)
+        return None
+
+
 async def _update_lag(consumer: AIOKafkaConsumer, metrics: RuntimeMetrics, service: str) -> None:
     for tp in consumer.assignment():
         highwater = consumer.highwater(tp)
         if highwater is None:
             continue  # no fetch answered for this partition yet
-        position = await consumer.position(tp)
+        position = await _position_if_still_assigned(consumer, tp)
+        if position is None:
+            continue
         metrics.consumer_lag.labels(service, tp.topic, str(tp.partition)).set(max(0, highwater - position))
