@@ -39,6 +39,11 @@ from services.runtime.kafka_security import ADMIN, client_security, credentials_
 # may trail behind until the end; waiting for it every day would only add a hop of latency per day.
 ORDER_SENSITIVE = ("intake", "referral", "followup")
 
+# How long a service may answer /health with 503 (or not at all) on end before a wait for rest gives up on it. A
+# store reading late on a loaded machine ("stale", "failing: TimeoutError") lasts seconds; a service that died
+# for good is restarted by the supervisor within its back-off (at most 30 s).
+UNHEALTHY_PATIENCE_S = 45.0
+
 
 def keep_secret(path: Path, text: str) -> None:
     """A file only its owner may read, created so from the start (never world-readable for an instant)."""
@@ -69,6 +74,7 @@ class LocalPipeline:
     client: httpx.AsyncClient | None = None
     env: dict[str, str] = field(default_factory=dict)
     with_web: bool = False  # also serve the coordinators' page, on the run's services (ports["web"])
+    _unhealthy_since: dict[str, float] = field(default_factory=dict, repr=False)  # service -> first 503 in a row
 
     # -- start ---------------------------------------------------------------------------------------------
     async def start(self, *, bootstrap: str | None = None, timeout: float = 90) -> None:
@@ -164,12 +170,24 @@ class LocalPipeline:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     async def _health(self, service: str) -> dict | None:
+        body, _why = await self._health_answer(service)
+        return body
+
+    async def _health_answer(self, service: str) -> tuple[dict | None, str]:
+        """/health's body when the service says it is healthy, else None and why not (the checks it names)."""
         assert self.client is not None
         try:
             response = await self.client.get(f"{self.url(service)}/health")
-        except httpx.TransportError:
-            return None
-        return response.json() if response.status_code == 200 else None
+        except httpx.TransportError as exc:
+            return None, f"no answer ({type(exc).__name__})"
+        if response.status_code == 200:
+            return response.json(), ""
+        try:
+            checks = response.json().get("checks", {})
+        except ValueError:
+            checks = {}
+        failing = {name: state for name, state in checks.items() if state != "ok"}
+        return None, f"HTTP {response.status_code}, checks {failing or checks}"
 
     async def _wait_healthy(self, timeout: float) -> None:
         assert self.supervisor is not None
@@ -187,12 +205,24 @@ class LocalPipeline:
 
     # -- rest ------------------------------------------------------------------------------------------------
     async def outbox_pending(self, services: tuple[str, ...] | None = None) -> int:
+        """Outbox rows waiting in the services' stores. A service that does not say it is healthy counts as one
+        row (not known to be empty): on a loaded machine its store reading can be late or slow for a few seconds
+        (/health then answers 503 "stale" or "failing"), and that is a reason to look again, not to give up.
+        Unhealthy for longer than UNHEALTHY_PATIENCE_S on end is a PipelineError naming the failing checks."""
         services = tuple(self.ports) if services is None else services
-        healths = await asyncio.gather(*(self._health(name) for name in services))
-        for name, health in zip(services, healths):
-            if health is None:
-                raise PipelineError(f"{name} is not healthy (logs in {self.run_dir / 'logs'})")
-        return sum(int(health.get("outbox_pending", 0)) for health in healths)
+        answers = await asyncio.gather(*(self._health_answer(name) for name in services))
+        now, pending = time.monotonic(), 0
+        for name, (health, why) in zip(services, answers):
+            if health is not None:
+                self._unhealthy_since.pop(name, None)
+                pending += int(health.get("outbox_pending", 0))
+                continue
+            since = self._unhealthy_since.setdefault(name, now)
+            if now - since > UNHEALTHY_PATIENCE_S:
+                raise PipelineError(f"{name} is not healthy for {now - since:.0f} s: {why} "
+                                    f"(logs in {self.run_dir / 'logs'})")
+            pending += 1
+        return pending
 
     async def day_boundary(self, timeout: float = 300) -> None:
         """Between simulated days: the order-sensitive services have read everything, and nothing they read
