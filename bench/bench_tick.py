@@ -69,7 +69,8 @@ async def one_run(service: str, people: int, days: int) -> dict[str, Any]:
             await upgrade_to_head(engine, service, definition.metadata, definition.versions_dir)
             factory = make_session_factory(engine)
             registry = CollectorRegistry()
-            ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name=service)
+            ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name=service,
+                                  settings=RuntimeSettings())  # the services read their credentials book path from it
             wiring = await definition.start(ctx)
             processor = EventProcessor(service, factory, definition.tables, wiring.handler,
                                        RuntimeMetrics.create(service, registry), RuntimeSettings())
