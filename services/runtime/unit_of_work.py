@@ -43,6 +43,9 @@ class UnitOfWork:
     # The parsed events of the consumed batch this transaction applies (empty outside a consumer): a handler
     # may read at once what they will all need (followup: the people they are about) instead of event by event.
     batch: tuple[Envelope, ...] = ()
+    # True once this transaction holds the outbox's ordering lock (PostgreSQL) at its outer level, where no
+    # SAVEPOINT rollback can release it: later events of the transaction need not ask for it again.
+    _outbox_ordered: bool = False
 
     async def prefetch_processed(self, event_ids: Iterable[str]) -> None:
         wanted = {i for i in event_ids if i not in self._recorded and i not in self._absent}
@@ -114,9 +117,14 @@ class UnitOfWork:
         The relay publishes rows in id order and keeps "everything below this id is on Kafka" as its mark.
         That holds only if no row with a lower id can commit after a higher one, which concurrent transactions
         on PostgreSQL would allow. A transaction-scoped advisory lock per service, taken before the id is
-        allocated and held until commit, serialises outbox writers. SQLite already writes one at a time."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_lock_key(self.service)))
+        allocated and held until commit, serialises outbox writers. SQLite already writes one at a time.
+
+        Held until commit, the lock is asked for once per transaction (a consumed batch emits many events), but
+        each time inside a SAVEPOINT: rolling the SAVEPOINT back releases a lock taken within it."""
+        if self._outbox_ordered or self.session.get_bind().dialect.name != "postgresql":
+            return
+        await self.session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_lock_key(self.service)))
+        self._outbox_ordered = not self.session.in_nested_transaction()
 
     async def emit(self, event: Envelope, topic: str) -> None:
         """Queue an event for publication on a topic of contracts.topics; sent once this transaction commits."""
