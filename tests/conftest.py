@@ -72,7 +72,9 @@ def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_loca
     broker = kafka_local.LocalKafka(tmp_path_factory.mktemp("kafka"), die_with_parent=True)
     atexit.register(broker.stop)  # even if the session dies before fixture teardown
     try:
-        broker.start(timeout=90)
+        # Generous: formatting the storage and the JVM's start took over 60 s at a load average of 30 (two CI
+        # halves side by side); a healthy machine needs about 10 s, and the wait ends as soon as it answers.
+        broker.start(timeout=240)
     except kafka_local.KafkaRuntimeError as exc:
         pytest.fail(f"could not start the local Kafka broker: {exc}", pytrace=False)
     os.environ["ARIANE_KAFKA_CREDENTIALS_DIR"] = str(broker.credentials_dir)  # for the processes tests start
