@@ -148,7 +148,7 @@ def acl_plan(prefix: str = "", territory_file: Path = DEFAULT_TERRITORY_FILE) ->
     return sorted(set(acls))
 
 
-async def grant(bootstrap: str, prefix: str = "", timeout: float = 30,
+async def grant(bootstrap: str, prefix: str = "", timeout: float = 120,
                 territory_file: Path = DEFAULT_TERRITORY_FILE) -> int:
     """Create the ACLs of ``prefix`` (idempotent) and wait until the broker enforces them. Returns how many
     (0 from a broker without an authorizer, which has nothing to enforce)."""
@@ -263,7 +263,7 @@ def _upsertion(credentials: Credentials) -> tuple:
     return (credentials.username, mechanism, SCRAM_ITERATIONS, salt, salted, {})
 
 
-async def register_principals(bootstrap: str, directory: Path, names: Iterable[str], timeout: float = 30) -> list[str]:
+async def register_principals(bootstrap: str, directory: Path, names: Iterable[str], timeout: float = 120) -> list[str]:
     """Give the broker a SCRAM user for each of ``names`` (credentials generated in ``directory`` when new);
     idempotent (an existing user's credential is replaced by the same password). Returns the names."""
     from local.kafka.clients import admin, human_errors

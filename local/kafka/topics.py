@@ -94,13 +94,15 @@ def topic_partitions(metadata_topics: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30,
+async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 120,
                         territory_file: Path = DEFAULT_TERRITORY_FILE) -> list[str]:
     """Create the topics of ``topic_plan`` that are absent (ALL_TOPICS, the clock with one partition, and each
     partner's inbound topic) and grant the principals their ACLs on them (local.kafka.security); idempotent.
     Returns the topics created.
 
-    ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker).
+    ``prefix`` gives a private namespace of the same topics (e.g. one per test on a shared broker). ``timeout``
+    bounds each wait (creation, ACLs, coordinators); each ends as soon as the broker has done it, and a broker
+    on a loaded machine (a load average of 30) took over 30 s to apply the ACLs.
     """
     from local.kafka.security import grant
 
@@ -110,7 +112,7 @@ async def ensure_topics(bootstrap: str, partitions: int = 6, prefix: str = "", t
     return created
 
 
-def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 30,
+def ensure_topics_sync(bootstrap: str, partitions: int = 6, prefix: str = "", timeout: float = 120,
                        territory_file: Path = DEFAULT_TERRITORY_FILE) -> list[str]:
     """:func:`ensure_topics` for synchronous callers (the CLI, session fixtures)."""
     return run_sync(ensure_topics(bootstrap, partitions, prefix, timeout, territory_file))
