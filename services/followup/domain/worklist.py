@@ -88,8 +88,9 @@ def worklist_lines(person_id: str, status: Status, today: date | None, rules: Ru
                    numbers: Mapping[str, str] | None = None,
                    review: PendingReview | None = None) -> list[WorklistLine]:
     """Today's worklist lines for one person: at risk or lost, check-ins due or missed, referrals expiring
-    within `rules.remind_days`. `numbers` maps a structure to its own file number for the person. While an
-    identity `review` is pending, the coordinator has a line to decide it instead of an at-risk or lost line."""
+    within `rules.remind_days` (unless their target holds the person already). `numbers` maps a structure to
+    its own file number for the person. While an identity `review` is pending, the coordinator has a line to
+    decide it instead of an at-risk or lost line."""
     numbers = numbers or {}
     out: list[WorklistLine] = []
     if review is not None:
@@ -110,7 +111,9 @@ def worklist_lines(person_id: str, status: Status, today: date | None, rules: Ru
                                 _checkin_expected(c, kind, rules), numbers.get(c.structure)))
     if today is not None:
         for ref, to, due in status.referrals_pending:
-            if due is not None and due - today <= timedelta(days=rules.remind_days):
+            # A structure that holds the person already (their entry into its dispositif came before its answer
+            # to the referral) has in fact answered it: it is not reminded to answer for someone it accompanies.
+            if due is not None and to not in status.holders and due - today <= timedelta(days=rules.remind_days):
                 # A reason is at most 64 characters, the width of a worklist line's reason.
                 out.append(WorklistLine(person_id, to, LineKind.REFERRAL_EXPIRING, ref[:64], due, ref,
                                         f"Répondre à l'orientation avant le {due:%d/%m/%Y} : l'accepter ou "
