@@ -39,7 +39,7 @@ def definition(settings: FollowupSettings | None = None) -> ServiceDefinition:
     async def start(ctx: ServiceContext) -> Wiring[FollowupDeps]:
         own = settings or FollowupSettings()
         territory = load_territory(own.territory_file)
-        rules = Rules.of(territory, own.referral_answer_wait_days)
+        rules = Rules.of(territory, own.referral_answer_wait_days, own.fact_wait_days)
         deps = FollowupDeps(settings=own, territory=territory, rules=rules,
                             metrics=FollowupMetrics.create(ctx.registry),
                             credentials=CredentialsBook(ctx.settings.credentials_path()),

@@ -18,12 +18,13 @@ from contracts.erasure import PersonErased
 from contracts.followup import CheckinDue, PersonLost
 from contracts.identity import IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import PersonIdentitiesMerged
-from services.followup import store
+from services.followup import store, unanswered
 from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PendingReview, PersonFile, State, decide,
                                       fact_of, file_numbers, merge, worklist_lines)
 from services.followup.domain.answers import received
 from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
+from services.followup.domain.unknown_facts import keep, may_wait
 from services.followup.metrics import FollowupMetrics
 from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow
 from services.runtime.unit_of_work import UnitOfWork
@@ -41,8 +42,11 @@ async def on_fact(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
         return
     row = await _row(uow, await _resolve(uow, event.subject))
     today = await _today(uow)
-    file = store.to_file(row, deps.rules.zone).with_fact(received(fact, today))
-    await _apply(uow, deps, row, file, event, today)
+    file = store.to_file(row, deps.rules.zone)
+    fact = received(fact, today)
+    if may_wait(fact, file.facts, file.emitted.checkins):  # it may answer a fact not received: keep its record
+        fact = keep(fact, await unanswered.record_of(uow, event))
+    await _apply(uow, deps, row, file.with_fact(fact), event, today)
 
 
 async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -248,6 +252,8 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
     await store.replace_holds(uow.session, row.person_id, decision.status.caseload, numbers, first=first)
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
+    for dropped in decision.dropped:
+        await unanswered.report(uow, row.person_id, dropped)
     _count(deps.metrics, decision)
     if decision.events:
         log.info("decided", state=row.state, emitted=[e.short_type for e in decision.events])

@@ -21,3 +21,12 @@ class FollowupSettings(BaseSettings):
         default=30, ge=1, le=366, validation_alias="ARIANE_REFERRAL_ANSWER_WAIT_DAYS",
         description="ARIANE_REFERRAL_ANSWER_WAIT_DAYS, the referral service's: how long an answer waits for its "
         "referral. The default must stay the referral service's (a unit test compares them).")
+    # Followup's own: arrival order is not guaranteed, so an exit, a job end or a check-in answer whose stay, job
+    # or check-in followup has not received waits for it this long, changing nothing, then is dropped and
+    # reported to its sender on the dead-letter topic (domain/unknown_facts.py). Counted as an answer to a
+    # referral waits for its referral, and as long by default.
+    fact_wait_days: int = Field(
+        default=30, ge=1, le=366,
+        description="ARIANE_FOLLOWUP_FACT_WAIT_DAYS: how long an answer to a stay, a job or a check-in followup "
+        "has not received waits for it before it is dropped and reported (unknown_stay, unknown_job, "
+        "unknown_checkin).")

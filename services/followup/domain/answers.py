@@ -24,12 +24,16 @@ from services.followup.domain.facts import Fact
 
 ANSWERS = ("referral_accepted", "referral_appointment")
 RECEIVED = "received"
+# The facts whose arrival day is kept: answers, and what they answer (domain/unknown_facts.py for the stays, jobs
+# and check-ins: exits and job starts anchor the check-ins).
+ARRIVALS = (*ANSWERS, "referral_issued", "dispositif_entered", "dispositif_exited", "job_started", "job_ended",
+            "checkin_done")
 
 
 def received(fact: Fact, today: date | None) -> Fact:
-    """The fact as received on `today` (followup's clock): a referral or an answer to one keeps its arrival day,
-    so that an answer's wait can be counted (the first record of a fact id is the one kept)."""
-    if fact.kind not in (*ANSWERS, "referral_issued") or today is None:
+    """The fact as received on `today` (followup's clock): an answer, or a fact an answer may answer, keeps its
+    arrival day, so that an answer's wait can be counted (the first record of a fact id is the one kept)."""
+    if fact.kind not in ARRIVALS or today is None:
         return fact
     return replace(fact, info={**fact.info, RECEIVED: today.isoformat()})
 

@@ -22,7 +22,9 @@ from contracts.followup import (
 )
 from contracts.territory import FollowupThresholds, Territory
 from services.followup.domain.facts import CONTRACT_ZONE, Fact
-from services.followup.domain.parcours import ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Gap, Parcours, fold
+from services.followup.domain.parcours import (ACCOMPANIED, DISPOSITIF, EMPLOYMENT, TRAINING, Anchor, Gap, Parcours,
+                                               fold)
+from services.followup.domain.unknown_facts import KEPT, Dropped, settle, unknown_answers
 
 SOURCE = "ariane/followup"
 GAP_REASONS = ("referral_expired", "exit_without_next_step", "job_ended_unheld")  # episodes a fold's gap opens
@@ -68,13 +70,17 @@ class Rules:
     accompanying: frozenset[str] = frozenset()  # dispositifs where a silence counts (accompanying_dispositifs)
     # How long an answer waits for a referral not received yet (the referral service's setting); None: no bound.
     answer_wait_days: int | None = None
+    # How long an exit, a job end or a check-in answer waits for the stay, job or check-in it answers before it is
+    # dropped and reported (domain/unknown_facts.py); None: it waits, holding nothing, and is never reported.
+    fact_wait_days: int | None = None
 
     @classmethod
-    def of(cls, territory: Territory, answer_wait_days: int | None = None) -> Rules:
+    def of(cls, territory: Territory, answer_wait_days: int | None = None,
+           fact_wait_days: int | None = None) -> Rules:
         return cls(territory.followup, territory.coordinator.id,
                    {d.id: d.follow_months_after_exit for d in territory.dispositifs},
                    territory.referral_sla.remind_days_before, ZoneInfo(territory.timezone),
-                   accompanying_dispositifs(territory), answer_wait_days)
+                   accompanying_dispositifs(territory), answer_wait_days, fact_wait_days)
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class Decision:
     status: Status
     events: tuple[Envelope, ...] = ()
     reengaged_after_days: tuple[tuple[str, str, int], ...] = ()  # (reason, by, days lost) for metrics
+    dropped: tuple[Dropped, ...] = ()  # answers whose fact never came: to report to their senders
 
 
 def add_months(day: date, months: int) -> date:
@@ -159,16 +166,44 @@ def checkins_of(p: Parcours, person_id: str, rules: Rules) -> list[Checkin]:
     """Post-exit and post-job check-ins: at the configured months after each exit and each job start.
 
     A dispositif with follow_months_after_exit = N is followed only up to N months (0: no post-exit check-in)."""
+    return [c for a in p.anchors for c in _anchored(a, p, person_id, rules)]
+
+
+def _anchored(a: Anchor, p: Parcours, person_id: str, rules: Rules) -> list[Checkin]:
+    limit = rules.follow_months.get(a.ref, max(rules.thresholds.checkin_months, default=0)) \
+        if a.kind == "exit" else max(rules.thresholds.checkin_months, default=0)
+    who = a.structure or p.last_holder or accountable(p) or rules.coordinator
     out = []
-    for a in p.anchors:
-        limit = rules.follow_months.get(a.ref, max(rules.thresholds.checkin_months, default=0)) \
-            if a.kind == "exit" else max(rules.thresholds.checkin_months, default=0)
-        who = a.structure or p.last_holder or accountable(p) or rules.coordinator
-        for months in rules.thresholds.checkin_months:
-            if months <= limit:
-                cid = f"chk-{short_hash(person_id, a.kind, a.ref, a.day.isoformat())}-{a.kind}-{months}m"
-                out.append(Checkin(cid, who, add_months(a.day, months), months, a.kind))
+    for months in rules.thresholds.checkin_months:
+        if months <= limit:
+            cid = f"chk-{short_hash(person_id, a.kind, a.ref, a.day.isoformat())}-{a.kind}-{months}m"
+            out.append(Checkin(cid, who, add_months(a.day, months), months, a.kind))
     return out
+
+
+def known_checkins(p: Parcours, file: PersonFile, rules: Rules) -> dict[str, date | None]:
+    """The check-ins followup knows for a person, each with the day the fact it is anchored on arrived (None: not
+    known, or issued already): what a check-in's answer may answer (domain/unknown_facts.py)."""
+    out: dict[str, date | None] = dict.fromkeys(file.emitted.checkins)
+    for a in p.anchors:
+        for c in _anchored(a, p, file.person_id, rules):
+            out.setdefault(c.id, a.received)
+    return out
+
+
+def parcours_of(file: PersonFile, today: date | None, rules: Rules) -> Parcours:
+    """The fold of a person's facts up to `today`, without the answers whose fact followup does not hold. An
+    answer to a check-in never issued is rare: only then is the fold done twice, the first giving the check-ins
+    (anchored on exits and job starts, which no check-in answer moves)."""
+    def folded(checkins: dict[str, date | None] | None) -> Parcours:
+        return fold(file.facts, until=today, answer_wait_days=rules.answer_wait_days,
+                    fact_wait_days=rules.fact_wait_days, checkins=checkins)
+
+    p = folded(None)
+    if not any(f.kind == "checkin_done" and f.ref not in file.emitted.checkins and (today is None or f.day <= today)
+               for f in file.facts):
+        return p
+    return folded(known_checkins(p, file, rules))
 
 
 def accountable(p: Parcours) -> str | None:
@@ -300,7 +335,7 @@ def _held_rank(state: State) -> int:
 
 
 def status_of(file: PersonFile, today: date | None, rules: Rules) -> Status:
-    p = fold(file.facts, until=today, answer_wait_days=rules.answer_wait_days)
+    p = parcours_of(file, today, rules)
     return wake_for_dated_ahead(evaluate(p, today, file.person_id, rules), file, today)
 
 
@@ -328,10 +363,11 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules,
     Each episode (risk key) gets person.at_risk before person.lost, once; a lost episode that no longer
     stands (someone holds the person, or a late fact shows they were held) gets person.reengaged, never a
     rewrite of the person.lost already emitted. Check-ins are emitted once when due; case.closed once."""
-    p = fold(file.facts, until=today, answer_wait_days=rules.answer_wait_days)
+    p = parcours_of(file, today, rules)
     status = wake_for_dated_ahead(evaluate(p, today, file.person_id, rules), file, today)
     if today is None:
         return Decision(file, status)
+    file, dropped, status = _settle_waiting_answers(file, p, today, rules, status)
     em = file.emitted
     # Decided today: a late fact dated in the past does not date what it causes in the past.
     start_of_today = datetime.combine(today, time(0), rules.zone)
@@ -409,7 +445,21 @@ def decide(file: PersonFile, today: date | None, cause: Envelope, rules: Rules,
         closed = status.close_reason
     emitted = Emitted(frozenset(at_risk), lost, frozenset(reengaged), frozenset(checkins), closed,
                       frozenset(corrected))
-    return Decision(replace(file, emitted=emitted), status, tuple(out), tuple(metrics))
+    return Decision(replace(file, emitted=emitted), status, tuple(out), tuple(metrics), dropped)
+
+
+def _settle_waiting_answers(file: PersonFile, p: Parcours, today: date, rules: Rules, status: Status
+                            ) -> tuple[PersonFile, tuple[Dropped, ...], Status]:
+    """The answers waiting for their fact: let go of the record of those that count, drop those whose wait ended
+    (to be reported), and wake on the day after the next wait ends."""
+    if not any(KEPT in f.info for f in file.facts):
+        return file, (), status
+    unknown = unknown_answers([f for f in file.facts if f.day <= today], rules.fact_wait_days,
+                              known_checkins(p, file, rules))
+    facts, dropped, wake = settle(file.facts, unknown, today, rules.fact_wait_days)
+    if wake is not None and (status.wake_on is None or wake < status.wake_on):
+        status = replace(status, wake_on=wake)
+    return replace(file, facts=facts), dropped, status
 
 
 def merge(kept: PersonFile, merged: PersonFile) -> PersonFile:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from services.followup.domain.answers import unanswerable
+from services.followup.domain.answers import received_on, unanswerable
 from services.followup.domain.facts import Fact
+from services.followup.domain.unknown_facts import unknown_answers
 
 # A hold is one reason a structure holds the person; its key says which (and what ends it).
 ACCOMPANIED, DISPOSITIF, TRAINING, EMPLOYMENT = "accompanied", "dispositif", "training", "employment"
@@ -43,6 +44,7 @@ class Anchor:
     ref: str
     day: date
     structure: str | None
+    received: date | None = None  # the day followup received the fact (None: not known), for check-in answers
 
 
 @dataclass
@@ -162,7 +164,7 @@ def apply(p: Parcours, fact: Fact) -> None:
         _hold(p, f"disp:{ref}", Hold(s, DISPOSITIF, fact.day, counsellor=fact.info.get("counsellor")), fact)
     elif k == "dispositif_exited":
         _touch(p, fact)
-        p.anchors.append(Anchor("exit", ref or "", fact.day, s))
+        p.anchors.append(Anchor("exit", ref or "", fact.day, s, received_on(fact)))
         # Leaving a dispositif ends everything its operator did for the person; a next step counts once it
         # is observed as its own fact (job, training, entry, acceptance), not when it is only announced.
         _release(p, [f"disp:{ref}", f"acc:{s}"], fact)
@@ -170,7 +172,7 @@ def apply(p: Parcours, fact: Fact) -> None:
         _touch(p, fact)
         if fact.info.get("lasting"):
             p.lasting_jobs[ref or ""] = fact.day
-        p.anchors.append(Anchor("job", ref or "", fact.day, s))
+        p.anchors.append(Anchor("job", ref or "", fact.day, s, received_on(fact)))
         _hold(p, f"job:{ref}", Hold(s, EMPLOYMENT, fact.day), fact)
     elif k == "job_ended":
         p.lasting_jobs.pop(ref or "", None)
@@ -221,13 +223,17 @@ def _transfer(p: Parcours, fact: Fact) -> None:
         p.anchors = [replace(a, structure=dst) if a.structure == src else a for a in p.anchors]
 
 
-def fold(facts: Iterable[Fact], *, until: date | None = None, answer_wait_days: int | None = None) -> Parcours:
+def fold(facts: Iterable[Fact], *, until: date | None = None, answer_wait_days: int | None = None,
+         fact_wait_days: int | None = None, checkins: Mapping[str, date | None] | None = None) -> Parcours:
     """The parcours from a set of facts (duplicates by id count once), using only facts of days <= `until`.
 
     An answer to a referral the facts do not hold (or that arrived after the answer's wait, `answer_wait_days`)
-    is left out: it holds nobody (domain/answers.py)."""
+    is left out: it holds nobody (domain/answers.py). So is an exit from a stay, the end of a job, or (given the
+    `checkins` followup knows) a check-in's answer, whose fact is not held or came after `fact_wait_days`
+    (domain/unknown_facts.py)."""
     unique = {f.id: f for f in facts if until is None or f.day <= until}
-    skipped = unanswerable(unique.values(), answer_wait_days)
+    skipped = unanswerable(unique.values(), answer_wait_days) | unknown_answers(unique.values(), fact_wait_days,
+                                                                                 checkins)
     p = Parcours()
     for fact in sorted(unique.values(), key=lambda f: f.order):
         if fact.id not in skipped:
