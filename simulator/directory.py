@@ -7,7 +7,9 @@ from the check-in notice. The simulator generates its year offline, so its event
 * `subject` is the registering structure's file number (partner_ref); events from any other structure need
   the person_id instead (intake resolves a file number only for the structure that registered it);
 * answers to an orientation referral carry `sim-ask-referral-<to_structure>` (scenario.orientation_answer_ref);
-* check-ins carry `sim-ask-checkin-<anchor>-<months>-<due date>` (parcours.checkin_ref).
+* check-ins carry `sim-ask-checkin-<anchor>-<months>-<due date>` (parcours.checkin_ref);
+* the coordinator decides an identity review named by the two registrations (year.ReviewDecision): its id is
+  on the `identity.review_opened` intake publishes.
 
 `Directory` learns the real values from Ariane's own topics (ariane.intake.v1, ariane.referral.v1,
 ariane.followup.v1) or from intake's HTTP answers; `Rewriter` swaps them in just before sending.
@@ -29,6 +31,7 @@ class Directory:
     person_by_event: dict[str, str] = field(default_factory=dict)  # registration event id -> person_id
     referrals: dict[tuple[str, str], str] = field(default_factory=dict)  # (person_id, to) -> open orientation
     checkins: dict[tuple[str, str, int, date], str] = field(default_factory=dict)
+    reviews: dict[frozenset[str], str] = field(default_factory=dict)  # {person_id, other} -> identity review id
 
     def learn(self, event: Envelope) -> None:
         """Take what a partner would learn from one event read on an Ariane topic."""
@@ -40,6 +43,8 @@ class Directory:
         elif kind == "followup.checkin_due":
             d = event.data
             self.checkins[(event.subject, str(d.anchor), d.months_after, d.due_on)] = d.checkin_id
+        elif kind == "identity.review_opened":  # what the coordinator is asked to decide
+            self.reviews[frozenset((event.data.person_id, event.data.other_person_id))] = event.data.review_id
 
 
 class Unresolved(LookupError):

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from simulator.senders import Sender
-from simulator.year import SimDay
+from simulator.year import ReviewDecision, SimDay
 
 
 @dataclass
@@ -23,12 +23,16 @@ class DriveStats:
     days: int = 0
     events: int = 0
     ticks: int = 0
+    decisions: int = 0  # identity reviews the coordinator decided
     seconds: float = 0.0
 
 
 async def drive(days: Iterable[SimDay], sender: Sender, *, drained: Callable[[], Awaitable[None]] | None = None,
                 events_per_second: float | None = None,
-                on_day: Callable[[SimDay], None] | None = None) -> DriveStats:
+                on_day: Callable[[SimDay], None] | None = None,
+                decide: Callable[[ReviewDecision], Awaitable[None]] | None = None) -> DriveStats:
+    """`decide`: how the coordinator decides the day's identity reviews, after the day's partner events (e.g.
+    coordinator.Coordinator.decide); without it they stay pending."""
     stats = DriveStats()
     started = time.monotonic()
     for day in days:
@@ -48,6 +52,12 @@ async def drive(days: Iterable[SimDay], sender: Sender, *, drained: Callable[[],
         await sender.flush()
         if drained:
             await drained()
+        if decide and day.decisions:
+            for decision in day.decisions:
+                await decide(decision)
+                stats.decisions += 1
+            if drained:
+                await drained()
         stats.days += 1
         if on_day:
             on_day(day)

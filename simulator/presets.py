@@ -71,6 +71,16 @@ class Preset:
     # 1 to late_max_days days after the day it is dated; 0: every event is sent on its day.
     late_share: float = 0.0
     late_max_days: int = 10
+    # Events in the wrong order (lateness.py): this share of a person's events (after their first week) is recorded
+    # 1 to late_max_days days late *without* holding back the person's following events, which overtake it (an
+    # exit sent before its entry, a job's end before its start, an answer before its prescription); 0: none.
+    out_of_order_share: float = 0.0
+    # Near-duplicate identities (duplicates.py): this share of people is registered a second time by another
+    # structure, with a spelling variant of their last name and no NIR, so that intake opens an identity review
+    # the coordinator decides; among them, `near_duplicate_other_share` are in fact another person with a close
+    # name, born the same day (the coordinator decides "different people"); the rest the same person.
+    near_duplicate_share: float = 0.0
+    near_duplicate_other_share: float = 0.3
 
 
 CITE_EMPLOI = Preset(

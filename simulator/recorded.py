@@ -128,6 +128,7 @@ def recorded_truth(scripts: list[PersonScript], territory: Territory, start: dat
     last = horizon - 1
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     late: Counter[str] = Counter()
+    reviews: Counter[str] = Counter()
     lost_rows: list[dict[str, Any]] = []
     people: list[dict[str, Any]] = []
     final_states: Counter[str] = Counter()
@@ -144,6 +145,9 @@ def recorded_truth(scripts: list[PersonScript], territory: Territory, start: dat
             late["answers_dated_in_time_sent_after_the_deadline"] += announced and referral_outcome(
                 ref, horizon) in ("accepted", "refused")
         late["events_sent_late"] += len(script.arrival)
+        for review in told.reviews:  # opened on the second registration, decided as the story wrote it
+            reviews["opened"] += 1
+            reviews[review.decision] += review.decided < horizon
         at_risk_flags.update(at_risk_reasons(told, territory, last))
         lost_here = []
         for loss in told.losses:
@@ -164,4 +168,5 @@ def recorded_truth(scripts: list[PersonScript], territory: Territory, start: dat
             "closed": told.closed[0] if told.closed and told.closed[1] <= last else None}))
 
     return truth_document(scripts, territory, start, horizon, people=people, lost_rows=lost_rows,
-                          outcomes=outcomes, at_risk_flags=at_risk_flags, final_states=final_states, late=late)
+                          outcomes=outcomes, at_risk_flags=at_risk_flags, final_states=final_states, late=late,
+                          reviews=reviews)

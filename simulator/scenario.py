@@ -25,6 +25,7 @@ from contracts.territory import OrientationRule, Territory
 from contracts.vocabulary import (BarrierKind, ChildcareSolution, FtCategory, ImpactLevel, RefusalReason, ReferralKind,
                                  StructureKind)
 
+from simulator.duplicates import register_again
 from simulator.lateness import late_arrivals
 from simulator.people import make_person, referent_rule, rng_for, weighted
 from simulator.plots import answer_checkins, play_plot
@@ -64,6 +65,7 @@ def build_script(seed: int, preset: Preset, index: int, territory: Territory, st
     st.main = answer_orientations(st, orientations) or prescribe(st)
     contacts_from = answer_main_referral(st)
     schedule_plot(st)
+    register_again(seed, st, registration)
     lift_barriers(st)
     keep_in_touch(st, contacts_from)
     play_plot(st)

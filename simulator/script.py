@@ -38,11 +38,13 @@ class PersonScript:
     route: str | None
     plot: str
     orientations: list[PredictedReferral] = field(default_factory=list)
-    # (day, step, event class, source, data); turned into envelopes by ScriptWriter.finish
-    raw: list[tuple[int, int, type[Envelope], str, Any]] = field(default_factory=list)
+    # (day, step, event class, source, data, subject); turned into envelopes by ScriptWriter.finish
+    raw: list[tuple[int, int, type[Envelope], str, Any, str | None]] = field(default_factory=list)
     events: list[tuple[int, Envelope]] = field(default_factory=list)  # by the day each event is dated
     arrival: dict[str, int] = field(default_factory=dict)  # event id -> day sent, for the late ones (lateness.py)
     told: Told = field(default_factory=Told)  # what the story decided, recorded as it was scripted (told.py)
+    # Another person with a close name, born the same day, whom the story registers too (duplicates.py)
+    other: PersonScript | None = None
 
 
 def person_of_event_id(event_id: str) -> str:
@@ -61,11 +63,12 @@ class ScriptWriter:
     def next_id(self) -> str:
         return f"{self.prefix}-{self.step:03d}"
 
-    def emit(self, day: int, cls: type[Envelope], source: str, data: Any) -> str:
+    def emit(self, day: int, cls: type[Envelope], source: str, data: Any, subject: str | None = None) -> str:
+        """`subject`: the file number the event is about when it is not the person's own (a second file)."""
         event_id = self.next_id()
         self.step += 1
         if 0 <= day < self.horizon:
-            self.script.raw.append((day, self.step - 1, cls, source, data))
+            self.script.raw.append((day, self.step - 1, cls, source, data, subject))
         return event_id
 
     def day(self, offset: int) -> date:
@@ -76,9 +79,10 @@ class ScriptWriter:
         step."""
         self.script.raw.sort(key=lambda r: (r[0], r[1]))
         per_day: dict[int, int] = {}
-        for day, step, cls, source, data in self.script.raw:
+        for day, step, cls, source, data, subject in self.script.raw:
             rank = per_day.get(day, 0)
             per_day[day] = rank + 1
             when = datetime.combine(self.day(day), time(9), tzinfo=self.zone) + timedelta(minutes=rank)
             self.script.events.append((day, cls(id=f"{self.prefix}-{step:03d}", source=source,
-                                                subject=self.script.partner_ref, time=when, data=data)))
+                                                subject=subject or self.script.partner_ref, time=when,
+                                                data=data)))

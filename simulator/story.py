@@ -105,10 +105,10 @@ class Story:
         """The structure that holds the person: the dispositif's operator once entered, else the référent."""
         return self.operator if self.in_dispositif and self.operator else self.referent
 
-    def emit(self, day: int, cls: type[Envelope], source: str, data: Any) -> str:
+    def emit(self, day: int, cls: type[Envelope], source: str, data: Any, subject: str | None = None) -> str:
         if 0 <= day < self.horizon and cls.__name__ in SEEN and getattr(data, "reached", True):
             self.told.seen.append(day)
-        return self.out.emit(day, cls, source, data)
+        return self.out.emit(day, cls, source, data, subject)
 
     def day(self, offset: int) -> date:
         return self.out.day(offset)

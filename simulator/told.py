@@ -60,12 +60,30 @@ class ToldReferral:
     answer_event: str | None = None
 
 
+@dataclass(frozen=True)
+class ToldReview:
+    """A second registration with a close name and no NIR (duplicates.py): intake opens an identity review on
+    `registered`, the coordinator decides it on `decided` as the story wrote it: `same_person` (the same person
+    registered again by `by` as `partner_ref`) or `different_people` (another person, `other`, with a close name
+    and the same birth date). `registration` and `other_registration` are the two registrations' event ids."""
+
+    partner_ref: str
+    by: str
+    registered: int
+    decided: int
+    decision: str  # same_person | different_people
+    registration: str
+    other_registration: str
+    other: str | None = None  # the other person's key, when they are different people
+
+
 @dataclass
 class Told:
     chapters: list[Chapter] = field(default_factory=list)
     losses: list[Loss] = field(default_factory=list)
     referrals: list[ToldReferral] = field(default_factory=list)
     closed: tuple[str, int] | None = None  # (reason, day) of a closure the story makes
+    reviews: list[ToldReview] = field(default_factory=list)  # identity reviews the story's registrations open
     seen: list[int] = field(default_factory=list)  # days a partner saw the person (reached, met, placed...)
     # The référent's accompaniment: from which day it stands beside whatever else holds the person (it is not
     # ended by a job or a dispositif; only a silence loses the person then).

@@ -17,7 +17,7 @@ from simulator.script import PersonScript
 def person_entry(script: PersonScript, start: date, horizon: int, final: dict[str, Any]) -> dict[str, Any]:
     """Who the person is in the story, and `final`: how their year ends (state, holders, lost, closed)."""
     person = script.person
-    return {
+    entry = {
         "person": person.key, "partner_ref": script.partner_ref, "nir": person.identity.nir,
         "referent": script.referent, "route": script.route, "plot": script.plot,
         "qpv_resident": person.qpv_resident, "rqth": person.rqth, "rsa": person.rsa,
@@ -29,12 +29,23 @@ def person_entry(script: PersonScript, start: date, horizon: int, final: dict[st
                           "issued_on": (start + timedelta(days=o.issued_day)).isoformat(), "answer": o.answer}
                          for o in script.orientations if o.issued_day < horizon],
     }
+    if script.told.reviews:  # a second file with a close name (duplicates.py): only then, other truths unchanged
+        entry["identity_reviews"] = [
+            {"partner_ref": r.partner_ref, "registered_by": r.by, "registered_on": _iso(start, r.registered),
+             "decided_on": _iso(start, r.decided), "decision": r.decision, "other_person": r.other}
+            for r in script.told.reviews]
+    return entry
+
+
+def _iso(start: date, day: int) -> str:
+    return (start + timedelta(days=day)).isoformat()
 
 
 def truth_document(scripts: list[PersonScript], territory: Territory, start: date, horizon: int, *,
                    people: list[dict[str, Any]], lost_rows: list[dict[str, Any]],
                    outcomes: Mapping[str, Counter[str]], at_risk_flags: Counter[str],
-                   final_states: Counter[str], late: Counter[str]) -> dict[str, Any]:
+                   final_states: Counter[str], late: Counter[str],
+                   reviews: Counter[str] | None = None) -> dict[str, Any]:
     """The document: the report's figures, every lost row (sorted by detection day), every person."""
     lost_rows.sort(key=lambda row: (row["detected_on"], row["partner_ref"]))
     report: dict[str, Any] = {"people_registered": sum(1 for p in people if p["registered"]),
@@ -52,6 +63,8 @@ def truth_document(scripts: list[PersonScript], territory: Territory, start: dat
     }
     if late["events_sent_late"]:  # only for a year with late partners: other years' truth stays as it was
         report["late"] = dict(sorted(late.items()))
+    if reviews:  # only for a year with near-duplicate identities (duplicates.py)
+        report["identity_reviews"] = {k: reviews[k] for k in ("opened", "same_person", "different_people")}
     return {
         "start": start.isoformat(),
         "end": (start + timedelta(days=horizon - 1)).isoformat(),

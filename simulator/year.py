@@ -24,13 +24,26 @@ DEFAULT_START = date(2026, 1, 1)
 
 
 @dataclass(frozen=True)
+class ReviewDecision:
+    """The coordinator decides the identity review between two registrations (their event ids), as the story
+    wrote it (told.ToldReview): same_person or different_people. `partner_ref` names the second file."""
+
+    registration: str
+    other_registration: str
+    decision: str
+    partner_ref: str
+
+
+@dataclass(frozen=True)
 class SimDay:
-    """One simulated day: the day's clock tick (midnight), then the partner events of the day."""
+    """One simulated day: the day's clock tick (midnight), then the partner events of the day, then the
+    coordinator's decisions of the day (identity reviews)."""
 
     index: int
     day: date
     events: tuple[Envelope, ...]
     tick: DayStarted
+    decisions: tuple[ReviewDecision, ...] = ()
 
 
 @dataclass
@@ -46,12 +59,16 @@ class SimulatedYear:
         """Day by day, each event on the day it is sent (its own day, or later when a partner records it late);
         within a day, people in order and each person's events in order."""
         per_day: list[list[Envelope]] = [[] for _ in range(self.days)]
+        decisions: list[list[ReviewDecision]] = [[] for _ in range(self.days)]
         for script in self.scripts:
             for day, event in script.events:
                 per_day[script.arrival.get(event.id, day)].append(event)
+            for review in script.told.reviews:
+                decisions[review.decided].append(ReviewDecision(review.registration, review.other_registration,
+                                                                review.decision, review.partner_ref))
         for index, events in enumerate(per_day):
             day = self.start + timedelta(days=index)
-            yield SimDay(index, day, tuple(events), DayStarted.for_day(day))
+            yield SimDay(index, day, tuple(events), DayStarted.for_day(day), tuple(decisions[index]))
 
     def event_count(self) -> int:
         return sum(len(s.events) for s in self.scripts) + self.days
@@ -92,6 +109,8 @@ def simulate(preset: str | Preset, *, people: int | None = None, seed: int = 1, 
     if count < 0 or days < 1:
         raise ValueError("people must be >= 0 and days >= 1")
     quotas = cohort_quotas(seed, chosen, count, start)
-    scripts = [build_script(seed, chosen, i, territory, start, days, quotas[i] if quotas else None)
-               for i in range(count)]
+    scripts: list[PersonScript] = []
+    for i in range(count):
+        script = build_script(seed, chosen, i, territory, start, days, quotas[i] if quotas else None)
+        scripts += [script] if script.other is None else [script, script.other]  # the other person of duplicates.py
     return SimulatedYear(chosen, seed, start, days, scripts, territory)
