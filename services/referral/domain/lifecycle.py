@@ -224,7 +224,7 @@ def _orient_new_person(state: PersonState, cause: Envelope, territory: Territory
     events: list[Envelope] = []
     barriers = tuple(state.barriers)
     if not state.held and not any(r.referent_chain for r in state.referrals.values()):
-        rule = referent_rule(territory, state.profile, on, barriers)
+        rule = referent_rule(territory, state.profile, on, barriers, registered_by=state.registered_by)
         if rule is not None and rule.to == state.registered_by:
             state = state.model_copy(update={"held_by_registrant": True,
                                              "fired_rules": state.fired_rules + (rule.id,)})
