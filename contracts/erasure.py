@@ -6,10 +6,12 @@ retention period), and every service forgets what could single them out.
   and states stay true, and forget anything that could tell who they are (a structure's file number).
   Carries no identity and no name: who asked is a structure id or a role.
 
-A copy of the log made after an erasure (an archive) applies the `person.erased` events it holds
-(`erased_people`, `without_file_number`): the registrations and profile updates of an erased person keep their
-facts, and their `partner_ref` becomes `ERASED_FILE_NUMBER`. The topic itself cannot be rewritten: intake's
-README says what stays there.
+Intake publishes no file number (a topic cannot be rewritten, so a number there would outlive the erasure):
+the structures' pages read their numbers from intake, which deletes them with the person. Records written
+before that still carry a `partner_ref`; a copy of the log made after an erasure (an archive) applies the
+`person.erased` events it holds to them (`erased_people`, `without_file_number`): the registrations and
+profile updates of an erased person keep their facts, and their `partner_ref` becomes `ERASED_FILE_NUMBER`.
+Intake's README ("The file number on Kafka after an erasure") says why and what stays.
 """
 
 from __future__ import annotations

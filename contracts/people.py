@@ -98,7 +98,9 @@ class PersonRegisteredData(Payload):
     )
     partner_ref: str | None = Field(
         default=None, min_length=1, max_length=64,
-        description="The registering structure's own file number for the person (not an identity).",
+        description="PARTNER → INTAKE ONLY. The registering structure's own file number for the person (not an "
+        "identity). Intake keeps it (the structure's pages read it back from intake) and publishes none since "
+        "erasure must reach it: older records of ariane.intake.v1 may still carry one.",
         examples=["ML49-2025-00412"],
     )
     identity: Identity | None = Field(
@@ -132,7 +134,9 @@ class PersonProfileUpdatedData(Payload):
         default=None, description="France Travail registration category.", examples=["B"]
     )
     partner_ref: str | None = Field(
-        default=None, min_length=1, max_length=64, description="The structure's own file number for the person.",
+        default=None, min_length=1, max_length=64,
+        description="PARTNER → INTAKE ONLY. The structure's own file number for the person. Intake keeps it and "
+        "publishes none since erasure must reach it: older records of ariane.intake.v1 may still carry one.",
         examples=["ML49-2025-00412"],
     )
     identity: Identity | None = Field(

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -183,6 +183,23 @@ class IdentityResolver:
         """The structures' own file numbers for these ids (a person's access request)."""
         return list((await session.exec(select(PartnerRefRow).where(PartnerRefRow.person_id.in_(person_ids))
                                         .order_by(PartnerRefRow.structure_id, PartnerRefRow.partner_ref))).all())
+
+    async def file_numbers(self, session: AsyncSession, structure: str | None, person_ids: list[str],
+                           numbers: list[str]) -> list[PartnerRefRow]:
+        """The file numbers `structure` (None: every structure) gave for these people, and the people these
+        numbers of its name (the pages' lookup; an erased person has none left)."""
+        named = []
+        if person_ids:
+            named.append(PartnerRefRow.person_id.in_(person_ids))
+        if numbers:
+            named.append(PartnerRefRow.partner_ref.in_(numbers))
+        if not named:
+            return []
+        query = select(PartnerRefRow).where(or_(*named))
+        if structure is not None:
+            query = query.where(PartnerRefRow.structure_id == structure)
+        return list((await session.exec(query.order_by(PartnerRefRow.person_id, PartnerRefRow.structure_id,
+                                                       PartnerRefRow.partner_ref))).all())
 
     async def merge(self, session: AsyncSession, merged_id: str, kept_id: str) -> None:
         """Fold a person into another one a reviewer decided is the same person, as a proven merge is folded:

@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from conftest import RunningIntake, intake_topic, read_topic, registration
 
 from contracts import topics
+from tests.support.kafka import admin_security
 
 ML, FT, CAP = "mission_locale_angevine", "france_travail_angers_est", "cap_emploi_49"
 COORDINATOR, TERRITORY = "coordination_territoriale", "angers-loire-metropole"
@@ -103,3 +105,39 @@ async def assert_nothing_planted_on_the_topics(intake: RunningIntake) -> None:
             text = ((key or b"") + b" " + value).decode("utf-8", "replace").casefold()
             for secret in planted():
                 assert secret.casefold() not in text, f"{secret!r} leaked into {topic}"
+
+
+async def records_of_every_topic(intake: RunningIntake) -> dict[str, list[tuple[bytes | None, bytes]]]:
+    """Every committed record of every topic of this test (its prefix), dead letters and partners' topics
+    included: what any principal allowed to read them could read. One consumer reads them all."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=intake.bootstrap, **admin_security(intake.bootstrap),
+                                isolation_level="read_committed", enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        names = sorted(t for t in await consumer.topics() if t.startswith(intake.prefix))
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - the partitions of every topic
+        partitions = [TopicPartition(name, p) for name in names for p in consumer.partitions_for_topic(name) or ()]
+        assert partitions, names
+        out: dict[str, list[tuple[bytes | None, bytes]]] = {name: [] for name in names}
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        for _ in range(600):
+            if all([await consumer.position(tp) >= ends[tp] for tp in partitions]):
+                return out
+            for tp, records in (await consumer.getmany(timeout_ms=200)).items():
+                out[tp.topic] += [(r.key, r.value) for r in records]
+        raise AssertionError("the topics were not read to their end")
+    finally:
+        await consumer.stop()
+
+
+async def assert_on_no_topic(intake: RunningIntake, *secrets: str) -> None:
+    """None of `secrets` (file numbers) in any key or value of any record of any topic."""
+    everything = await records_of_every_topic(intake)
+    assert everything.get(intake.prefix + topics.INTAKE), sorted(everything)  # the scan reads what is there
+    for name, records in everything.items():
+        for key, value in records:
+            text = (key or b"") + b" " + value
+            for secret in secrets:
+                assert secret.encode() not in text, f"{secret!r} is on {name}"

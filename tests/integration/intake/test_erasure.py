@@ -5,7 +5,7 @@ Her access request (the export) shows everything intake holds on her. Then she a
 cannot do it, nor France Travail who never had to do with her; the coordinator does, by Cap emploi's file
 number. From then on nobody sees her identity, the file number finds
 nobody, no more event about her is taken, the auditor lists the erasure, person.erased is on intake's topic
-without any identity or file number, and Lina registered again is a new person.
+without any identity or file number, no topic holds her file number, and Lina registered again is a new person.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from aiokafka import AIOKafkaProducer
 
 from conftest import contact, registration
 from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, YANIS_FT, YANIS_ML, Keys, \
-    assert_nothing_planted_on_the_topics, bearer, of_type, prescription, register, reveal, wait_for_events
+    assert_nothing_planted_on_the_topics, assert_on_no_topic, bearer, of_type, prescription, register, reveal, \
+    wait_for_events
 from sqlalchemy import select
 
 from contracts import topics
@@ -125,6 +126,7 @@ async def test_the_coordinator_erases_a_person_by_a_file_number_and_nothing_lead
     assert announced["data"]["reason"] == "person_request"
     assert file_number not in json.dumps(announced)
     await assert_nothing_planted_on_the_topics(intake)
+    await assert_on_no_topic(intake, file_number)  # nor her file number, on any topic
 
 
 async def test_a_structure_erases_the_people_it_registered_by_its_own_file_number(intake):

@@ -1,10 +1,12 @@
 """Erasure mid-story across intake and followup, on the real broker and stores.
 
-Cap emploi registers Lina (its file CAP-…) and prescribes the Mission locale, which registers her too (its
-file ML-…). Two days before the answer is due, the Mission locale's worklist names her by its file number.
-The coordinator erases her: the worklist line stays (she is still to be
-answered: figures stay true) but carries no file number, nothing finds her by it, followup's counts are
-unchanged, the erasure is on intake's topic without identity, and Lina registered again is a new person.
+Cap emploi registers Lina (its file CAP-…) and Yanis and prescribes both to the Mission locale, which registers
+them too (its files ML-… and MLY-…). Two days before the answers are due, the Mission locale's worklist, as its
+page shows it (followup's lines, the structure's own numbers read from intake with the counsellor's key), names
+both by its file numbers. The coordinator erases Lina: her line stays (she is still to be answered: figures
+stay true) but carries no file number, nothing finds her by it, Yanis is still named by his, followup's counts
+are unchanged, the erasure is on intake's topic without identity, no topic holds any of the file numbers, and
+Lina registered again is a new person.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from datetime import date
 
 from aiokafka import AIOKafkaProducer
 from conftest import RunningIntake, intake_settings, registration
-from identity_scenes import CAP, LINA, ML, Keys, assert_nothing_planted_on_the_topics, bearer, of_type, \
-    prescription, wait_for_events
+from identity_scenes import CAP, LINA, ML, YANIS_ML, Keys, assert_nothing_planted_on_the_topics, \
+    assert_on_no_topic, bearer, of_type, prescription, wait_for_events
 
 from contracts import topics
 from contracts.clock import DayStarted
@@ -52,11 +54,17 @@ async def test_an_erasure_mid_story_leaves_no_file_number_and_the_figures_true(k
         ml_counsellor, coordinator = keys.counsellor(ML), keys.coordinator()
         cap_file, ml_file = f"CAP-{uuid.uuid4().hex[:6]}", f"ML-{uuid.uuid4().hex[:6]}"
 
+        yanis_cap_file, yanis_file = f"CAPY-{uuid.uuid4().hex[:6]}", f"MLY-{uuid.uuid4().hex[:6]}"
+
         first = await intake.post(registration(CAP, ref=cap_file, identity=LINA), cap)
         person = first.json()["results"][0]["person_id"]
         assert (await intake.post(prescription(CAP, person, ML), cap)).status_code == 202  # due 2025-02-18
         seen_by_ml = await intake.post(registration(ML, ref=ml_file, identity=LINA), ml)
         assert seen_by_ml.json()["results"][0]["person_id"] == person
+        other = (await intake.post(registration(CAP, ref=yanis_cap_file, identity=YANIS_ML), cap)
+                 ).json()["results"][0]["person_id"]
+        assert (await intake.post(prescription(CAP, other, ML), cap)).status_code == 202
+        assert (await intake.post(registration(ML, ref=yanis_file, identity=YANIS_ML), ml)).status_code == 202
 
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **admin_security(kafka_bootstrap))
         await producer.start()
@@ -65,12 +73,21 @@ async def test_an_erasure_mid_story_leaves_no_file_number_and_the_figures_true(k
                                      .to_json_bytes(), key=b"clock")
 
         async def ml_lines() -> list[tuple]:
+            """The Mission locale's worklist as its page shows it: followup's lines, intake's numbers."""
             answer = await http["followup"].get("/v1/worklist", headers=bearer(ml_counsellor))
             assert answer.status_code == 200, answer.text
-            return [(i["person_id"], i["kind"], i["file_number"]) for i in answer.json()["items"]]
+            items = answer.json()["items"]
+            assert all(i["file_number"] is None for i in items)  # followup learns no number from the log
+            numbers = await http["intake"].post("/v1/file-numbers", headers=bearer(ml_counsellor),
+                                                json={"person_ids": [i["person_id"] for i in items]})
+            assert numbers.status_code == 200, numbers.text
+            own = {n["person_id"]: n["file_number"] for n in numbers.json()["items"]
+                   if n["structure_id"] == ML}
+            return sorted((i["person_id"], i["kind"], own.get(i["person_id"])) for i in items)
 
         async def named_by_number() -> bool:
-            return (person, "referral_expiring", ml_file) in await ml_lines()
+            return await ml_lines() == sorted([(person, "referral_expiring", ml_file),
+                                               (other, "referral_expiring", yanis_file)])
 
         await _until(named_by_number)
         ledger = (await http["followup"].get("/v1/ledger")).json()
@@ -80,11 +97,15 @@ async def test_an_erasure_mid_story_leaves_no_file_number_and_the_figures_true(k
         assert erased.status_code == 200 and erased.json()["status"] == "erased", erased.text
 
         async def forgotten() -> bool:
-            return await ml_lines() == [(person, "referral_expiring", None)]
+            return await ml_lines() == sorted([(person, "referral_expiring", None),
+                                               (other, "referral_expiring", yanis_file)])
 
         await _until(forgotten)  # the line stays (the referral is still to answer), without the file number
         search = await http["followup"].get("/v1/worklist", params={"q": ml_file}, headers=bearer(ml_counsellor))
         assert search.json()["items"] == []
+        by_intake = await http["intake"].post("/v1/file-numbers", json={"file_numbers": [ml_file, yanis_file]},
+                                              headers=bearer(ml_counsellor))
+        assert [(n["person_id"], n["file_number"]) for n in by_intake.json()["items"]] == [(other, yanis_file)]
         assert (await http["followup"].get("/v1/ledger")).json() == ledger
         by_number = await http["intake"].post("/v1/erasures", json={"file_number": ml_file,
                                                                     "reason": "person_request"},
@@ -99,3 +120,4 @@ async def test_an_erasure_mid_story_leaves_no_file_number_and_the_figures_true(k
         assert announced["subject"] == person
         assert cap_file not in json.dumps(announced) and ml_file not in json.dumps(announced)
         await assert_nothing_planted_on_the_topics(intake)
+        await assert_on_no_topic(intake, cap_file, ml_file, yanis_cap_file, yanis_file)
