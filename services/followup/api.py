@@ -3,7 +3,9 @@
 Who reads what (keys of the credentials book): a structure's keys (partner, counsellor) read its own worklist
 and caseload and the timeline of the people it has had to do with; the territory coordinator reads every
 worklist, caseload and timeline; an auditor reads timelines (pseudonymous) but no worklist. A structure's file
-number for a person is shown to that structure only.
+number for a person is shown to that structure only. It comes only from older events that carried one: intake
+publishes no file number any more, and the pages and the CLI read the numbers from intake (POST
+/v1/file-numbers) with their user's key, so followup has no online dependency on intake.
 """
 
 from __future__ import annotations

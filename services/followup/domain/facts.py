@@ -86,7 +86,8 @@ def _counsellor(ref: str | None) -> dict[str, Any]:
 
 def _file_number(partner_ref: str | None) -> dict[str, Any]:
     """The structure's own file number for the person, kept so that its worklist can name the person the way
-    its counsellors know them (shown to that structure only)."""
+    its counsellors know them (shown to that structure only). Only older records carry one: intake now
+    publishes none, and the pages read the numbers from intake; forgotten on person.erased either way."""
     return {"file_number": partner_ref} if partner_ref else {}
 
 
