@@ -10,12 +10,13 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.web import file_numbers
 from services.web.checkin import CheckinForm, checkin_event
 from services.web.csrf import FIELD, csrf_ok
 from services.web.pages.dashboard import dashboard_body
@@ -187,7 +188,10 @@ async def worklist_page(request: Request) -> Response:
     if session is None:
         return _to_signin(request)
     query = WorklistQuery.parse(request.query_params)
-    answer = await deps(request).upstream.worklist(session.token or "", query.upstream())
+    upstream, token = deps(request).upstream, session.token or ""
+    params = {**query.upstream(), **({"q": await file_numbers.person_searched(upstream, token, query.q)}
+                                     if query.q else {})}
+    answer = await upstream.worklist(token, params)
     if answer.status == 401:
         return _key_refused(request, session)
     if answer.status == 403:
@@ -197,8 +201,12 @@ async def worklist_page(request: Request) -> Response:
         session.say("error", answer.problem or "")
         return _html(request, session, "Liste de travail", "", current="/liste", status=502, started=started,
                      name="worklist")
-    body = worklist_body(answer.body, query, csrf=session.csrf, sees_everyone=session.sees_everyone,
-                         names=deps(request).names)
+    items = answer.body.get("items") or [] if isinstance(answer.body, dict) else []
+    found = await file_numbers.lookup(upstream, token, (i.get("person_id") for i in items))
+    if found is None and items:
+        session.say("error", file_numbers.UNAVAILABLE_NOTICE)
+    body = worklist_body({**answer.body, "items": file_numbers.with_numbers(items, found)}, query,
+                         csrf=session.csrf, sees_everyone=session.sees_everyone, names=deps(request).names)
     return _html(request, session, "Liste de travail", body, current="/liste", started=started, name="worklist")
 
 
@@ -208,10 +216,12 @@ async def worklist_csv(request: Request) -> Response:
     if session is None:
         return _to_signin(request)
     query = WorklistQuery.parse(request.query_params)
+    upstream, token = deps(request).upstream, session.token or ""
+    searched = {"q": await file_numbers.person_searched(upstream, token, query.q)} if query.q else {}
     chunks: list[bytes] = []
     for page_number in range(1, CSV_MAX_PAGES + 1):
-        params = {**query.upstream(), "page": page_number, "page_size": CSV_PAGE}
-        answer = await deps(request).upstream.worklist_csv_page(session.token or "", params)
+        params = {**query.upstream(), **searched, "page": page_number, "page_size": CSV_PAGE}
+        answer = await upstream.worklist_csv_page(token, params)
         if answer.status == 401:
             return _key_refused(request, session)
         if answer.status == 403:
@@ -220,7 +230,7 @@ async def worklist_csv(request: Request) -> Response:
         if not answer.ok:
             session.say("error", f"Téléchargement impossible : {answer.problem}")
             return _redirect(request, session, "/liste")
-        lines = answer.body.splitlines(keepends=True)
+        lines = (await file_numbers.csv_with_numbers(upstream, token, answer.body)).splitlines(keepends=True)
         chunks += lines if page_number == 1 else lines[1:]  # one header line, at the top
         if len(lines) - 1 < CSV_PAGE:
             break
@@ -253,8 +263,24 @@ async def timeline_page(request: Request, person_id: str) -> Response:
             session.say("error", answer.problem or "")
         return _html(request, session, "Historique d'une personne", '<p><a href="/liste">Retour à la liste</a></p>',
                      status=answer.status if answer.status in (403, 404) else 502, started=started, name="timeline")
-    body = '<p><a href="/liste">Retour à la liste</a></p>' + timeline_body(answer.body, deps(request).names)
+    body = '<p><a href="/liste">Retour à la liste</a></p>' + timeline_body(
+        await _timeline_numbers(request, session, answer.body), deps(request).names)
     return _html(request, session, "Historique d'une personne", body, started=started, name="timeline")
+
+
+async def _timeline_numbers(request: Request, session: Session, answer: Any) -> Any:
+    """Followup's timeline with the user's structure's own number for the person and on its lines, from intake
+    (the coordinator, of no structure, has none of its own: its lines carry each structure's)."""
+    if not isinstance(answer, dict) or not session.reads_worklists:
+        return answer  # an auditor reads no file number: followup showed it none either
+    lines = answer.get("worklist") or []
+    found = await file_numbers.lookup(deps(request).upstream, session.token or "", [answer.get("person_id")])
+    if found is None:
+        session.say("error", file_numbers.UNAVAILABLE_NOTICE)
+    own = None if session.sees_everyone else file_numbers.with_numbers(
+        [{"person_id": answer.get("person_id"), "structure_id": session.structure,
+          "file_number": answer.get("file_number")}], found)[0]["file_number"]
+    return {**answer, "file_number": own, "worklist": file_numbers.with_numbers(lines, found)}
 
 
 @router.get("/tableau")

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from services.web.api import (_csrf_refused, _html, _key_refused, _redirect, _signed_in, _to_signin, deps,
                               form_fields)
+from services.web import file_numbers
 from services.web.checkin import business_time
 from services.web.csrf import FIELD, csrf_ok
 from services.web.pages.markup import french_date, query
@@ -62,7 +63,13 @@ async def transfers_page(request: Request) -> Response:
     # Followup's business day: the default effective date, and the day the transfer is dated on when sent.
     day = await web.upstream.worklist(session.token or "", {"page_size": 1})
     today = str(day.body.get("today") or "") if day.ok and isinstance(day.body, dict) else ""
-    body = transfers_body(answer.body, own=session.structure or "", structures=web.structures, csrf=session.csrf,
+    items = answer.body.get("items") or [] if isinstance(answer.body, dict) else []
+    found = await file_numbers.lookup(web.upstream, session.token or "", (i.get("person_id") for i in items))
+    if found is None and items:
+        session.say("error", file_numbers.UNAVAILABLE_NOTICE)
+    # Unavailable: each person is named by their id, as the page does for anyone without a number.
+    held = {**answer.body, "items": file_numbers.with_numbers(items, found)} if found is not None else answer.body
+    body = transfers_body(held, own=session.structure or "", structures=web.structures, csrf=session.csrf,
                           transfer_id=new_transfer_id("tr-web"), counsellor=counsellor, today=today)
     return _html(request, session, TITLE, body, current="/transferts", started=started, name="transfers")
 

@@ -122,6 +122,13 @@ class Upstream:
         return await self._call("intake", "POST", f"/v1/identity-reviews/{quote(review_id, safe='')}/decision",
                                 token, json=body)
 
+    async def file_numbers(self, token: str, *, person_ids: list[str] | None = None,
+                           file_numbers: list[str] | None = None) -> Answer:
+        """The structures' file numbers of these people, or the people these numbers name, as the user's key
+        may read them (a structure its own, the coordinator every structure's)."""
+        return await self._call("intake", "POST", "/v1/file-numbers", token,
+                                json={"person_ids": person_ids or [], "file_numbers": file_numbers or []})
+
     async def reachable(self) -> dict[str, str]:
         """For /health: whether each service answers its own /health/live (no key needed, none sent)."""
         out = {}

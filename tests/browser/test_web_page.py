@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import Select
 
 from local.pipeline import LocalPipeline
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import (api_worklist, business_time, eventually, follow, messages, post_events,
+from tests.browser.helpers import (api_worklist, bearer, business_time, eventually, follow, messages, post_events,
                                    sign_in)
 
 # store_independent: the page keeps no store; the services behind it answer the same APIs on both stores,
@@ -126,12 +126,20 @@ def wait_for_file(path: Path, bound_s: float = 30) -> Path:
 
 
 def checkin_line_with_a_file_number(pipeline: LocalPipeline) -> dict:
-    """A check-in line whose structure has its own file number for the person. The simulated year registers
-    people with the registering structure's number, so one is usually there; if not, the structure of a check-in
-    line sends its number for the person (a profile update, as its own system would) and followup shows it."""
+    """A check-in line whose structure has its own file number for the person (kept by intake, which the page
+    asks). The simulated year registers people with the registering structure's number, so one is usually
+    there; if not, the structure of a check-in line sends its number for the person (a profile update, as its
+    own system would) and intake keeps it."""
     def numbered() -> dict | None:
-        return next((i for i in api_worklist(pipeline, pipeline.coordinator_token)["items"]
-                     if i.get("kind") in CHECKIN_KINDS and i.get("answer_id") and i.get("file_number")), None)
+        lines = [i for i in api_worklist(pipeline, pipeline.coordinator_token)["items"]
+                 if i.get("kind") in CHECKIN_KINDS and i.get("answer_id")]
+        response = httpx.post(f"{pipeline.url('intake')}/v1/file-numbers",
+                              headers=bearer(pipeline.coordinator_token), timeout=30,
+                              json={"person_ids": sorted({i["person_id"] for i in lines})[:1000]})
+        numbers = {(n["person_id"], n["structure_id"]): n["file_number"]
+                   for n in response.raise_for_status().json()["items"]}
+        return next(({**i, "file_number": numbers[(i["person_id"], i["structure_id"])]} for i in lines
+                     if (i["person_id"], i["structure_id"]) in numbers), None)
 
     line = numbered()
     if line is not None:
@@ -145,7 +153,7 @@ def checkin_line_with_a_file_number(pipeline: LocalPipeline) -> dict:
         "type": "fr.ariane.person.profile_updated", "subject": line["person_id"],
         "time": business_time(answer["today"]),
         "data": {"structure_id": line["structure_id"], "partner_ref": number}}])
-    return eventually("followup shows the structure's file number on its line", numbered)
+    return eventually("intake holds the structure's file number for the line's person", numbered)
 
 
 def test_a_counsellor_answers_a_checkin_and_the_line_leaves_the_worklist(pipeline, browser):
