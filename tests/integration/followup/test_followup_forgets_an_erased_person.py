@@ -4,6 +4,10 @@ carry any structure's file number, nothing finds them by it, and their state and
 The PLIE (PLIE-P, P in its parcours) and the Mission locale (ML-P) both registered P; a referral to the Mission
 locale is due on day 15, so on day 13 its worklist names P by its file number, and the PLIE's caseload too. Q, registered the same way, is
 the control: nothing of Q changes. Then intake publishes person.erased for P.
+
+The registrations carry their file number as intake published them before it stopped publishing any: an older
+log still replays, and followup still forgets what it holds (intake's README, "The file number on Kafka after
+an erasure"; tests/integration/intake/test_erasure_with_followup.py is the same story with today's intake).
 """
 
 from __future__ import annotations
