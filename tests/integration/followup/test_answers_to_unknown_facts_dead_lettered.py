@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from builders import at, entered, exited, registered
 from conversation import followup
+from builders import at, entered, exited, registered  # noqa: I001 - on the path once conversation is imported
 
 from contracts import topics
 from contracts.followup import CheckinDone, CheckinDoneData
