@@ -55,7 +55,12 @@ async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) 
     people = await store.people_due(uow.session, tick.data.day)
     for person_id in people:
         state = await store.load_person(uow.session, person_id)
-        await _commit(state, on_day(state, tick, deps.territory), uow, deps)
+        decision = on_day(state, tick, deps.territory)
+        if decision.state == state:
+            # Due and nothing to do: rows written before closed cases stopped being due (see `next_checks`).
+            # Written again once, so that the person is not read on every tick that follows.
+            await store.save_person(uow.session, state, deps.territory.referral_sla)
+        await _commit(state, decision, uow, deps)
     expired = await _expire_waiting_answers(tick.data.day, uow, deps)
     log.info("day_started", day=tick.data.day.isoformat(), people=len(people), answers_expired=expired)
 

@@ -545,6 +545,16 @@ def next_check(referral: Referral, sla: ReferralSla) -> date | None:
     return min(days) if days else None
 
 
+def next_checks(state: PersonState, sla: ReferralSla) -> dict[str, date | None]:
+    """The first day a tick may change each of the person's referrals. None for all while the case is closed:
+    `on_day` does nothing then, and a day kept in the past would bring the person back on every tick (a tick's
+    work must follow what is due, not the people ever closed). The fact that reopens the case writes them
+    again."""
+    if state.closed_on is not None:
+        return {referral_id: None for referral_id in state.referrals}
+    return {referral_id: next_check(r, sla) for referral_id, r in state.referrals.items()}
+
+
 def on_day(state: PersonState, tick: DayStarted, territory: Territory) -> Decision:
     """A day started. A deadline within `remind_days_before` days gets one reminder; an accept deadline that
     passed expires the referral (only the accept deadline expires: acknowledging and the first appointment

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import BigInteger, LargeBinary
 from sqlalchemy import select as select_columns
 from sqlmodel import Column, Field, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.referral.store.rows import Base
 from services.runtime.unit_of_work import UnitOfWork
@@ -61,10 +62,16 @@ async def start_waits(uow: UnitOfWork, last_day: Callable[[date], date]) -> None
         await uow.session.flush()
 
 
+def due_query(day: date) -> SelectOfScalar[ParkedAnswerRow]:
+    """The waiting answers whose wait ended before `day`, through the `waits_until` index: no ORDER BY here,
+    which SQLite serves by walking the `person_id` index, that is every answer waiting."""
+    return select(ParkedAnswerRow).where(ParkedAnswerRow.waits_until < day)
+
+
 async def due(uow: UnitOfWork, day: date) -> dict[str, list[ParkedAnswerRow]]:
-    """The waiting answers whose wait ended before `day`, by person (in person order)."""
-    rows = (await uow.session.exec(select(ParkedAnswerRow).where(ParkedAnswerRow.waits_until < day)
-                                   .order_by(ParkedAnswerRow.person_id, ParkedAnswerRow.event_id))).all()
+    """The waiting answers whose wait ended before `day`, by person (in person order, each person's in event
+    order): a few a day, sorted here."""
+    rows = sorted((await uow.session.exec(due_query(day))).all(), key=lambda r: (r.person_id, r.event_id))
     out: dict[str, list[ParkedAnswerRow]] = {}
     for row in rows:
         out.setdefault(row.person_id, []).append(row)
