@@ -57,13 +57,17 @@ def cohorts(v: Views, start: str, end: str, exits_by_person: Mapping[str, list[s
         if start and closed and closed.day < start:
             continue  # closed before the period: not followed in it
         stop = min(end, closed.day) if closed else end
+        # What the person adds is the same in each of their cohorts: computed once, added to each.
+        months = months_between(reg.day, stop) if stop else 0
+        exit_columns = [f"exit_{cls}" for cls in exits_by_person.get(pid, ())]
+        lifted = lifted_by_person.get(pid, 0)
         for cohort in cohorts_of(person):
             row = rows[cohort]
             row["persons"] += 1
-            row["months_followed"] += months_between(reg.day, stop) if stop else 0
-            for cls in exits_by_person.get(pid, ()):
-                row[f"exit_{cls}"] += 1
-            row["barriers_lifted"] += lifted_by_person.get(pid, 0)
+            row["months_followed"] += months
+            for column in exit_columns:
+                row[column] += 1
+            row["barriers_lifted"] += lifted
     return [CohortRow(dimension=dim, value=val, persons=r["persons"], months_followed=r["months_followed"],
                       **{f"exit_{c}": r.get(f"exit_{c}", 0) for c in EXIT_CLASSES},
                       barriers_lifted=r["barriers_lifted"])

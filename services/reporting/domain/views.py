@@ -176,7 +176,9 @@ def views(state: State) -> Views:
         kind = doc.get("kind")
         if kind == "person":
             pid = resolve(alias, key.split(":", 1)[1])
-            persons[pid] = join(persons.get(pid), {k: v for k, v in doc.items() if k != "kind"})
+            facts = {k: v for k, v in doc.items() if k != "kind"}
+            known = persons.get(pid)  # a person merged into another joins the kept person's facts
+            persons[pid] = facts if known is None else join(known, facts)
         elif kind == "clock":
             latest = max(latest, doc["day"])
         elif kind in ("referral", "barrier", "stay", "job", "training", "transfer"):

@@ -27,7 +27,8 @@ WRITE_CHUNK = 500
 BULK_CHUNK = 20000
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# Documents hold no cycles (plain values, rows, maps of rows): the encoder's cycle check is work for nothing.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def encode(doc: Doc) -> str:
