@@ -2,7 +2,9 @@
 
 Pure functions only. `expected_figures(truth)` reads the simulator's truth.json; `reported_figures(report,
 worklist_items, ledger)` reads the reporting service's GET /v1/report, every item of followup's GET
-/v1/worklist (coordinator's view, all pages) and GET /v1/ledger. Both give figures named alike
+/v1/worklist (coordinator's view, all pages) and GET /v1/ledger, and, for a year with near-duplicate
+registrations, intake's GET /v1/identity-reviews by status (`expected_reviews` / `reported_reviews` compare
+them file by file). Both give figures named alike
 ("exits/by_class/emploi_durable"); `compare` lists the differences and `render` prints them as a table.
 
 A figure missing on one side counts as 0 there (the report has no row for an empty cell; the truth has no
@@ -95,7 +97,13 @@ def expected_figures(truth: dict[str, Any]) -> Figures:
     out: Figures = {}
     registered = [p for p in truth["people"] if p["registered"]]
     _add(out, "people/registered", r["people_registered"])
-    _add(out, "ledger/registered", r["people_registered"])
+    # Identity reviews (a year with near-duplicate registrations): opened on each second file, decided as the
+    # story wrote it; a file the coordinator said is the same person is one more id followup knows, merged.
+    reviews = r.get("identity_reviews", {})
+    for name in ("opened", "same_person", "different_people"):
+        _add(out, f"reviews/{name}", reviews.get(name, 0))
+    _add(out, "ledger/registered", r["people_registered"] + reviews.get("same_person", 0))
+    _add(out, "ledger/merged", reviews.get("same_person", 0))
     for cls, n in r["exits_by_class"].items():
         _add(out, f"exits/by_class/{cls}", n)
     for dispositif, by_class in r["exits_by_dispositif"].items():
@@ -163,11 +171,21 @@ def expected_figures(truth: dict[str, Any]) -> Figures:
 
 
 def reported_figures(report: dict[str, Any], worklist_items: list[dict[str, Any]], ledger: dict[str, Any],
-                     detections_by_week: dict[str, int] | None = None) -> Figures:
-    """The same figures from what Ariane serves: the report, the coordinator's whole worklist, the ledger, and
-    the report restricted to each ISO week (`lost_reengaged.lost` of GET /v1/report?start=<monday>&end=<sunday>,
-    keyed by week_of(monday))."""
+                     detections_by_week: dict[str, int] | None = None,
+                     reviews: dict[str, list[dict[str, Any]]] | None = None) -> Figures:
+    """The same figures from what Ariane serves: the report, the coordinator's whole worklist, the ledger, the
+    report restricted to each ISO week (`lost_reengaged.lost` of GET /v1/report?start=<monday>&end=<sunday>,
+    keyed by week_of(monday)), and intake's identity reviews by status (GET /v1/identity-reviews?status=...;
+    followup's ledger says how many it still has pending)."""
     out: Figures = {}
+    if reviews is not None:
+        _add(out, "reviews/opened", sum(len(items) for items in reviews.values()))
+        for status, items in reviews.items():
+            if status != "pending":
+                _add(out, f"reviews/{status}", len(items))
+        _add(out, "reviews/pending", len(reviews.get("pending", [])))
+        _add(out, "reviews/pending_in_followup", ledger.get("identity_reviews_pending", 0))
+    _add(out, "ledger/merged", ledger.get("merged", 0))
     for week, persons in (detections_by_week or {}).items():
         _add(out, f"lost/detected_in_week/{week}", persons)
     cohorts = {(row["dimension"], row["value"]): row for row in report["cohorts"]}
@@ -238,13 +256,41 @@ LostKey = tuple[str, str, str, str]  # (person_id, reason, since, structure to a
 
 def registration_event_ids(scripts: Any) -> dict[str, str]:
     """partner_ref -> the id of the simulated registration event (what the sender's directory maps to a
-    person_id: `directory.person_by_event[event id]`)."""
+    person_id: `directory.person_by_event[event id]`); a second file registered for the person (a near-duplicate)
+    under its own file number."""
     out: dict[str, str] = {}
     for script in scripts:
         for _day, event in script.events:
             if event.type.endswith("person.registered"):
-                out.setdefault(script.partner_ref, event.id)
+                out.setdefault(event.subject, event.id)
     return out
+
+
+# -- identity reviews ------------------------------------------------------------------------------------------
+
+def expected_reviews(truth: dict[str, Any]) -> dict[str, set[tuple[str, ...]]]:
+    """Per person (partner_ref) whose file was registered again with a close name: (the second file's
+    partner_ref, the coordinator's decision), as the story wrote it."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for person in truth["people"]:
+        for review in person.get("identity_reviews", []):
+            out.setdefault(person["partner_ref"], set()).add((review["partner_ref"], review["decision"]))
+    return out
+
+
+def reported_reviews(reviews: dict[str, list[dict[str, Any]]], ref_of_person: dict[str, str]) -> dict[
+        str, set[tuple[str, ...]]]:
+    """The same from intake's reviews: the older file (other_person_id) -> (the newer, status)."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for items in reviews.values():
+        for item in items:
+            older = ref_of_person.get(item["other_person_id"], item["other_person_id"])
+            newer = ref_of_person.get(item["person_id"], item["person_id"])
+            out.setdefault(older, set()).add((newer, item["status"]))
+    return out
+
+
+REVIEW_FIELDS = ("second file", "decision")
 
 
 def expected_lost(truth: dict[str, Any], person_of_ref: dict[str, str]) -> set[LostKey]:
