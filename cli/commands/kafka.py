@@ -37,7 +37,7 @@ def start(
     partitions: Annotated[int, typer.Option(min=1, help="Partitions of each topic (the clock keeps 1).")] = 6,
     port: Annotated[int | None, typer.Option(help="Broker port on 127.0.0.1 (default: a free one).")] = None,
     controller_port: Annotated[int | None, typer.Option(help="Controller port (default: a free one).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker to answer.")] = 60,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the broker to answer.")] = 180,
     data_dir: DataDir = None,
 ) -> None:
     """Start the local broker (or reuse the running one) and create the system's topics."""

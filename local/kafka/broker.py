@@ -104,8 +104,11 @@ class LocalKafka:
         return self.live_state() is not None
 
     # lifecycle
-    def start(self, timeout: float = 60) -> str:
-        """Start the broker (or reuse the live one) and return its bootstrap once it answers."""
+    def start(self, timeout: float = 180) -> str:
+        """Start the broker (or reuse the live one) and return its bootstrap once it answers.
+
+        About 10 s on a quiet machine; the wait ends as soon as it answers, and is long because formatting the
+        storage and the JVM's start took over 60 s on a small machine at a load average of 30."""
         began = time.monotonic()
         state = self.live_state()
         if state is not None:
