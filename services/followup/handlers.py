@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
+from sqlalchemy import select
 
 from contracts import topics
 from contracts.clock import DayStarted
@@ -18,21 +19,47 @@ from contracts.erasure import PersonErased
 from contracts.followup import CheckinDue, PersonLost
 from contracts.identity import IdentityReviewDecided, IdentityReviewOpened
 from contracts.people import PersonIdentitiesMerged
-from services.followup import store, unanswered
+from services.followup import store
 from services.followup.domain import (FACT_TYPES, Decision, LedgerCheck, PendingReview, PersonFile, State, decide,
                                       fact_of, file_numbers, merge, worklist_lines)
 from services.followup.domain.answers import received
 from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
-from services.followup.domain.unknown_facts import keep, may_wait
+from services.followup.domain.unknown_facts import Dropped, keep, may_wait
 from services.followup.metrics import FollowupMetrics
 from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow
+from services.runtime.deadletter import DeadLetter
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from services.followup.app import FollowupDeps
 
 log = structlog.get_logger("ariane.followup")
+
+
+# The shell around domain/unknown_facts.py: keep the record an answer came in while it waits for its fact,
+# and report the answers dropped after their wait to their senders on the dead-letter topic.
+
+async def _record_of(uow: UnitOfWork, event: Envelope) -> dict[str, Any]:
+    """Where the event was consumed (its inbox mark) and its bytes, so that its dead letter, if it comes to that,
+    is the letter of that record (one letter per record) and tells its sender which event it was."""
+    inbox = uow.tables.inbox
+    where = (await uow.session.exec(select(inbox.c.topic, inbox.c.partition, inbox.c.offset)
+                                    .where(inbox.c.event_id == event.id))).first()
+    topic, partition, offset = where if where is not None else (f"unrecorded:{event.id}", -1, -1)
+    return {"topic": topic, "partition": partition, "offset": offset, "sender": event.source,
+            "original": event.to_json_bytes().decode("utf-8")}
+
+
+async def _report_dropped(uow: UnitOfWork, person_id: str, dropped: Dropped) -> None:
+    """The sender learns it from the dead-letter topic, keyed by the person (pseudonymous), like every record of
+    the topics the answer came from; an erased person's record has no original any more: the reason alone."""
+    r = dropped.record
+    letter = DeadLetter("followup", dropped.reason, str(r.get("topic") or f"unrecorded:{dropped.fact_id}"),
+                        int(r.get("partition", -1)), int(r.get("offset", -1)), person_id,
+                        str(r.get("original") or "").encode("utf-8"))
+    await uow.dead_letter(letter)
+    log.warning("answer_dead_lettered", reason=dropped.code, answer=dropped.fact_id)
 
 
 async def on_fact(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
@@ -45,7 +72,7 @@ async def on_fact(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
     file = store.to_file(row, deps.rules.zone)
     fact = received(fact, today)
     if may_wait(fact, file.facts, file.emitted.checkins):  # it may answer a fact not received: keep its record
-        fact = keep(fact, await unanswered.record_of(uow, event))
+        fact = keep(fact, await _record_of(uow, event))
     await _apply(uow, deps, row, file.with_fact(fact), event, today)
 
 
@@ -253,7 +280,7 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     for dropped in decision.dropped:
-        await unanswered.report(uow, row.person_id, dropped)
+        await _report_dropped(uow, row.person_id, dropped)
     _count(deps.metrics, decision)
     if decision.events:
         log.info("decided", state=row.state, emitted=[e.short_type for e in decision.events])
