@@ -19,6 +19,7 @@ import httpx
 import typer
 
 from cli.api_client import check_format, client, get, print_items
+from services.web.file_numbers import by_person_and_structure
 
 DEFAULT_URL = "http://127.0.0.1:8103"
 INTAKE_URL = "http://127.0.0.1:8101"
@@ -170,11 +171,9 @@ def with_numbers(items: Sequence[dict[str, Any]], found: Sequence[dict[str, Any]
     did not answer: the number followup still holds from an older event, else UNAVAILABLE)."""
     if found is None:
         return [{**item, "file_number": item.get("file_number") or UNAVAILABLE} for item in items]
-    numbers: dict[tuple[str, str], list[str]] = {}
-    for row in found:
-        numbers.setdefault((row["person_id"], row["structure_id"]), []).append(row["file_number"])
-    return [{**item, "file_number": ", ".join(numbers.get((item.get("person_id"), item.get("structure_id")), []))
-             or None} for item in items]
+    numbers = by_person_and_structure(found)  # the web page's own reading of intake's answer
+    return [{**item, "file_number": numbers.get((str(item.get("person_id")), str(item.get("structure_id"))))}
+            for item in items]
 
 
 def numbers_said(answer: dict[str, Any], found: Sequence[dict[str, Any]] | None) -> str:
