@@ -5,7 +5,7 @@ expected to emit (orientations by non-primary rules, expiries). README.md ("Grou
 rules in words. In short:
 
 * holds: a reached contact or an accepted referral by S -> S accompanies the person; a refusal -> the issuer
-  accompanies them; dispositif entered -> held by it; job or training started -> held by it. A registration
+  accompanies them (while another structure holds them, that one stays the last holder); dispositif entered -> held by it; job or training started -> held by it. A registration
   alone holds nobody (the référent registered them; contacts show it holds them).
 * releases: a dispositif exit ends the dispositif and the operator's accompaniment; job and training ends
   end theirs; an expired referral ends the accompaniment it created. When the last hold ends, a gap opens
@@ -154,7 +154,10 @@ def apply(p: Parcours, f: Fact) -> None:
     elif k == "referral_refused":
         p.pending.pop(ref, None)
         issuer = p.issuers.get(ref)
-        if issuer:
+        if issuer and any(h.structure not in (None, issuer) and h.kind in (ACCOMPANIED, DISPOSITIF)
+                          for h in p.holds.values()):
+            p.holds[f"acc:{issuer}"] = Hold(issuer, ACCOMPANIED, f.day)  # held elsewhere: that one acts on silence
+        elif issuer:
             _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, f.day), f)
     elif k == "referral_expired":
         p.pending.pop(ref, None)

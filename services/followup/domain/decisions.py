@@ -322,11 +322,14 @@ def held_by_accompaniment_only(p: Parcours, rules: Rules) -> bool:
 
 def silent_holder(p: Parcours) -> str | None:
     """Who must act on a silence: the last holder if it still holds the person (a handover's exit can leave the
-    structure handing over as the last holder), else the structure of the latest hold."""
+    structure handing over as the last holder), else the structure of the latest hold. A refused referral's
+    issuer holding them in the background (another structure took them on since) is not the one: the
+    structure that took them on and let them go is, as for partner story 50's Cité."""
     holding = {h.structure for h in p.holds.values() if h.structure}
     if p.last_holder in holding:
         return p.last_holder
-    latest = max((h for h in p.holds.values() if h.structure), key=lambda h: h.since, default=None)
+    latest = max((h for h in p.holds.values() if h.structure and not h.in_background), key=lambda h: h.since,
+                 default=None)
     return latest.structure if latest else p.last_holder
 
 

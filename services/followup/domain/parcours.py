@@ -21,6 +21,10 @@ class Hold:
     since: date
     origin: str | None = None  # the referral that created an accompaniment, so its expiry can undo it
     counsellor: str | None = None  # the structure's pseudonymous reference for who holds the person in it
+    # A refused referral's issuer, holding the person while another structure has taken them on: it keeps them
+    # held (no gap opens when that structure lets go), but the one that took them on acts on their silence.
+    in_background: bool = False
+    fallback_of_refusal: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,14 @@ def _hold(p: Parcours, key: str, hold: Hold, fact: Fact) -> None:
         p.gap = None
     if p.closed is not None and p.closed[1] < fact.day:
         p.closed = None  # a structure takes the person up again after a closure: the thread resumes
+    if hold.structure and hold.kind in (ACCOMPANIED, DISPOSITIF) and not hold.in_background:
+        for k, h in list(p.holds.items()):
+            if h.structure != hold.structure and h.fallback_of_refusal and not h.in_background:
+                p.holds[k] = replace(h, in_background=True)  # another structure took the person on
     p.holds[key] = hold
     if hold.structure:
-        p.last_holder = hold.structure
+        if not hold.in_background:
+            p.last_holder = hold.structure
         p.structures.add(hold.structure)
 
 
@@ -141,10 +150,17 @@ def apply(p: Parcours, fact: Fact) -> None:
         if (ref or "") in p.expired:
             return  # a refusal after the expiry changes nothing (the referral service ignores it too)
         p.pending.pop(ref or "", None)
-        # The contract: on a refusal the issuer still holds the person and must find another way.
+        # The contract: on a refusal the issuer still holds the person and must find another way. While another
+        # structure holds them (the Cité, when a childcare referral is refused), that structure stays the one to
+        # act on their silence: the issuer's hold is in the background (partner story 50).
         issuer = p.issuers.get(ref or "")
         if issuer:
-            _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, fact.day), fact)
+            own = p.holds.get(f"acc:{issuer}")
+            fallback = own is None or own.fallback_of_refusal  # not when the issuer accompanies them already
+            elsewhere = any(h.structure not in (None, issuer) and h.kind in (ACCOMPANIED, DISPOSITIF)
+                            and not h.in_background for h in p.holds.values())
+            _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, fact.day, fallback_of_refusal=fallback,
+                                           in_background=fallback and elsewhere), fact)
     elif k == "referral_withdrawn":
         p.pending.pop(ref or "", None)
     elif k == "referral_expired":

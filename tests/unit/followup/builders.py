@@ -10,7 +10,7 @@ from contracts.pathway import (DispositifEntered, DispositifEnteredData, Disposi
                                JobEnded, JobEndedData, JobStarted, JobStartedData)
 from contracts.people import ContactRecorded, ContactRecordedData, PersonRegistered, PersonRegisteredData
 from contracts.referrals import (ReferralAccepted, ReferralAcceptedData, ReferralExpired, ReferralExpiredData,
-                                 ReferralIssued, ReferralIssuedData)
+                                 ReferralIssued, ReferralIssuedData, ReferralRefused, ReferralRefusedData)
 
 START = date(2026, 1, 5)
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,6 +38,11 @@ def issued(pid: str, day: int, ref: str, to: str = "mission_locale_angevine", du
 def accepted(pid: str, day: int, ref: str, to: str = "mission_locale_angevine"):
     return ReferralAccepted(id=f"{pid}-{ref}-acc", source=to, subject=pid, time=at(day),
                             data=ReferralAcceptedData(referral_id=ref, structure_id=to))
+
+
+def refused(pid: str, day: int, ref: str, to: str = "mission_locale_angevine"):
+    return ReferralRefused(id=f"{pid}-{ref}-ref", source=to, subject=pid, time=at(day),
+                           data=ReferralRefusedData(referral_id=ref, structure_id=to, reason_code="no_capacity"))
 
 
 def expired(pid: str, day: int, ref: str, to: str = "mission_locale_angevine", due_day: int | None = None):

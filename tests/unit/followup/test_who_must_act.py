@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from builders import START, entered, exited, expired, issued, registered
+from builders import START, accepted, contact, entered, exited, expired, issued, refused, registered
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -77,3 +77,40 @@ def test_the_structure_named_follows_holder_then_orientation_then_registration(r
     status = on(events, 80)
     assert status.state == State.LOST, status
     assert status.structure_to_act == (held_by or oriented_to or registrant), (registrant, oriented_to, held_by)
+
+
+CITE, CITE_OPERATOR = "cite_emploi_angers", "aldev_cite_emploi"
+DEPARTEMENT = "departement_49"
+
+
+@settings(max_examples=60, deadline=None)
+@given(refused_on=st.sampled_from([4, 9, 20, 35]), leaves_the_cite=st.booleans())
+def test_a_refused_side_referral_does_not_make_its_issuer_the_one_to_act_on_a_silence(refused_on, leaves_the_cite):
+    # The chaos year's CD49 person: the Département registers her (day 0) and asks both the Cité (orientation)
+    # and Par'Emploi (childcare); Par'Emploi refuses, before the Cité accepts (day 8), after it takes her in
+    # (day 12), or after its last contact (day 30), always before the day the Cité could let her go. The Cité
+    # accompanies her, then either lets her go on day 40 with nothing next or simply stops reaching her. She is
+    # held all along (the Département's refused request keeps her held), so she is lost by silence, and the Cité,
+    # which took her on and let her go, must act.
+    events = [registered("p", 0, structure=DEPARTEMENT),
+              issued("p", 1, "cite", to=CITE_OPERATOR, by=DEPARTEMENT, due_in=30),
+              issued("p", 2, "garde", to="par_emploi", by=DEPARTEMENT, due_in=30),
+              refused("p", refused_on, "garde", to="par_emploi"),
+              accepted("p", 8, "cite", to=CITE_OPERATOR), entered("p", 12, CITE, CITE_OPERATOR),
+              contact("p", 30, CITE_OPERATOR)]
+    silent_since = 30
+    if leaves_the_cite:
+        events.append(exited("p", 40, CITE, CITE_OPERATOR))
+        silent_since = 40
+    lost = on(events, silent_since + RULES.thresholds.no_contact_days + 16)
+    assert (lost.state, lost.reason, lost.structure_to_act) == (State.LOST, "no_contact", CITE_OPERATOR), lost
+
+
+def test_a_referral_refused_to_someone_nobody_else_holds_leaves_its_issuer_to_act():
+    # Story 19's shape: the issuer keeps the person after a refusal when nobody else holds them; silent for
+    # no_contact_days after the refusal (no touch since registration), the issuer must act.
+    ft = "france_travail_angers_centre"
+    events = [registered("p", 0, structure=ft), issued("p", 1, "plie", to="plie_angers", by=ft, kind="prescription"),
+              refused("p", 4, "plie", to="plie_angers")]
+    lost = on(events, 4 + RULES.thresholds.no_contact_days + 16)
+    assert (lost.state, lost.structure_to_act) == (State.LOST, ft), lost
