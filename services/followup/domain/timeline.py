@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from services.followup.domain.decisions import PersonFile, Rules, State, Status
 from services.followup.domain.facts import Fact
+from services.followup.domain.unknown_facts import DROPPED, KEPT
 
 GAP_LABELS = {
     "referral_expired": "orientation restée sans réponse",
@@ -69,7 +70,8 @@ def _of_fact(f: Fact, rules: Rules) -> TimelineEntry:
             rule = "la structure qui accepte l'orientation tient la personne"
         case "referral_refused":
             label = f"Orientation refusée ({i.get('reason')})"
-            rule = "un refus laisse la personne sans structure : une réorientation est attendue"
+            rule = ("la structure qui a orienté garde la personne et cherche une autre solution ; si une autre "
+                    "structure l'accompagne, c'est elle qui agit sur un silence")
         case "referral_expired":
             rule = (f"personne non tenue : à risque après {th.at_risk_after_days} jours, perdue de vue après "
                     f"{th.lost_after_days} jours")
@@ -94,7 +96,21 @@ def _of_fact(f: Fact, rules: Rules) -> TimelineEntry:
             dst = (f.structure or "") + (f"/{i['to_counsellor']}" if i.get("to_counsellor") else "")
             label = f"Suivi transféré de {src} à {dst} ({i.get('reason')})"
             rule = "le nouveau titulaire tient la personne à partir de cette date"
+    if i.get(DROPPED):
+        # An answer to a fact that never came within its wait: shown, so nobody wonders where it went, but it
+        # never counted; its sender got a dead letter that day.
+        label += (f" — non pris en compte : {_NEVER_RECEIVED.get(f.kind, 'le fait auquel il répond')} n'a jamais été "
+                  f"reçu ; signalé à {f.structure} le {date.fromisoformat(i[DROPPED]):%d/%m/%Y}")
+        rule = "une réponse à un fait jamais reçu ne compte pas ; son émetteur reçoit un rejet motivé"
+    elif KEPT in i:
+        label += f" — en attente : {_NEVER_RECEIVED.get(f.kind, 'le fait auquel il répond')} n'est pas encore reçu"
+        rule = "ne compte, à sa date, qu'une fois reçu le fait auquel il répond"
     return TimelineEntry(f.day, f.kind, label, f.structure, f.ref, rule, f.at)
+
+
+# What an answer answers, for an answer still waiting for it or dropped (unknown_facts.OPENED_BY).
+_NEVER_RECEIVED = {"dispositif_exited": "l'entrée dans ce dispositif", "job_ended": "le début de cet emploi",
+                   "checkin_done": "ce suivi"}
 
 
 _FACT_LABELS = {

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from contracts.followup import CheckinDone, CheckinDoneData
 from contracts.territory import load_territory
-from services.followup.domain import PersonFile, Rules, State, decide, status_of, worklist_lines
+from services.followup.domain import PersonFile, Rules, State, decide, status_of, timeline, worklist_lines
 from services.followup.domain.answers import received
 from services.followup.domain.facts import fact_of
 from services.followup.domain.unknown_facts import DROPPED, KEPT, keep, may_wait
@@ -252,3 +252,30 @@ def test_an_erased_persons_waiting_answer_keeps_no_bytes_and_is_still_reported()
     assert "original" not in waiting.info[KEPT] and waiting.info[KEPT]["offset"] == 7
     p.tick_until(52)
     assert [code for _d, code, _r in p.reported] == ["unknown_job"]
+
+
+def test_the_timeline_says_an_answer_waits_then_that_it_never_counted():
+    # The Régie's exit from an IAE the person never entered: a counsellor reading the person's history sees it
+    # waiting, then, once the Régie was told, that it was not taken into account, and why.
+    p = TestAnExitFromAStayNeverEntered().in_the_plie()
+    p.arrives(28, exited("p", 28, "iae_regie", REGIE))
+
+    def exit_entry(n: int):
+        [entry] = [e for e in timeline(p.file, p.status(), RULES, day(n)) if e.kind == "dispositif_exited"]
+        return entry
+
+    p.tick_until(40)
+    assert "en attente" in exit_entry(40).label and "l'entrée dans ce dispositif" in exit_entry(40).label
+    p.tick_until(60)
+    label = exit_entry(60).label
+    assert "non pris en compte" in label and REGIE in label and day(60).strftime("%d/%m/%Y") in label
+    assert "en attente" not in label
+
+
+def test_an_exit_in_order_reads_as_an_ordinary_exit_on_the_timeline():
+    p = Person()
+    p.arrives(0, registered("p", 0))
+    p.arrives(5, entered("p", 5, "iae_regie", REGIE))
+    p.arrives(28, exited("p", 28, "iae_regie", REGIE))
+    [entry] = [e for e in timeline(p.file, p.status(), RULES, day(28)) if e.kind == "dispositif_exited"]
+    assert "en attente" not in entry.label and "non pris en compte" not in entry.label
