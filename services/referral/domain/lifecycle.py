@@ -577,7 +577,12 @@ def on_day(state: PersonState, tick: DayStarted, territory: Territory) -> Decisi
                                              f"Sans réponse de {referral.to_structure} au {referral.accept_due}")
             events += more
             continue
+        # A structure that already has the person in one of its dispositifs (its entry came before its answer)
+        # is not nudged to answer for someone it accompanies; the expiry still stands if no answer ever comes.
+        holds_them = referral.to_structure in state.dispositifs.values()
         for kind, due in deadlines(referral):
+            if holds_them and kind in (DeadlineKind.ACKNOWLEDGE, DeadlineKind.ACCEPT):
+                continue
             if kind not in referral.reminded and day >= due - timedelta(days=sla.remind_days_before):
                 referral = referral.model_copy(update={"reminded": referral.reminded + (kind,)})
                 events.append(tick.caused(
