@@ -69,13 +69,16 @@ test-postgres:
 
 ## The benchmarks, each against its baseline in the same run, on a real broker (bench/README.md); not in `make test`.
 ## BENCH_PEOPLE sizes the replay's simulated year; ARIANE_DATABASE_URL replays into PostgreSQL instead of SQLite;
-## BENCH_SIZES are the territory sizes of the refresh and day-tick runs (the day ticks at 100k take hours today).
+## BENCH_SIZES are the territory sizes of the refresh run; BENCH_TICK_SIZES those of the day ticks on grown stores
+## (the same work due at every size); the day ticks on fed stores stay small (feeding 100k people takes days).
 BENCH_PEOPLE ?= 5000
 BENCH_SIZES ?= 10000 100000
+BENCH_TICK_SIZES ?= 10000 100000 1000000
 bench: setup
 	$(BIN)/python bench/bench_replay.py --people $(BENCH_PEOPLE)
 	$(BIN)/python bench/bench_refresh.py --people $(BENCH_SIZES)
-	$(BIN)/python bench/bench_tick.py --people $(BENCH_SIZES)
+	$(BIN)/python bench/bench_tick_scale.py --sizes $(BENCH_TICK_SIZES)
+	$(BIN)/python bench/bench_tick.py --people 1000 3000 --days 120
 	$(BIN)/python bench/bench_worklist_page.py --lines 10000
 	$(BIN)/python bench/bench_pipeline.py --events 5000 --rates 20 200 --seconds 30
 

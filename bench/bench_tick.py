@@ -45,52 +45,71 @@ def _definition(service: str):  # noqa: ANN202
     return definition()
 
 
-async def one_run(service: str, people: int, days: int) -> dict[str, Any]:
+async def open_processor(service: str, engine: Any) -> Any:
+    """The service's own handler and event processor on `engine`'s store, migrated to its head."""
     from prometheus_client import CollectorRegistry
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from contracts import topics
-    from services.runtime.db import make_engine, make_session_factory
+    from services.runtime.db import make_session_factory
     from services.runtime.metrics import RuntimeMetrics
     from services.runtime.migrate import upgrade_to_head
     from services.runtime.processor import EventProcessor
-    from services.runtime.records import Record
     from services.runtime.settings import RuntimeSettings
+
+    definition = _definition(service)
+    await upgrade_to_head(engine, service, definition.metadata, definition.versions_dir)
+    factory = make_session_factory(engine)
+    registry = CollectorRegistry()
+    ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name=service,
+                          settings=RuntimeSettings())  # the services read their credentials book path from it
+    wiring = await definition.start(ctx)
+    return EventProcessor(service, factory, definition.tables, wiring.handler,
+                          RuntimeMetrics.create(service, registry), RuntimeSettings())
+
+
+async def run_day(processor: Any, day: Any, offset: int) -> tuple[float, float, int, int]:
+    """One simulated day: its tick alone (timed), then its partner events in batches of BATCH (timed apart).
+    Returns (tick seconds, applying seconds, events applied, next offset)."""
+    from contracts import topics
+    from services.runtime.records import Record
+
+    tick = Record(topics.CLOCK, 0, offset, b"clock", day.tick.to_json_bytes())
+    offset += 1
+    started = time.perf_counter()
+    await processor.process_batch([tick])
+    tick_s = time.perf_counter() - started
+    records = [Record(topics.INTAKE, 1, offset + n, e.subject.encode(), e.to_json_bytes())
+               for n, e in enumerate(day.events)]
+    started = time.perf_counter()
+    for start in range(0, len(records), BATCH):
+        await processor.process_batch(records[start:start + BATCH])
+    return tick_s, time.perf_counter() - started, len(records), offset + len(records)
+
+
+def day_bar(label: str):  # noqa: ANN201
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn())
+
+
+async def one_run(service: str, people: int, days: int) -> dict[str, Any]:
+    from services.runtime.db import make_engine
     from simulator.year import simulate
 
     year = simulate("territory", people=people, seed=7, days=days)
-    definition = _definition(service)
     ticks: list[float] = []
     applied, applying_s = 0, 0.0
     offset = 0
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite+aiosqlite:///{Path(scratch) / f'{service}.db'}")
         try:
-            await upgrade_to_head(engine, service, definition.metadata, definition.versions_dir)
-            factory = make_session_factory(engine)
-            registry = CollectorRegistry()
-            ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name=service,
-                                  settings=RuntimeSettings())  # the services read their credentials book path from it
-            wiring = await definition.start(ctx)
-            processor = EventProcessor(service, factory, definition.tables, wiring.handler,
-                                       RuntimeMetrics.create(service, registry), RuntimeSettings())
-            with Progress(TextColumn(f"{service} {people:,} people"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn("days"), TimeElapsedColumn()) as bar:
+            processor = await open_processor(service, engine)
+            with day_bar(f"{service} {people:,} people") as bar:
                 task = bar.add_task("days", total=days)
                 for day in year.stream():
-                    tick = Record(topics.CLOCK, 0, offset, b"clock", day.tick.to_json_bytes())
-                    offset += 1
-                    started = time.perf_counter()
-                    await processor.process_batch([tick])
-                    ticks.append(time.perf_counter() - started)
-                    records = [Record(topics.INTAKE, 1, offset + n, e.subject.encode(), e.to_json_bytes())
-                               for n, e in enumerate(day.events)]
-                    offset += len(records)
-                    started = time.perf_counter()
-                    for start in range(0, len(records), BATCH):
-                        await processor.process_batch(records[start:start + BATCH])
-                    applying_s += time.perf_counter() - started
-                    applied += len(records)
+                    tick_s, apply_s, n, offset = await run_day(processor, day, offset)
+                    ticks.append(tick_s)
+                    applying_s += apply_s
+                    applied += n
                     bar.update(task, advance=1)
         finally:
             await engine.dispose()
