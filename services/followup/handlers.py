@@ -27,7 +27,7 @@ from services.followup.domain.erasure import forget_person
 from services.followup.domain.facts import local_day
 from services.followup.domain.unknown_facts import Dropped, keep, may_wait
 from services.followup.metrics import FollowupMetrics
-from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow
+from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow, Writes
 from services.runtime.deadletter import DeadLetter
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -90,13 +90,13 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
         uow.session.add(review)
         _reviews_changed(uow)
     file = merge(store.to_file(kept, deps.rules.zone), store.to_file(gone, deps.rules.zone))
-    await store.ledger_add(uow.session, gone.state, -1)
-    await store.ledger_add(uow.session, MERGED, 1)
+    writes = _writes(uow)
+    writes.ledger_add(gone.state, -1)
+    writes.ledger_add(MERGED, 1)
     _transition(deps.metrics, gone.state, "merged")
     gone.state, gone.merged_into, gone.wake_on, gone.facts = None, kept_id, None, "[]"
     uow.session.add(gone)
-    await store.replace_actions(uow.session, merged_id, [])
-    await store.replace_holds(uow.session, merged_id, [], {})
+    writes.replace(merged_id, [], [], {}, first=_first_write(uow, merged_id))
     await _apply(uow, deps, kept, file, event, await _today(uow))
 
 
@@ -149,6 +149,7 @@ async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps)
     day = await _today(uow)
     for row in await store.persons_to_wake(uow.session, day):
         await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
+    await _write(uow)  # what the tick changed, before the counts below read it
     _report_ledger(deps.metrics, await store.ledger_check(uow.session), await store.checkins_overdue(uow.session))
     deps.metrics.reviews_pending.set(await store.reviews_pending(uow.session))
 
@@ -202,7 +203,8 @@ async def _resolve(uow: UnitOfWork, person_id: str) -> str:
 
 async def _read_batch_people(uow: UnitOfWork) -> None:
     """The rows of everyone the batch's events are about, in one query at its first event: the session holds
-    them from then on, and who has no row yet is known (_ABSENT), so each event's _resolve costs no query."""
+    them from then on, and who has no row yet is known (_ABSENT), so each event's _resolve and _row cost no
+    query."""
     if _BATCH_READ in uow.memo:
         return
     # The session keeps unmodified rows only while something else refers to them: the memo does, so that
@@ -211,8 +213,12 @@ async def _read_batch_people(uow: UnitOfWork) -> None:
     wanted = {e.subject for e in uow.batch if e.subject}
     if not wanted:
         return
-    held.update((row.person_id, row) for row in await store.people(uow.session, wanted))
+    # On PostgreSQL they are locked in the same query (what _row would otherwise do person by person).
+    lock = uow.session.get_bind().dialect.name != "sqlite"
+    held.update((row.person_id, row) for row in await store.people(uow.session, wanted, lock=lock))
     _memo_set(uow, _ABSENT).update(wanted - held.keys())
+    if lock:
+        _memo_set(uow, _LOCKED).update(held.keys())
 
 
 async def _row(uow: UnitOfWork, person_id: str) -> PersonRow:
@@ -236,8 +242,8 @@ async def _row(uow: UnitOfWork, person_id: str) -> PersonRow:
     absent.discard(person_id)
     if row is None:
         row = PersonRow(person_id=person_id, state=State.AWAITING_ORIENTATION.value)
-        await store.ledger_add(uow.session, KNOWN, 1)
-        await store.ledger_add(uow.session, row.state, 1)
+        _writes(uow).ledger_add(KNOWN, 1)
+        _writes(uow).ledger_add(row.state, 1)
         uow.session.add(row)
         _memo_set(uow, _NO_LINES).add(person_id)  # no worklist line nor hold to replace yet
     uow.memo[_BATCH_READ][person_id] = row  # held for the transaction, as the batch's rows are
@@ -265,18 +271,14 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
     decision: Decision = decide(file, day, cause, deps.rules, under_review=review is not None)
     store.write_file(row, decision.file, decision.status)
     uow.session.add(row)
+    writes = _writes(uow)
     if old != row.state:
-        await store.ledger_add(uow.session, old, -1)
-        await store.ledger_add(uow.session, row.state, 1)
+        writes.ledger_add(old, -1)
+        writes.ledger_add(row.state, 1)
         _transition(deps.metrics, old, row.state)
     numbers = file_numbers(decision.file.facts)
-    no_lines = _memo_set(uow, _NO_LINES)
-    first = row.person_id in no_lines  # created in this transaction and never written: nothing to delete
-    no_lines.discard(row.person_id)
-    await store.replace_actions(uow.session, row.person_id,
-                                worklist_lines(row.person_id, decision.status, day, deps.rules, numbers, review),
-                                first=first)
-    await store.replace_holds(uow.session, row.person_id, decision.status.caseload, numbers, first=first)
+    writes.replace(row.person_id, worklist_lines(row.person_id, decision.status, day, deps.rules, numbers, review),
+                   decision.status.caseload, numbers, first=_first_write(uow, row.person_id))
     for out in decision.events:
         await uow.emit(out, topics.FOLLOWUP)
     for dropped in decision.dropped:
@@ -284,6 +286,53 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
     _count(deps.metrics, decision)
     if decision.events:
         log.info("decided", state=row.state, emitted=[e.short_type for e in decision.events])
+
+
+# Writes of a consumed batch (store/writes.py): where the transaction has no SAVEPOINT (the processor applies a
+# batch in one go), the worklist lines, holds and ledger moves of all its events are gathered and sent in one
+# round when its last event to be handled is done, with the persons' rows (one UPDATE for all): a failure
+# there fails that event's handler, the processor applies the batch again with a SAVEPOINT per record, and
+# then each event writes its own at its end, inside its SAVEPOINT, so that a poison record still goes alone.
+_WRITES, _POSITIONS = "followup.writes", "followup.positions"
+
+
+def _writes(uow: UnitOfWork) -> Writes:
+    return uow.memo.setdefault(_WRITES, Writes())
+
+
+def _first_write(uow: UnitOfWork, person_id: str) -> bool:
+    """True for a person created in this transaction whose lines and holds were never written: nothing to delete."""
+    no_lines = _memo_set(uow, _NO_LINES)
+    first = person_id in no_lines
+    no_lines.discard(person_id)
+    return first
+
+
+async def _write(uow: UnitOfWork) -> None:
+    writes = uow.memo.get(_WRITES)
+    if writes:
+        await store.write(uow.session, writes)
+
+
+def _last_to_handle(uow: UnitOfWork, event: Envelope) -> bool:
+    """True unless a later event of the batch will come to a handler of this table: one of a type it handles,
+    another id, not already recorded (after the processor's claim, the inbox answers from memory)."""
+    if _POSITIONS not in uow.memo:
+        uow.memo[_POSITIONS] = {id(e): n for n, e in enumerate(uow.batch)}
+    later = uow.memo[_POSITIONS].get(id(event))
+    if later is None or uow.session.in_nested_transaction():
+        return True  # not a consumed batch, or inside a SAVEPOINT: write this event's own now
+    return not any(type(e) in HANDLERS and e.id != event.id and uow.is_claimed(e.id) for e in uow.batch[later + 1:])
+
+
+def _in_batch(handler):  # noqa: ANN001, ANN202 - wraps any handler of the table below
+    async def handle(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
+        await handler(event, uow, deps)
+        if _last_to_handle(uow, event):
+            await _write(uow)
+            await uow.session.flush()  # the persons' rows too, here: a failure belongs to a handler, not the commit
+
+    return handle
 
 
 def _transition(metrics: FollowupMetrics, old: str | None, new: str | None) -> None:
@@ -302,11 +351,11 @@ def _count(metrics: FollowupMetrics, decision: Decision) -> None:
         metrics.lost_days.observe(days)
 
 
-HANDLERS = {
+HANDLERS = {event_type: _in_batch(handler) for event_type, handler in {
     DayStarted: on_day_started,
     PersonIdentitiesMerged: on_identities_merged,
     IdentityReviewOpened: on_review_opened,
     IdentityReviewDecided: on_review_decided,
     PersonErased: on_person_erased,
     **dict.fromkeys(FACT_TYPES, on_fact),  # every event that tells a fact of a parcours (domain/facts.py)
-}
+}.items()}

@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Text, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import registry
+from sqlalchemy import Column, Text, func, or_, select
+from sqlalchemy.orm import attributes, registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PendingReview, PersonFile, Status,
                                       WorklistLine, check_ledger)
+from services.followup.store.writes import Writes
 from services.runtime.tables import runtime_tables
 
 KNOWN, MERGED = "_known", "_merged"  # ledger rows beside the per-state counts
@@ -103,7 +102,16 @@ def to_file(row: PersonRow, zone: ZoneInfo) -> PersonFile:
     return PersonFile(row.person_id, tuple(Fact.from_json(f, zone) for f in json.loads(row.facts)), emitted)
 
 
+# What write_file sets: flagged as changed even when equal, so that every person updated by a batch has the same
+# UPDATE, which the ORM sends as one statement for all of them instead of one per set of columns that moved.
+_WRITTEN = ("facts", "emitted", "state", "reason", "since", "structure_to_act", "wake_on")
+
+
 def write_file(row: PersonRow, file: PersonFile, status: Status) -> None:
+    if attributes.instance_state(row).persistent:
+        for key in _WRITTEN:
+            if key in row.__dict__:  # loaded (a row expired by a rolled-back SAVEPOINT is written whole anyway)
+                attributes.flag_modified(row, key)
     e = file.emitted
     row.facts = json.dumps([f.to_json() for f in sorted(file.facts, key=lambda f: f.order)])
     row.emitted = json.dumps({"at_risk": sorted(e.at_risk), "lost": e.lost, "reengaged": sorted(e.reengaged),
@@ -139,20 +147,20 @@ async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRo
                                   .with_for_update())).scalars().all()  # locked in id order: see handlers._row
 
 
-async def people(session: AsyncSession, person_ids: set[str]) -> Sequence[PersonRow]:
-    """The rows of these ids that exist (merged ones included), in one query."""
-    return (await session.execute(select(PersonRow).where(PersonRow.person_id.in_(sorted(person_ids))))).scalars().all()
+async def people(session: AsyncSession, person_ids: set[str], *, lock: bool = False) -> Sequence[PersonRow]:
+    """The rows of these ids that exist (merged ones included), in one query; `lock`: locked until commit, in id
+    order (as persons_to_wake locks them: two transactions locking this way never wait for each other in a
+    circle)."""
+    query = select(PersonRow).where(PersonRow.person_id.in_(sorted(person_ids)))
+    if lock:
+        query = query.order_by(PersonRow.person_id).with_for_update()
+    return (await session.execute(query)).scalars().all()
 
 
-async def ledger_add(session: AsyncSession, name: str | None, delta: int) -> None:
-    """Add to a ledger counter in one statement: instances applying at once never lose an increment."""
-    if delta == 0 or name is None:
-        return
-    table = LedgerRow.__table__
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = upsert(table).values(name=name, count=delta)
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.name], set_={"count": table.c.count + statement.excluded.count}))
+async def write(session: AsyncSession, writes: Writes) -> None:
+    """Send what `writes` gathered (worklist lines, holds, ledger moves) in one round, and empty it."""
+    if writes:
+        await session.run_sync(writes.write, ActionRow.__table__, HoldRow.__table__, LedgerRow.__table__)
 
 
 async def ledger_counts(session: AsyncSession) -> dict[str, int]:
@@ -177,17 +185,6 @@ async def ledger_check(session: AsyncSession) -> LedgerCheck:
 async def checkins_overdue(session: AsyncSession) -> int:
     return (await session.execute(select(func.count()).select_from(ActionRow).where(
         ActionRow.kind == LineKind.CHECKIN_MISSED.value))).scalar_one()
-
-
-async def replace_actions(session: AsyncSession, person_id: str, lines: list[WorklistLine], *,
-                          first: bool = False) -> None:
-    """The person's worklist lines become `lines` (a person's lines are always rewritten whole). `first`: the
-    person was created in this transaction and has no line yet, so there is nothing to delete."""
-    if not first:
-        await session.execute(delete(ActionRow).where(ActionRow.person_id == person_id))
-    session.add_all([ActionRow(person_id=line.person_id, structure_id=line.structure_id, kind=line.kind.value,
-                               reason=line.reason, since=line.since, urgency=line.urgency, answer_id=line.answer_id,
-                               expected=line.expected, file_number=line.file_number) for line in lines])
 
 
 SORTS = {"urgency": (ActionRow.urgency, ActionRow.since), "since": (ActionRow.since, ActionRow.urgency)}
@@ -263,13 +260,13 @@ async def reviews_between(session: AsyncSession, a: str, b: str) -> Sequence[Rev
         (ReviewRow.person_id == b) & (ReviewRow.other_person_id == a))))).scalars().all()
 
 
-async def replace_holds(session: AsyncSession, person_id: str, caseload: Sequence[tuple[str, str | None]],
-                        numbers: dict[str, str], *, first: bool = False) -> None:
-    """The person's holders become `caseload` (rewritten whole, like the worklist lines; `first` as there)."""
-    if not first:
-        await session.execute(delete(HoldRow).where(HoldRow.person_id == person_id))
-    session.add_all([HoldRow(person_id=person_id, structure_id=structure, counsellor=counsellor,
-                             file_number=numbers.get(structure)) for structure, counsellor in caseload])
+async def replace(session: AsyncSession, person_id: str, lines: list[WorklistLine],
+                  caseload: Sequence[tuple[str, str | None]], numbers: dict[str, str], *, first: bool = False) -> None:
+    """The person's worklist lines and holders become these, now (rewritten whole; `first`: they have none in the
+    store yet, nothing to delete). A consumed batch gathers them in a Writes instead (handlers.py)."""
+    writes = Writes()
+    writes.replace(person_id, lines, caseload, numbers, first=first)
+    await write(session, writes)
 
 
 async def caseload_page(session: AsyncSession, structure: str, counsellor: str | None, page: int,
