@@ -1,5 +1,6 @@
 """Followup applies a consumed batch in one round of writes, and the worklists, caseloads and events it leaves are
-those of the same events applied one by one; a record refused among good ones is dead-lettered alone.
+those of the same events applied one by one; a record refused among good ones is dead-lettered alone; the day
+tick checks the ledger's counters every day and recounts the people once a week.
 
 Through followup's own handlers and the runtime's processor on a real store (SQLite, or PostgreSQL when
 ARIANE_DATABASE_URL says so), batches fixed by the test: no broker, so that what a batch is does not depend on
@@ -16,17 +17,17 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "followup"))
-from builders import at, entered, exited, issued, registered, tick  # noqa: E402
+from builders import START, at, entered, exited, issued, registered, tick  # noqa: E402
 
 from contracts import topics  # noqa: E402
 from contracts.envelope import Envelope  # noqa: E402
 from contracts.referrals import ReferralAcknowledged, ReferralAcknowledgedData  # noqa: E402
 from services.followup.app import definition  # noqa: E402
-from services.followup.store import ActionRow, HoldRow, LedgerRow, tables  # noqa: E402
+from services.followup.store import ActionRow, HoldRow, LedgerRow, PersonRow, tables  # noqa: E402
 from services.runtime.db import make_engine, make_session_factory  # noqa: E402
 from services.runtime.deadletter import DeadLetter  # noqa: E402
 from services.runtime.metrics import RuntimeMetrics  # noqa: E402
@@ -87,6 +88,9 @@ class Followup:
 
     async def ledger(self) -> dict[str, int]:
         return dict(await self.rows(select(LedgerRow.name, LedgerRow.count)))
+
+    def violations(self) -> float:
+        return self.registry.get_sample_value("ariane_followup_ledger_violations_total") or 0.0
 
 
 @pytest.fixture
@@ -224,3 +228,25 @@ async def test_a_batch_whose_last_records_followup_skips_still_writes_the_others
     await f.feed(registered("B", 0), entered("B", 1, IAE, SIAE), acknowledged, first)
     assert await f.held_by(SIAE) == {"B"}
     assert (await f.ledger())["_known"] == 2
+
+
+async def test_the_tick_checks_the_counters_every_day_and_recounts_the_people_on_sundays(followup) -> None:
+    f = await followup()
+    await f.feed(tick(1))
+    await f.feed(*opening_day())
+    assert START.isoweekday() == 1  # the story starts on a Monday
+    # Someone edits a person's state by hand: the counters still add up, only a recount sees it.
+    async with f.engine.begin() as conn:
+        await conn.execute(update(PersonRow).where(PersonRow.person_id == "F").values(state="lost"))
+    for day in range(1, 6):  # Tuesday to Saturday
+        await f.feed(tick(day))
+        # The counters, the people due, the reviews: no count of every person by state.
+        assert not [s for s in f.sent if "GROUP BY followup_person.state" in s]
+    assert f.violations() == 0
+    await f.feed(tick(6))  # Sunday
+    assert f.violations() == 1
+    # A counter edited by hand no longer adds up: seen on the next tick, a Monday.
+    async with f.engine.begin() as conn:
+        await conn.execute(text("UPDATE followup_ledger SET count = count + 1 WHERE name = '_known'"))
+    await f.feed(tick(7))
+    assert f.violations() == 2
