@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from services.referral import store
@@ -61,3 +61,26 @@ async def list_referrals(request: Request, who: Principal = Depends(caller),
         rows = await store.referrals(session, to=to, status=status.value if status else None, limit=limit,
                                      offset=offset)
     return [ReferralView.model_validate(row, from_attributes=True) for row in rows]
+
+
+class PersonReferrals(BaseModel):
+    person_id: str  # the id the person is known by now
+    asked_for: str  # the id asked: a merged id answers with the person it was merged into
+    referrals: list[ReferralView]
+
+
+@router.get("/people/{person_id}/referrals", response_model=PersonReferrals)
+async def person_referrals(person_id: str, request: Request,
+                           who: Principal = Depends(caller)) -> PersonReferrals:
+    """One person's referrals (those sent to the caller's structure, all for the coordinator). An id merged into
+    another one reads as that person: its referrals are there."""
+    require_role(who, "coordinator", "partner", "counsellor")
+    to = None if who.role == "coordinator" else require_structure(who, None, "referrals (those sent to it)")
+    async with request.app.state.ctx.session_factory() as session:
+        current = await store.current_id(session, person_id)
+        rows = [] if current is None else await store.referrals(session, person_id=current, to=to, limit=5000)
+    # A structure learns nothing of a person it was sent no referral about, not even that the id is known.
+    if current is None or (to is not None and not rows):
+        raise HTTPException(404, "no referral of this person to show")
+    return PersonReferrals(person_id=current, asked_for=person_id,
+                           referrals=[ReferralView.model_validate(row, from_attributes=True) for row in rows])

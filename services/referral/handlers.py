@@ -13,7 +13,7 @@ from contracts.clock import DayStarted
 from contracts.envelope import Envelope
 from contracts.followup import CaseClosed
 from contracts.pathway import DispositifEntered, DispositifExited, JobEnded, JobStarted
-from contracts.people import PersonProfileUpdated, PersonRegistered
+from contracts.people import PersonIdentitiesMerged, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import (
     ReferralAccepted,
     ReferralAcknowledged,
@@ -22,7 +22,7 @@ from contracts.referrals import (
     ReferralRefused,
 )
 from services.referral import store
-from services.referral.domain import waiting_answers
+from services.referral.domain import merge, waiting_answers
 from services.referral.domain.lifecycle import Decision, DomainRejection, PersonState, decide, on_day
 from services.referral.domain.waiting_answers import Outcome, Waiting
 from services.referral.domain.webhook_targets import receiving_structure
@@ -39,14 +39,38 @@ log = structlog.get_logger("ariane.referral")
 
 
 async def on_person_fact(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None:
-    """A fact about one person that may change their referrals or their orientation."""
-    state = await store.load_person(uow.session, event.subject)
+    """A fact about one person that may change their referrals or their orientation. A fact about an id merged
+    into another one applies to the kept id (it may come after the merge: topics are not ordered together)."""
+    state = await store.load_current(uow.session, event.subject)
     try:
         decision = decide(state, event, deps.territory)
     except DomainRejection as exc:
         raise PermanentError(str(exc)) from exc
     await _commit(state, decision, uow, deps)
     await _move_waiting_answers(event, state, decision.state, uow, deps)
+
+
+async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, deps: ReferralDeps) -> None:
+    """Two ids are one person: the merged id's referrals, fired rules and waiting answers go to the kept id
+    (`merge.merge`); the merged id keeps only where it went. The same merge twice changes nothing."""
+    merged_id = event.data.merged_person_id
+    gone = await store.load_person(uow.session, merged_id)  # locked first, as a fact about it locks it
+    if gone.merged_into is not None:
+        log.info("identities_already_merged", merged_into_kept=gone.merged_into == event.data.kept_person_id)
+        return
+    kept = await store.load_current(uow.session, event.data.kept_person_id)
+    if kept.person_id == merged_id:  # the kept id was itself merged into this one: nothing left to fold
+        log.warning("identities_merge_cycle_ignored")
+        return
+    before = merge.gathered(kept, gone)
+    decision = merge.merge(kept, gone, event, deps.territory)
+    sla = deps.territory.referral_sla
+    await store.save_person(uow.session, merge.tombstone(merged_id, kept.person_id), sla)
+    await parked.move(uow, from_person=merged_id, to_person=kept.person_id)
+    # Saved even when nothing is folded together: the kept id may have known nothing yet.
+    await _commit(before, decision, uow, deps, save=True)
+    await _move_waiting_answers(event, before, decision.state, uow, deps)
+    log.info("identities_merged", referrals=len(decision.state.referrals), emitted=len(decision.events))
 
 
 async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) -> None:
@@ -126,8 +150,9 @@ def _count(waiting: Waiting, deps: ReferralDeps) -> None:
         deps.metrics.waiting_answers.labels(waiting.answer.event_type, waiting.outcome.value).inc()
 
 
-async def _commit(before: PersonState, decision: Decision, uow: UnitOfWork, deps: ReferralDeps) -> None:
-    if decision.state == before:
+async def _commit(before: PersonState, decision: Decision, uow: UnitOfWork, deps: ReferralDeps, *,
+                  save: bool = False) -> None:
+    if decision.state == before and not save:
         return
     await store.save_person(uow.session, decision.state, deps.territory.referral_sla)
     for event in decision.events:
@@ -165,5 +190,6 @@ HANDLERS: HandlerTable = {
     JobStarted: on_person_fact,
     JobEnded: on_person_fact,
     CaseClosed: on_person_fact,  # a partner's (intake topic) or followup's (followup topic) closure
+    PersonIdentitiesMerged: on_identities_merged,
     DayStarted: on_day_started,
 }

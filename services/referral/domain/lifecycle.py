@@ -131,6 +131,8 @@ class PersonState(_Frozen):
     pending: dict[str, tuple[Answer, ...]] = Field(default_factory=dict)
     fired_rules: tuple[str, ...] = ()
     closed_on: date | None = None  # the case was closed (by a partner or by followup); a later fact reopens it
+    # This id turned out to be another person's (intake's merge): its state went there, facts about it follow.
+    merged_into: str | None = None
 
     def open_to(self, structure: str) -> Referral | None:
         return next((r for r in self.referrals.values() if r.is_open and r.to_structure == structure), None)

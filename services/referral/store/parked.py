@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import BigInteger, LargeBinary
+from sqlalchemy import BigInteger, LargeBinary, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Column, Field, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -50,6 +50,12 @@ async def unpark(uow: UnitOfWork, event_id: str) -> ParkedAnswerRow | None:
     if row is not None:
         await uow.session.delete(row)
     return row
+
+
+async def move(uow: UnitOfWork, *, from_person: str, to_person: str) -> None:
+    """A merged id's waiting answers wait under the kept id from now on (its state holds them)."""
+    await uow.session.execute(update(ParkedAnswerRow).where(ParkedAnswerRow.person_id == from_person)
+                              .values(person_id=to_person))
 
 
 async def start_waits(uow: UnitOfWork, last_day: Callable[[date], date]) -> None:

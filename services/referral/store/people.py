@@ -24,6 +24,32 @@ async def load_person(session: AsyncSession, person_id: str) -> PersonState:
     return PersonState.model_validate_json(row.state)
 
 
+async def load_current(session: AsyncSession, person_id: str) -> PersonState:
+    """The state of the person under the id they are known by now: an id merged into another one leads there.
+    The merged id's row is read (and locked) first: a merge in flight is waited for, then followed."""
+    state = await load_person(session, person_id)
+    seen = {person_id}
+    while state.merged_into is not None and state.merged_into not in seen:
+        seen.add(state.merged_into)
+        state = await load_person(session, state.merged_into)
+    return state
+
+
+async def current_id(session: AsyncSession, person_id: str) -> str | None:
+    """The id a person is known by now, following merges, without locking (the read API); None if unknown."""
+    seen: set[str] = set()
+    while person_id not in seen:
+        seen.add(person_id)
+        row = await session.get(PersonRow, person_id)
+        if row is None:
+            return None
+        merged_into = PersonState.model_validate_json(row.state).merged_into
+        if merged_into is None:
+            return person_id
+        person_id = merged_into
+    return person_id
+
+
 async def save_person(session: AsyncSession, state: PersonState, sla: ReferralSla) -> None:
     row = await session.get(PersonRow, state.person_id)
     if row is None:
@@ -58,8 +84,10 @@ async def people_due(session: AsyncSession, day: date) -> list[str]:
 
 
 async def referrals(session: AsyncSession, *, to: str | None = None, status: str | None = None,
-                    limit: int = 500, offset: int = 0) -> list[ReferralRow]:
+                    person_id: str | None = None, limit: int = 500, offset: int = 0) -> list[ReferralRow]:
     query = select(ReferralRow)
+    if person_id is not None:
+        query = query.where(ReferralRow.person_id == person_id)
     if to is not None:
         query = query.where(ReferralRow.to_structure == to)
     if status is not None:
