@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.followup.domain import (Emitted, Fact, LedgerCheck, LineKind, PendingReview, PersonFile, Status,
-                                      WorklistLine, check_ledger)
+                                      check_ledger)
 from services.followup.store.writes import Writes
 from services.runtime.tables import runtime_tables
 
@@ -261,15 +261,6 @@ async def reviews_between(session: AsyncSession, a: str, b: str) -> Sequence[Rev
                                                               ReviewRow.decision == SAME_PERSON), or_(
         (ReviewRow.person_id == a) & (ReviewRow.other_person_id == b),
         (ReviewRow.person_id == b) & (ReviewRow.other_person_id == a))))).scalars().all()
-
-
-async def replace(session: AsyncSession, person_id: str, lines: list[WorklistLine],
-                  caseload: Sequence[tuple[str, str | None]], numbers: dict[str, str], *, first: bool = False) -> None:
-    """The person's worklist lines and holders become these, now (rewritten whole; `first`: they have none in the
-    store yet, nothing to delete). A consumed batch gathers them in a Writes instead (handlers.py)."""
-    writes = Writes()
-    writes.replace(person_id, lines, caseload, numbers, first=first)
-    await write(session, writes)
 
 
 async def caseload_page(session: AsyncSession, structure: str, counsellor: str | None, page: int,
