@@ -22,10 +22,11 @@ from contracts.envelope import Envelope
 from contracts.events import event_adapter
 from services.reporting.domain.calendar import DEFAULT_ZONE, Period, as_of_filter
 from services.reporting.domain.digest import digest
-from services.reporting.domain.documents import FIELDS, State, join_value
-from services.reporting.domain.projection import patches
+from services.reporting.domain.documents import FIELDS, Join, State, join_value
+from services.reporting.domain.projection import RULES
 from services.reporting.domain.report import Report, compute
-from services.reporting.store.documents import count_documents, load_state, write_state
+from services.reporting.store.bulk import write_state_bulk
+from services.reporting.store.documents import count_documents, load_state
 from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata
 from services.runtime.db import make_engine
 from services.runtime.kafka_security import client_security
@@ -35,6 +36,8 @@ from services.runtime.records import Record
 Progress = Callable[[int, int], None]  # (records read so far, records to read)
 FETCH_MAX = 5000
 STALL_TIMEOUT_S = 60.0
+POLICIES = {name: field.join for name, field in FIELDS.items()}
+MIN, MAX = Join.MIN, Join.MAX
 
 
 @dataclass
@@ -128,9 +131,13 @@ def fold_records(state: State, records: Iterable[Record], keep: Callable, counts
 
     The bytes are validated by the contract models directly (no `json.loads` first: the same events, about
     1.4x faster), and each patch is joined into the state's own document in place: the replay owns every
-    document of `state`, so no copy is needed (the live handlers keep `documents.join`, which copies)."""
+    document of `state`, so no copy is needed (the live handlers keep `documents.join`, which copies). A patch
+    is a fresh dict the rule made for this event alone, so a new document is the patch itself; MIN and MAX
+    fields are joined inline (`min(old, new)` keeps `old` unless `new < old`, and likewise for max), the maps
+    by `join_value`: this loop runs once per event and field."""
     validate = event_adapter.validate_json
-    fields = FIELDS
+    rules = RULES
+    policies = POLICIES
     cut = keep is not KEEP_ALL
     unparseable = after_cut = folded = 0
     for record in records:
@@ -143,14 +150,30 @@ def fold_records(state: State, records: Iterable[Record], keep: Callable, counts
             after_cut += 1
             continue
         folded += 1
-        for key, patch in patches(event, zone):
+        rule = rules.get(type(event))
+        if rule is None:  # a type that teaches the projection nothing (a contact, a check-in)
+            continue
+        for key, patch in rule(event, zone):
             doc = state.get(key)
             if doc is None:
-                state[key] = dict(patch)
+                state[key] = patch
                 continue
             for name, value in patch.items():
                 old = doc.get(name)
-                doc[name] = value if old is None else join_value(fields[name].join, old, value)
+                if old is None:
+                    doc[name] = value
+                elif value is None:
+                    continue
+                else:
+                    policy = policies[name]
+                    if policy is MIN:
+                        if value < old:
+                            doc[name] = value
+                    elif policy is MAX:
+                        if value > old:
+                            doc[name] = value
+                    else:
+                        doc[name] = join_value(policy, old, value)
     counts["unparseable"] += unparseable
     counts["after_cut"] += after_cut
     counts["folded"] += folded
@@ -207,11 +230,11 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
             # thread (the database's own work runs outside the interpreter's lock, so the two overlap).
             reporting = asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory))
             try:
-                await write_state(engine, state)
+                await write_state_bulk(engine, state)
             finally:
                 report = await reporting
         else:
-            await write_state(engine, state)
+            await write_state_bulk(engine, state)
             report = compute(await load_state(engine), period, territory)
     finally:
         await engine.dispose()
