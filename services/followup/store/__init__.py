@@ -134,17 +134,25 @@ async def set_today(session: AsyncSession, day: date) -> None:
         session.add(row)
 
 
-def wake_query(day: date):
+def wake_query(day: date, dialect: str):
     """The persons a tick of `day` must look at: a threshold of theirs has come (`wake_on`, the earliest day
     anything about them can change without a new fact). Read through the `wake_on` index, so a tick costs what
     is due that day, not the size of the territory; at-risk and lost people are not looked at every day, their
-    next threshold (lost, closure, a check-in) is their `wake_on` like anyone's."""
-    return select(PersonRow).where(PersonRow.wake_on <= day, PersonRow.merged_into.is_(None))
+    next threshold (lost, closure, a check-in) is their `wake_on` like anyone's.
+
+    On PostgreSQL the rows are locked in id order, as every batch locks them (handlers._row), so that two
+    instances never wait on each other in a circle. SQLite has no row locks (a transaction takes the one write
+    lock), and there an `ORDER BY person_id` makes the planner walk the primary key over every person rather
+    than search the `wake_on` index (a tick at 100k people read all 100k): the rows are sorted after reading."""
+    query = select(PersonRow).where(PersonRow.wake_on <= day, PersonRow.merged_into.is_(None))
+    if dialect == "postgresql":
+        return query.order_by(PersonRow.person_id).with_for_update()
+    return query
 
 
 async def persons_to_wake(session: AsyncSession, day: date) -> Sequence[PersonRow]:
-    return (await session.execute(wake_query(day).order_by(PersonRow.person_id)
-                                  .with_for_update())).scalars().all()  # locked in id order: see handlers._row
+    rows = (await session.execute(wake_query(day, session.get_bind().dialect.name))).scalars().all()
+    return sorted(rows, key=lambda row: row.person_id)
 
 
 async def people(session: AsyncSession, person_ids: set[str], *, lock: bool = False) -> Sequence[PersonRow]:

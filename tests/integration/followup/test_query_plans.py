@@ -29,7 +29,8 @@ async def test_the_tick_and_the_worklist_read_through_their_indexes(kafka_bootst
                                                                     tmp_path):
     async with followup(kafka_bootstrap, topic_prefix, database_url, tmp_path, [COORDINATOR]) as f:
         async with f.ctx.session_factory() as session, session.begin():
-            wake = await plan_of(session, store.wake_query(date(2026, 3, 1)))
+            # The tick's own query, as persons_to_wake runs it on this database.
+            wake = await plan_of(session, store.wake_query(date(2026, 3, 1), session.get_bind().dialect.name))
             lines = await plan_of(session, select(store.ActionRow).where(
                 store.ActionRow.structure_id == "mission_locale_angevine"))
             held = await plan_of(session, select(store.HoldRow).where(
