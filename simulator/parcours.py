@@ -5,8 +5,9 @@ expected to emit (orientations by non-primary rules, expiries). README.md ("Grou
 rules in words. In short:
 
 * holds: a reached contact or an accepted referral by S -> S accompanies the person; a refusal -> the issuer
-  accompanies them (while another structure holds them, that one stays the last holder); dispositif entered -> held by it; job or training started -> held by it. A registration
-  alone holds nobody (the référent registered them; contacts show it holds them).
+  accompanies them (while another structure holds them, that one stays the last holder); dispositif entered ->
+  held by it; job or training started -> held by it. A registration alone holds nobody (the référent registered
+  them; contacts show it holds them).
 * releases: a dispositif exit ends the dispositif and the operator's accompaniment; job and training ends
   end theirs; an expired referral ends the accompaniment it created. When the last hold ends, a gap opens
   (reason exit_without_next_step, job_ended_unheld or referral_expired), since that day. An expired referral

@@ -21,10 +21,11 @@ class Hold:
     since: date
     origin: str | None = None  # the referral that created an accompaniment, so its expiry can undo it
     counsellor: str | None = None  # the structure's pseudonymous reference for who holds the person in it
-    # A refused referral's issuer, holding the person while another structure has taken them on: it keeps them
-    # held (no gap opens when that structure lets go), but the one that took them on acts on their silence.
-    in_background: bool = False
+    # The hold a refused referral leaves its issuer ("must find another way"), not an accompaniment of its own.
     fallback_of_refusal: bool = False
+    # Such a hold while another structure has taken the person on: it keeps them held (no gap opens when that
+    # structure lets go), but the one that took them on acts on their silence.
+    in_background: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,20 @@ def _hold(p: Parcours, key: str, hold: Hold, fact: Fact) -> None:
         p.gap = None
     if p.closed is not None and p.closed[1] < fact.day:
         p.closed = None  # a structure takes the person up again after a closure: the thread resumes
-    if hold.structure and hold.kind in (ACCOMPANIED, DISPOSITIF) and not hold.in_background:
-        for k, h in list(p.holds.items()):
-            if h.structure != hold.structure and h.fallback_of_refusal and not h.in_background:
-                p.holds[k] = replace(h, in_background=True)  # another structure took the person on
+    for k, h in list(p.holds.items()):
+        if h.fallback_of_refusal and not h.in_background and _takes_on(hold, h.structure):
+            p.holds[k] = replace(h, in_background=True)  # another structure took the person on
     p.holds[key] = hold
     if hold.structure:
         if not hold.in_background:
             p.last_holder = hold.structure
         p.structures.add(hold.structure)
+
+
+def _takes_on(hold: Hold, other: str | None) -> bool:
+    """Whether `hold` is a structure other than `other` taking the person on (accompaniment or dispositif)."""
+    return bool(hold.structure) and hold.structure != other and hold.kind in (ACCOMPANIED, DISPOSITIF) \
+        and not hold.in_background
 
 
 def _release(p: Parcours, keys: Iterable[str], fact: Fact) -> None:
@@ -157,8 +163,7 @@ def apply(p: Parcours, fact: Fact) -> None:
         if issuer:
             own = p.holds.get(f"acc:{issuer}")
             fallback = own is None or own.fallback_of_refusal  # not when the issuer accompanies them already
-            elsewhere = any(h.structure not in (None, issuer) and h.kind in (ACCOMPANIED, DISPOSITIF)
-                            and not h.in_background for h in p.holds.values())
+            elsewhere = any(_takes_on(h, issuer) for h in p.holds.values())
             _hold(p, f"acc:{issuer}", Hold(issuer, ACCOMPANIED, fact.day, fallback_of_refusal=fallback,
                                            in_background=fallback and elsewhere), fact)
     elif k == "referral_withdrawn":
