@@ -99,11 +99,11 @@ def grow(store: Path, factor: int) -> int:
             if "person_id" not in names:
                 continue
             unique = _unique_columns(con, table)
-            single_integer_key = [row for row in info if row[5]]
+            key_columns = [row for row in info if row[5]]
             columns, values = [], []
             for _cid, name, kind, _notnull, _default, pk in info:
                 kind = (kind or "").upper()
-                if pk and len(single_integer_key) == 1 and kind.startswith("INT"):
+                if pk and len(key_columns) == 1 and kind.startswith("INT"):
                     continue  # a row id: the copy gets its own
                 columns.append(f'"{name}"')
                 if name in DUE_COLUMNS:
