@@ -15,7 +15,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, Table, or_, select
 
 from services.intake.handlers import Verdict, admit
 from services.runtime.service import ServiceContext
@@ -94,16 +94,35 @@ class Admissions:
     async def _admit_request(self, uow: UnitOfWork, items: list[Any]) -> Admitted:
         admitted = Admitted()
         for item in items:
+            before = len(uow.emitted)
             verdict = await admit(item, uow, self.deps, ingress="http")
-            if verdict.published_id is not None:
-                # Accepted now, or first stored by an earlier attempt: answered once its rows are on Kafka.
+            if verdict.status == "accepted":
+                # Accepted now: its rows are those it just emitted, found by their exact ids.
+                admitted.outbox_ids += await _outbox_ids_of(uow, [e.id for e in uow.emitted[before:]])
+            elif verdict.published_id is not None:
+                # First stored by an earlier attempt: answered once that attempt's rows are on Kafka.
                 admitted.outbox_ids += await _outbox_ids_for(uow, verdict.published_id)
             admitted.verdicts.append(verdict)
         return admitted
 
 
+async def _outbox_ids_of(uow: UnitOfWork, event_ids: list[str]) -> list[int]:
+    """Outbox rows of exactly these event ids (the event_id index: each request's lookup costs its own rows,
+    not the outbox's size, which only grows)."""
+    if not event_ids:
+        return []
+    return [r.id for r in await uow.session.execute(outbox_rows_of(uow.tables.outbox, event_ids))]
+
+
+def outbox_rows_of(outbox: Table, event_ids: list[str]) -> Select:
+    return select(outbox.c.id).where(outbox.c.event_id.in_(event_ids), outbox.c.event_type != "deadletter")
+
+
 async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[int]:
-    """Outbox rows an accepted event produced: its canonical copy and the merges it caused (ids derived from it)."""
+    """Outbox rows an earlier attempt produced for an event: its canonical copy and the merges it caused (ids
+    derived from it). The prefix is not searched on an index on either database (SQLite's LIKE ignores case,
+    PostgreSQL's default collation is not bytewise): a resend after a 503 is rare, the accepted path above is
+    the one every event takes."""
     outbox = uow.tables.outbox
     rows = await uow.session.execute(
         select(outbox.c.id).where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, func
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, func
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -150,3 +150,7 @@ class ApiKeyRow(Base, table=True):
 
 metadata = Base.metadata
 tables = runtime_tables(metadata, "intake")
+# An HTTP request is answered once its events' outbox rows are on Kafka, and finds those rows by event id (a
+# resend finds the rows an earlier attempt wrote): without this index each lookup read the whole outbox,
+# payloads included, which only grows.
+Index("ix_intake_outbox_event_id", tables.outbox.c.event_id)
