@@ -1,7 +1,8 @@
 """The whole pipeline's throughput and latency against a raw consume→produce hop, on a real broker, in one run.
 
     python bench/bench_pipeline.py [--events 5000] [--warm 200] [--rates 20 200] [--seconds 30]
-                                   [--database-url URL] [--drain-timeout 900] [--profile SERVICE]
+                                   [--http-sending backlog|rounds] [--database-url URL] [--drain-timeout 900]
+                                   [--profile SERVICE]
 
 The four services run as processes (local/pipeline.py, as `ariane demo` runs them) on a real broker
 (KAFKA_BOOTSTRAP, or a local broker started for the run), each on its own SQLite file (a fresh PostgreSQL
@@ -16,7 +17,9 @@ the run with people of its own.
    holds (paused, still in its group), timed from its release to at rest. Then, at each paced rate, the time from each record's produce
    acknowledgement to its group having committed past it.
 2. **Over HTTP**: a fresh pipeline, warmed with `--warm` events; then the `--events` events POSTed to intake
-   in batches of one structure's events with its key (each person's events a round apart), the time running
+   as each structure's backlog, in order, in batches of up to 200 of its events with its key, a structure's next
+   batch once its previous one is answered, the structures at once (`--http-sending rounds`: each person's
+   events a round apart, every round waiting for the slowest answer of the one before), the time running
    from the first POST to every consumer group at rest and every outbox empty (`LocalPipeline.drained`).
    Meanwhile /health of intake and followup is asked every 100 ms, and beside it /health/live, which
    answers from memory: the floor of any answer from that process at that moment (bench/health_probe.py).
@@ -304,7 +307,8 @@ def published_check(tap: OffsetTap, parts: Sequence[Part]) -> int:
 
 
 async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
-                      paced: dict[int, Part], seconds: float, drain_timeout: float) -> dict[str, Any]:
+                      paced: dict[int, Part], seconds: float, drain_timeout: float,
+                      sending: str = "backlog") -> dict[str, Any]:
     pipeline = await started_pipeline(run_dir, bootstrap, database_url)
     security = pipeline.kafka_security()
     tap = OffsetTap(bootstrap, security, pipeline.prefix + topics.INTAKE)
@@ -324,9 +328,12 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         sampler = GroupLagSampler(display)
         began = time.perf_counter()
         sampler.start()
-        with one_bar("HTTP: POST /v1/events", len(main.events)) as (progress, task):
-            for events in main.rounds:
-                await poster.post_round(events, on_posted=lambda n: progress.advance(task, n))
+        with one_bar(f"HTTP: POST /v1/events ({sending})", len(main.events)) as (progress, task):
+            if sending == "backlog":
+                await poster.post_backlog(main.events, on_posted=lambda n: progress.advance(task, n))
+            else:
+                for events in main.rounds:
+                    await poster.post_round(events, on_posted=lambda n: progress.advance(task, n))
         posted = time.perf_counter() - began
         await until_at_rest("HTTP: every group at rest", display, lambda: pipeline.drained(drain_timeout))
         elapsed = time.perf_counter() - began
@@ -339,7 +346,8 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
             raise AssertionError(f"intake's verdicts on the {len(main.events)} events: {dict(poster.verdicts)}")
         out["throughput"] = {"events": len(main.events), "seconds": round(elapsed, 3),
                              "events_per_s": round(len(main.events) / elapsed, 1),
-                             "posting_seconds": round(posted, 3), "verdicts": dict(poster.verdicts),
+                             "posting_seconds": round(posted, 3), "sending": sending,
+                             "verdicts": dict(poster.verdicts),
                              "warm_verdicts": warm_verdicts, "http_statuses": dict(poster.http_statuses),
                              "published_by_intake": published,
                              "group_lag": sampler.summary(pipeline.prefix)}
@@ -457,7 +465,8 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
     hop = await hop_runs(bootstrap, prefix, parts["hop_warm"], parts["hop"],
                          {rate: parts[f"hop_{rate}"] for rate in args.rates}, args.seconds, args.drain_timeout)
     http = await ariane_http(scratch / "http", bootstrap, args.database_url, parts["http_warm"], parts["http"],
-                             {rate: parts[f"http_{rate}"] for rate in args.rates}, args.seconds, args.drain_timeout)
+                             {rate: parts[f"http_{rate}"] for rate in args.rates}, args.seconds, args.drain_timeout,
+                             args.http_sending)
     kafka = await ariane_kafka(scratch / "kafka", bootstrap, args.database_url, parts["kafka_warm"],
                                parts["kafka"], args.drain_timeout)
     hop_rate = hop["throughput"]["events_per_s"]
@@ -486,7 +495,8 @@ def report(result: dict[str, Any]) -> None:
           f"{result['mean_event_bytes']} bytes on average; warmed with {result['warm']}; {result['database']}")
     print(f"raw hop, fed as Ariane is  {hop['throughput']['events_per_s']:>10,.1f} events/s")
     print(f"raw hop alone (filled A)   {hop['throughput_alone']['events_per_s']:>10,.1f} events/s")
-    print(f"Ariane over HTTP           {http['throughput']['events_per_s']:>10,.1f} events/s   "
+    sending = http["throughput"]["sending"]
+    print(f"Ariane over HTTP ({sending:>7}) {http['throughput']['events_per_s']:>7,.1f} events/s   "
           f"ratio {result['ratio_http_to_raw_hop']:.4f} (hop alone: {result['ratio_http_to_raw_hop_alone']:.4f})")
     print(f"Ariane onto inbound topic  {kafka['throughput']['events_per_s']:>10,.1f} events/s   "
           f"ratio {result['ratio_kafka_to_raw_hop']:.4f} (hop alone: {result['ratio_kafka_to_raw_hop_alone']:.4f})")
@@ -539,6 +549,10 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warm", type=int, default=200, help="events sent first, each way, and not timed")
     parser.add_argument("--rates", type=int, nargs="+", default=[20, 200], help="paced loads, events/s")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of each paced load")
+    parser.add_argument("--http-sending", choices=("backlog", "rounds"), default="backlog",
+                        help="the timed HTTP part: each structure's backlog in order, POSTs one after the other per "
+                             "structure (default); or rounds, every person's k-th event in round k, each round "
+                             "waiting for the last answer of the one before (the way of runs before 2026-12-02)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--drain-timeout", type=float, default=900.0,
                         help="seconds to wait for the pipeline to come to rest before giving up")

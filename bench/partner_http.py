@@ -81,6 +81,28 @@ class PartnerPoster:
                                for i in range(0, len(batch), BATCH_MAX)))
 
 
+    async def post_backlog(self, events: Sequence[Envelope],
+                           on_posted: Callable[[int], None] = lambda n: None) -> None:
+        """A backlog, as a partner's system sends the events it holds (the issue's "partner batches of 10^5
+        events at once"): each structure's events in their order, in POSTs of up to BATCH_MAX, one after the
+        other (the next once the previous is answered, so intake takes them in order); the structures at once.
+        Every person's events must come from one structure (raises otherwise): their order is then kept."""
+        by_source: dict[str, list[Envelope]] = {}
+        source_of: dict[str, str] = {}
+        for event in events:
+            person = person_of_event_id(event.id)
+            if source_of.setdefault(person, event.source) != event.source:
+                raise ValueError(f"person {person}'s events come from two structures: their order would not hold")
+            by_source.setdefault(event.source, []).append(event)
+
+        async def one_structure(stream: list[Envelope]) -> None:
+            for i in range(0, len(stream), BATCH_MAX):
+                await self.post(stream[i:i + BATCH_MAX])
+                on_posted(len(stream[i:i + BATCH_MAX]))
+
+        await asyncio.gather(*(one_structure(stream) for stream in by_source.values()))
+
+
 class PacedPoster:
     """Events sent at a set rate, open loop: every `tick_s`, the events due by then go out (one POST per
     structure) without waiting for earlier answers, except that an event waits for the answer about its
