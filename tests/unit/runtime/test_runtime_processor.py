@@ -129,3 +129,39 @@ async def test_a_record_seen_in_an_earlier_batch_is_skipped_and_its_neighbours_a
     assert texts == ["ev-0", "ev-1", "ev-3"]
     assert told == ["told-ev-0", "told-ev-1", "told-ev-3"]
     assert [letter["source"]["offset"] for letter in letters] == [2]
+
+
+async def test_a_long_batch_lets_the_rest_of_the_process_run_while_it_is_applied(engine):
+    """A handler that never waits on the database (followup gathers its writes for the batch's end) folds a batch
+    of 500 in one stretch; meanwhile /health and the relay, on the same event loop, must still get turns."""
+    import asyncio
+    import time
+
+    turns = 0
+    seen_by_handler: list[int] = []  # how many turns the rest of the process had had, at each event
+
+    async def busy(ev: Envelope, uow: UnitOfWork) -> None:  # 2 ms of work an event, no await that suspends
+        seen_by_handler.append(turns)
+        until = time.perf_counter() + 0.002
+        while time.perf_counter() < until:
+            pass
+
+    proc = EventProcessor(SERVICE, make_session_factory(engine), tables, busy, RuntimeMetrics.create(SERVICE),
+                          RuntimeSettings(), parse=Envelope.model_validate_json)
+    applying = True
+
+    async def other_work() -> None:  # what /health does: answer whenever the loop lets it
+        nonlocal turns
+        while applying:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    await proc.process_batch([record(i) for i in range(500)])  # about one second of handler work
+    applying = False
+    await other
+    assert len(seen_by_handler) == 500
+    # Before, the rest of the process ran only while the batch waited on the database (its claim, its commit),
+    # never between two events: all 500 saw the same count. Now it runs every few events.
+    assert len(set(seen_by_handler)) > 50, len(set(seen_by_handler))
