@@ -43,6 +43,33 @@ def set_aside_letter(service: str, outbox_id: int, topic: str, size: int, limit:
     }, sort_keys=True).encode()
 
 
+# How often a request waiting for its rows reads the outbox again. The leader learns of its own publications in
+# memory, so its reading is only a safety net; a standby learns of the leader's only by reading.
+WAIT_POLL_S = 2.0
+STANDBY_POLL_S = 0.25
+
+
+class _Waiter:
+    """One wait_published call: the rows it still waits for, and the future resolved when none is left."""
+
+    def __init__(self, left: set[int], done: asyncio.Future[None]) -> None:
+        self.left = left
+        self.done = done
+
+    def published(self, outbox_id: int) -> None:
+        self.left.discard(outbox_id)
+        self._settle()
+
+    def keep_only(self, unpublished: set[int]) -> None:
+        """What the outbox says is still unpublished (a row marked by another instance, or before the wait)."""
+        self.left &= unpublished
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self.left and not self.done.done():
+            self.done.set_result(None)
+
+
 def relay_group(service: str, prefix: str = "") -> str:
     return f"{prefix}ariane-relay-{service}"
 
@@ -64,8 +91,9 @@ class OutboxRelay:
         self.marker = TopicPartition(settings.topic(DEADLETTER), 0)
         self.group = relay_group(service, settings.topic_prefix)
         self.producer: AIOKafkaProducer | None = None
-        # Set (then replaced) each time rows are marked published: wakes up wait_published().
-        self._published = asyncio.Event()
+        # The requests waiting for rows to be on Kafka (wait_published), by outbox id: resolved from the ids this
+        # instance marks published, without reading the outbox again.
+        self._waiting: dict[int, set[_Waiter]] = {}
         self._needs_reconcile = False
         # How many times the outbox may have changed (rows committed, rows published): tells a reading of its
         # pending count taken before (services/runtime/health.py) that it may be out of date.
@@ -133,6 +161,8 @@ class OutboxRelay:
             )
         if result.rowcount:
             log.info("relay_reconciled", already_on_kafka=result.rowcount, mark=mark)
+        # Every row below the mark is on Kafka now, whoever sent it.
+        self._rows_published([outbox_id for outbox_id in self._waiting if outbox_id < mark])
 
     async def _set_mark(self, mark: int) -> None:
         """Move the mark back to what this outbox really holds, so that rows written from now on, whose ids
@@ -173,7 +203,8 @@ class OutboxRelay:
             )
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
-        self._signal_published()
+        self.changes += 1
+        self._rows_published([row.id for row in rows])
         return len(rows)
 
     def _sendable(self, row) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:  # noqa: ANN001
@@ -193,36 +224,57 @@ class OutboxRelay:
                 [("ariane-service", self.service.encode()), ("reason", b"record_too_large"),
                  ("ariane-outbox-id", str(row.id).encode())])
 
-    def _signal_published(self) -> None:
-        self.changes += 1
-        self._published.set()
-        self._published = asyncio.Event()
+    def _rows_published(self, outbox_ids: Sequence[int]) -> None:
+        """These rows are on Kafka (their marking committed): the requests waiting for them learn it at once."""
+        for outbox_id in outbox_ids:
+            for waiter in self._waiting.pop(outbox_id, ()):
+                waiter.published(outbox_id)
+
+    async def _unpublished(self, outbox_ids: Sequence[int]) -> set[int]:
+        async with self.read_session_factory() as session:
+            return set((await session.exec(
+                select(self.outbox.c.id)
+                .where(self.outbox.c.id.in_(list(outbox_ids)), self.outbox.c.published_at.is_(None))
+            )).scalars().all())
 
     async def wait_published(self, outbox_ids: Sequence[int], timeout: float) -> bool:
         """Wait until every given outbox row is on Kafka (published_at set); False if `timeout` passes first.
 
-        For callers that must not answer before their events are durable on the broker (an HTTP ingress)."""
+        For callers that must not answer before their events are durable on the broker (an HTTP ingress). The
+        rows are read once on entry (some may be on Kafka already); from then on, the rows this instance marks
+        published resolve the wait in memory. The outbox is read again only every `WAIT_POLL_S` (every
+        `STANDBY_POLL_S` on a standby instance, where another instance publishes and nothing is marked here)."""
         if not outbox_ids:
             return True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        # Listening before reading: a row marked published while the outbox is read is not missed.
+        ids = set(outbox_ids)
+        waiter = _Waiter(set(ids), loop.create_future())
+        for outbox_id in ids:
+            self._waiting.setdefault(outbox_id, set()).add(waiter)
         self.notify()
-        while True:
-            signal = self._published
-            async with self.read_session_factory() as session:
-                left = (await session.exec(
-                    select(func.count()).select_from(self.outbox)
-                    .where(self.outbox.c.id.in_(list(outbox_ids)), self.outbox.c.published_at.is_(None))
-                )).scalar_one()
-            if left == 0:
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(signal.wait(), timeout=min(remaining, 0.25))
-            except asyncio.TimeoutError:
-                pass
+        try:
+            while True:
+                waiter.keep_only(await self._unpublished(list(waiter.left)))
+                if waiter.done.done():
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                poll = WAIT_POLL_S if self.role == "leader" else STANDBY_POLL_S
+                try:
+                    await asyncio.wait_for(asyncio.shield(waiter.done), timeout=min(remaining, poll))
+                    return True
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            for outbox_id in ids:
+                waiters = self._waiting.get(outbox_id)
+                if waiters is not None:
+                    waiters.discard(waiter)
+                    if not waiters:
+                        del self._waiting[outbox_id]
 
     @property
     def role(self) -> str:
