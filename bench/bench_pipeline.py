@@ -349,6 +349,7 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
                              "posting_seconds": round(posted, 3), "sending": sending,
                              "verdicts": dict(poster.verdicts),
                              "warm_verdicts": warm_verdicts, "http_statuses": dict(poster.http_statuses),
+                             "unavailable": dict(poster.unavailable),
                              "published_by_intake": published,
                              "group_lag": sampler.summary(pipeline.prefix)}
         out["health"] = {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}
@@ -398,6 +399,7 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
     return {"rate": rate, "sent": len(part.events), "schedule_seconds": round(scheduled, 2),
             "answered": len(poster.answered_at), "verdicts": dict(poster.verdicts),
             "reasons": dict(poster.reasons), "http_statuses": dict(poster.http_statuses),
+            "unavailable": dict(poster.unavailable),
             "visible": len(latencies), **spread(latencies), "from_post": spread(from_post)}
 
 
@@ -514,7 +516,7 @@ def report(result: dict[str, Any]) -> None:
     for rate, lat in http["latency"].items():
         raw = hop["latency"][rate]
         print(f"{rate:>4}/s 202 → reporting     p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms  "
-              f"({lat['visible']} of {lat['sent']} sent; HTTP {lat['http_statuses']})")
+              f"({lat['visible']} of {lat['sent']} sent; HTTP {lat['http_statuses']}; 503s {lat['unavailable']})")
         post = lat["from_post"]
         print(f"{rate:>4}/s POST → reporting    p50 {post['p50_ms']} ms  p99 {post['p99_ms']} ms  max {post['max_ms']} ms")
         print(f"{rate:>4}/s raw hop             p50 {raw['p50_ms']} ms  p99 {raw['p99_ms']} ms  max {raw['max_ms']} ms  "

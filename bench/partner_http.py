@@ -19,6 +19,13 @@ RETRIES = 20
 RETRY_AFTER_MAX_S = 5.0
 
 
+def _error_of(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", "unknown"))
+    except ValueError:
+        return "not_json"
+
+
 class PartnerPoster:
     def __init__(self, base_url: str, api_keys: Mapping[str, str], *, concurrency: int = 8):
         # Idle connections dropped by the client before the server closes them (see tests/e2e/territory_run.py).
@@ -29,6 +36,7 @@ class PartnerPoster:
         self.http_statuses: Counter[str] = Counter()  # every answer, retried 503s included
         self.verdicts: Counter[str] = Counter()  # per event, from the final answer
         self.reasons: Counter[str] = Counter()
+        self.unavailable: Counter[str] = Counter()  # every 503 answer by its `error`, retried ones included
         self.answered_at: dict[str, float] = {}  # event id -> when the 202 taking it arrived (perf_counter)
         self.posted_at: dict[str, float] = {}  # event id -> when its first POST was sent
 
@@ -49,6 +57,12 @@ class PartnerPoster:
                     continue
                 answered = time.perf_counter()
                 self.http_statuses[str(response.status_code)] += 1
+                if response.status_code == 503:
+                    # Which 503: `busy` (past the admission limit, or the store too busy) or `broker_unavailable`
+                    # (stored, Kafka's confirmation late); and whether it said when to come back.
+                    self.unavailable[_error_of(response)] += 1
+                    if "retry-after" not in response.headers:
+                        self.unavailable["without_retry_after"] += 1
                 if response.status_code == 503 and attempt + 1 < RETRIES:
                     await asyncio.sleep(min(float(response.headers.get("retry-after", "1")), RETRY_AFTER_MAX_S))
                     continue
