@@ -365,6 +365,8 @@ def _count(metrics: FollowupMetrics, decision: Decision) -> None:
     for reason, by, days in decision.reengaged_after_days:
         metrics.reengaged.labels(reason, by).inc()
         metrics.lost_days.observe(days)
+    for dropped in decision.dropped:  # reason: one of unknown_facts.UNKNOWN_CODES, a closed set
+        metrics.answers_dropped.labels(dropped.code).inc()
 
 
 HANDLERS = {event_type: _in_batch(handler) for event_type, handler in {

@@ -18,6 +18,7 @@ class FollowupMetrics:
     checkins_overdue: Gauge
     ledger_violations: Counter
     reviews_pending: Gauge
+    answers_dropped: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> FollowupMetrics:
@@ -39,4 +40,8 @@ class FollowupMetrics:
                                       "Times the conservation check failed", registry=registry),
             reviews_pending=Gauge("ariane_followup_identity_reviews_pending",
                                   "Identity reviews awaiting the coordinator (their alerts wait)", registry=registry),
+            answers_dropped=Counter("ariane_followup_answers_dropped_total",
+                                    "Answers to a fact followup never received, dropped after their wait and "
+                                    "reported to their sender on the dead-letter topic",
+                                    ["reason"], registry=registry),
         )

@@ -13,6 +13,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from conversation import followup
+from prometheus_client.parser import text_string_to_metric_families
 from builders import at, entered, exited, registered  # noqa: I001 - on the path once conversation is imported
 
 from contracts import topics
@@ -46,6 +47,14 @@ async def letters(bootstrap: str, topic: str) -> list[dict]:
         await consumer.stop()
 
 
+async def dropped_counts(f) -> dict[str, float]:
+    """ariane_followup_answers_dropped_total by reason, as followup's /metrics shows it."""
+    text = (await f.client.get("/metrics")).text
+    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
+            if family.name == "ariane_followup_answers_dropped" for s in family.samples
+            if s.name.endswith("_total")}
+
+
 async def test_an_exit_and_a_checkin_answer_that_answer_nothing_are_reported_once(kafka_bootstrap, topic_prefix,
                                                                                  database_url, tmp_path):
     dlq = topic_prefix + topics.DEADLETTER
@@ -70,6 +79,7 @@ async def test_an_exit_and_a_checkin_answer_that_answer_nothing_are_reported_onc
             await f.day(n)
         assert await seen() == ("in_dispositif", [])
         assert [x for x in await letters(kafka_bootstrap, dlq) if x["service"] == "followup"] == []
+        assert await dropped_counts(f) == {}
 
         await f.day(34)
         await f.day(35)
@@ -81,6 +91,8 @@ async def test_an_exit_and_a_checkin_answer_that_answer_nothing_are_reported_onc
                 break
             await asyncio.sleep(0.1)
         assert await seen() == ("in_dispositif", [])
+        # The operator sees them too, by reason, on followup's /metrics.
+        assert await dropped_counts(f) == {"unknown_checkin": 1.0, "unknown_stay": 1.0}
 
     assert sorted(x["reason"].split(":", 1)[0] for x in found) == ["unknown_checkin", "unknown_stay"]
     stay = next(x for x in found if x["reason"].startswith("unknown_stay"))
