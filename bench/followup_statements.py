@@ -1,11 +1,13 @@
-"""Followup's SQL statements per consumed event, by kind: what its apply path sends for a simulated territory.
+"""A service's SQL statements per consumed event, by kind: what its apply path sends for a simulated territory.
 
-    python bench/followup_statements.py [--people 200] [--days 90] [--batch 500]
+    python bench/followup_statements.py [--service followup] [--people 200] [--days 90] [--batch 500]
 
-The same feed as bench/apply_profile.py (a simulated year through followup's own handlers and the runtime's
-processor into a fresh SQLite store, the day's tick alone, then the day's events in batches of `--batch`), with
-every statement counted at the driver and grouped by its verb and table, so that a change of the apply path
-shows which statements it removed. Counts, not times: the machine's load does not move them.
+Named for the first service it counted; `--service` takes any that bench/apply_profile.py knows (followup,
+referral, reporting). The same feed as bench/apply_profile.py (a simulated year through the service's own
+handlers and the runtime's processor into a fresh SQLite store, the day's tick alone, then the day's events in
+batches of `--batch`), with every statement counted at the driver and grouped by its verb and table, so that a
+change of the apply path shows which statements it removed. Counts, not times: the machine's load does not
+move them.
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ def kind_of(statement: str) -> str:
     return f"{verb} {table.group(1)}" if table and verb in {"SELECT", "INSERT", "UPDATE", "DELETE"} else verb
 
 
-async def run(people: int, days: int, batch: int) -> tuple[int, Counter[str]]:
+async def run(service_name: str, people: int, days: int, batch: int) -> tuple[int, Counter[str]]:
     from prometheus_client import CollectorRegistry
     from sqlalchemy import event
 
+    from bench.apply_profile import _definition
     from contracts import topics
-    from services.followup.app import definition
     from services.runtime.db import make_engine, make_session_factory
     from services.runtime.metrics import RuntimeMetrics
     from services.runtime.migrate import upgrade_to_head
@@ -48,14 +50,18 @@ async def run(people: int, days: int, batch: int) -> tuple[int, Counter[str]]:
     from simulator.year import simulate
 
     year = simulate("territory", people=people, seed=7, days=days)
-    service = definition()
+    service = _definition(service_name)
     settings = RuntimeSettings()
     kinds: Counter[str] = Counter()
     applied = 0
     with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(f"sqlite+aiosqlite:///{Path(scratch) / 'followup.db'}")
+        engine = make_engine(f"sqlite+aiosqlite:///{Path(scratch) / f'{service_name}.db'}")
         try:
-            await upgrade_to_head(engine, "followup", service.metadata, service.versions_dir)
+            if service.versions_dir is None:
+                async with engine.begin() as conn:
+                    await conn.run_sync(service.metadata.create_all)
+            else:
+                await upgrade_to_head(engine, service_name, service.metadata, service.versions_dir)
 
             @event.listens_for(engine.sync_engine, "before_cursor_execute")
             def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -63,11 +69,11 @@ async def run(people: int, days: int, batch: int) -> tuple[int, Counter[str]]:
 
             factory = make_session_factory(engine)
             registry = CollectorRegistry()
-            ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name="followup",
+            ctx = SimpleNamespace(registry=registry, session_factory=factory, engine=engine, name=service_name,
                                   settings=settings, read_session_factory=factory)
             wiring = await service.start(ctx)
-            processor = EventProcessor("followup", factory, service.tables, wiring.handler,
-                                       RuntimeMetrics.create("followup", registry), settings)
+            processor = EventProcessor(service_name, factory, service.tables, wiring.handler,
+                                       RuntimeMetrics.create(service_name, registry), settings)
             offset = 0
             for day in year.stream():
                 records = [Record(topics.CLOCK, 0, offset, b"clock", day.tick.to_json_bytes())]
@@ -84,11 +90,12 @@ async def run(people: int, days: int, batch: int) -> tuple[int, Counter[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service", default="followup", choices=("followup", "referral", "reporting"))
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
-    applied, kinds = asyncio.run(run(args.people, args.days, args.batch))
+    applied, kinds = asyncio.run(run(args.service, args.people, args.days, args.batch))
     total = sum(kinds.values())
     print(f"{applied} events and ticks, {total} statements, {total / applied:.2f} per event")
     for kind, n in kinds.most_common():
