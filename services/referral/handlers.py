@@ -1,4 +1,8 @@
-"""The thin shell around the rules: load the person, call the rule, store, emit to ariane.referral.v1."""
+"""The thin shell around the rules: load the person, call the rule, store, emit to ariane.referral.v1.
+
+A consumed batch is applied in one round of reads and writes (store/batch.py): the people its events are about
+are read in one query at its first event, each event decides on the state the previous ones left, and the
+states are written together once the batch's last event this service handles is done (`_in_batch`)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from services.referral.domain import merge, waiting_answers
 from services.referral.domain.lifecycle import Decision, DomainRejection, PersonState, decide, on_day
 from services.referral.domain.waiting_answers import Outcome, Waiting
 from services.referral.domain.webhook_targets import receiving_structure
-from services.referral.store import parked
+from services.referral.store import batch, parked
 from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
@@ -41,7 +45,7 @@ log = structlog.get_logger("ariane.referral")
 async def on_person_fact(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None:
     """A fact about one person that may change their referrals or their orientation. A fact about an id merged
     into another one applies to the kept id (it may come after the merge: topics are not ordered together)."""
-    state = await store.load_current(uow.session, event.subject)
+    state = await _current(uow, event.subject)
     try:
         decision = decide(state, event, deps.territory)
     except DomainRejection as exc:
@@ -54,18 +58,17 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
     """Two ids are one person: the merged id's referrals, fired rules and waiting answers go to the kept id
     (`merge.merge`); the merged id keeps only where it went. The same merge twice changes nothing."""
     merged_id = event.data.merged_person_id
-    gone = await store.load_person(uow.session, merged_id)  # locked first, as a fact about it locks it
+    gone = await _state(uow, merged_id)  # locked first, as a fact about it locks it
     if gone.merged_into is not None:
         log.info("identities_already_merged", merged_into_kept=gone.merged_into == event.data.kept_person_id)
         return
-    kept = await store.load_current(uow.session, event.data.kept_person_id)
+    kept = await _current(uow, event.data.kept_person_id)
     if kept.person_id == merged_id:  # the kept id was itself merged into this one: nothing left to fold
         log.warning("identities_merge_cycle_ignored")
         return
     before = merge.gathered(kept, gone)
     decision = merge.merge(kept, gone, event, deps.territory)
-    sla = deps.territory.referral_sla
-    await store.save_person(uow.session, merge.tombstone(merged_id, kept.person_id), sla)
+    (await _people(uow)).put(merge.tombstone(merged_id, kept.person_id))
     await parked.move(uow, from_person=merged_id, to_person=kept.person_id)
     # Saved even when nothing is folded together: the kept id may have known nothing yet.
     await _commit(before, decision, uow, deps, save=True)
@@ -75,15 +78,18 @@ async def on_identities_merged(event: PersonIdentitiesMerged, uow: UnitOfWork, d
 
 async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) -> None:
     """Reminders and expiries of the day, for the people with a referral the day may act on; then the answers
-    that waited too long for their referral."""
+    that waited too long for their referral. The people due are read in one query."""
+    await _write(uow, deps)  # what the batch's earlier events decided is in the referral rows the query reads
     people = await store.people_due(uow.session, tick.data.day)
+    held = await _people(uow)
+    await batch.read(uow.session, held, people)
     for person_id in people:
-        state = await store.load_person(uow.session, person_id)
+        state = held.get(person_id)
         decision = on_day(state, tick, deps.territory)
         if decision.state == state:
             # Due and nothing to do: rows written before closed cases stopped being due (see `next_checks`).
             # Written again once, so that the person is not read on every tick that follows.
-            await store.save_person(uow.session, state, deps.territory.referral_sla)
+            held.put(state)
         await _commit(state, decision, uow, deps)
     expired = await _expire_waiting_answers(tick.data.day, uow, deps)
     log.info("day_started", day=tick.data.day.isoformat(), people=len(people), answers_expired=expired)
@@ -115,11 +121,14 @@ async def _expire_waiting_answers(day: date, uow: UnitOfWork, deps: ReferralDeps
     wait = deps.settings.answer_wait_days
     await parked.start_waits(uow, lambda answer_on: waiting_answers.waits_until(answer_on, day, wait))
     expired = 0
-    for person_id, rows in (await parked.due(uow, day)).items():
-        state = await store.load_person(uow.session, person_id)
+    due = await parked.due(uow, day)
+    held = await _people(uow)
+    await batch.read(uow.session, held, due)
+    for person_id, rows in due.items():
+        state = held.get(person_id)
         after, gone = waiting_answers.expire(state, {r.event_id: r.waits_until for r in rows if r.waits_until}, day)
         if after != state:
-            await store.save_person(uow.session, after, deps.territory.referral_sla)
+            held.put(after)
         by_event = {r.event_id: r for r in rows}
         for waiting in gone:
             row = by_event[waiting.answer.event_id]
@@ -154,7 +163,7 @@ async def _commit(before: PersonState, decision: Decision, uow: UnitOfWork, deps
                   save: bool = False) -> None:
     if decision.state == before and not save:
         return
-    await store.save_person(uow.session, decision.state, deps.territory.referral_sla)
+    (await _people(uow)).put(decision.state)
     for event in decision.events:
         await uow.emit(event, topics.REFERRAL)
         _queue_webhook(event, uow, deps)
@@ -175,8 +184,78 @@ def _queue_webhook(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None
                                url=url, body=event.to_json_bytes(), now=deps.now())
 
 
+# The people of a transaction (store/batch.py). Where it has no SAVEPOINT (the processor applies a consumed batch
+# in one go), the states its events decide are gathered and written in one round when its last event to be
+# handled is done: a failure there fails that event's handler, the processor applies the batch again with a
+# SAVEPOINT per record, and then each event writes its own at its end, inside its SAVEPOINT, so that a poison
+# record still goes alone. The memo is emptied when a SAVEPOINT rolls back (UnitOfWork.forget): the states are
+# read again then.
+_PEOPLE, _POSITIONS = "referral.people", "referral.positions"
+
+
+async def _people(uow: UnitOfWork) -> batch.People:
+    """The transaction's people; at the first call, everyone the batch's events are about is read in one query
+    (and the ids they were merged into, in one more per step of merges)."""
+    held = uow.memo.get(_PEOPLE)
+    if held is None:
+        held = uow.memo[_PEOPLE] = batch.People()
+        wanted = {e.subject for e in uow.batch if type(e) in HANDLERS and not isinstance(e, DayStarted) and e.subject}
+        wanted |= {e.data.merged_person_id for e in uow.batch if isinstance(e, PersonIdentitiesMerged)}
+        while wanted:
+            await batch.read(uow.session, held, wanted)
+            wanted = {s.merged_into for s in map(held.states.get, wanted)
+                      if s is not None and s.merged_into is not None and s.merged_into not in held.states}
+    return held
+
+
+async def _state(uow: UnitOfWork, person_id: str) -> PersonState:
+    """The person's state as this transaction left it (read, and on PostgreSQL locked, once)."""
+    held = await _people(uow)
+    if person_id not in held.states:
+        await batch.read(uow.session, held, [person_id])
+    return held.get(person_id)
+
+
+async def _current(uow: UnitOfWork, person_id: str) -> PersonState:
+    """The state of the person under the id they are known by now: an id merged into another one leads there.
+    The merged id's row is read (and locked) first: a merge in flight is waited for, then followed."""
+    state = await _state(uow, person_id)
+    seen = {person_id}
+    while state.merged_into is not None and state.merged_into not in seen:
+        seen.add(state.merged_into)
+        state = await _state(uow, state.merged_into)
+    return state
+
+
+async def _write(uow: UnitOfWork, deps: ReferralDeps) -> None:
+    held = uow.memo.get(_PEOPLE)
+    if held:
+        await batch.write(uow.session, held, deps.territory.referral_sla)
+
+
+def _last_to_handle(uow: UnitOfWork, event: Envelope) -> bool:
+    """True unless a later event of the batch will come to a handler of this table: one of a type it handles,
+    another id, not already recorded (after the processor's claim, the inbox answers from memory)."""
+    if _POSITIONS not in uow.memo:
+        uow.memo[_POSITIONS] = {id(e): n for n, e in enumerate(uow.batch)}
+    later = uow.memo[_POSITIONS].get(id(event))
+    if later is None or uow.session.in_nested_transaction():
+        return True  # not a consumed batch, or inside a SAVEPOINT: write this event's own now
+    return not any(type(e) in HANDLERS and e.id != event.id and uow.is_claimed(e.id) for e in uow.batch[later + 1:])
+
+
+def _in_batch(handler):  # noqa: ANN001, ANN202 - wraps any handler of the table below
+    async def handle(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None:
+        await handler(event, uow, deps)
+        if _last_to_handle(uow, event):
+            await _write(uow, deps)
+            await uow.session.flush()  # waiting answers and notices too: a failure belongs to a handler
+
+    return handle
+
+
 # The facts that can change a referral or an orientation; everything else on the topics is not ours to act on.
-HANDLERS: HandlerTable = {
+HANDLERS: HandlerTable = {event_type: _in_batch(handler) for event_type, handler in {
     PersonRegistered: on_person_fact,
     PersonProfileUpdated: on_person_fact,
     BarrierIdentified: on_person_fact,
@@ -192,4 +271,4 @@ HANDLERS: HandlerTable = {
     CaseClosed: on_person_fact,  # a partner's (intake topic) or followup's (followup topic) closure
     PersonIdentitiesMerged: on_identities_merged,
     DayStarted: on_day_started,
-}
+}.items()}

@@ -1,6 +1,6 @@
 """The referral store: the tables, the people and their referrals, the webhook queue."""
 
-from services.referral.store.people import current_id, load_current, load_person, people_due, referrals, save_person
+from services.referral.store.people import current_id, load_person, people_due, referrals
 from services.referral.store.rows import (
     PersonRow,
     ReferralRow,
@@ -22,6 +22,6 @@ from services.referral.store.webhook_queue import (
 
 __all__ = [
     "DELIVERED", "FAILED", "PENDING", "Attempt", "Claimed", "PersonRow", "ReferralRow", "WebhookAttemptRow",
-    "WebhookDeliveryRow", "add_webhook_delivery", "claim_due", "current_id", "load_current", "load_person",
-    "metadata", "people_due", "record_attempt", "referrals", "save_person", "tables",
+    "WebhookDeliveryRow", "add_webhook_delivery", "claim_due", "current_id", "load_person",
+    "metadata", "people_due", "record_attempt", "referrals", "tables",
 ]

@@ -33,19 +33,37 @@ class ParkedAnswerRow(Base, table=True):
 
 async def park(uow: UnitOfWork, *, person_id: str, referral_id: str, event_id: str, answer_on: date,
                original: bytes) -> None:
-    """Record a waiting answer in the caller's transaction, with where its record came from."""
-    inbox = uow.tables.inbox
-    where = (await uow.session.exec(select_columns(inbox.c.topic, inbox.c.partition, inbox.c.offset)
-                                    .where(inbox.c.event_id == event_id))).first()
-    topic, partition, offset = where if where is not None else (f"unrecorded:{event_id}", -1, -1)
+    """Record a waiting answer in the caller's transaction, with where its record came from. The row is sent
+    with the session's next flush: the answers a batch parks go in one INSERT."""
+    topic, partition, offset = await _where(uow, event_id)
     uow.session.add(ParkedAnswerRow(event_id=event_id, person_id=person_id, referral_id=referral_id,
                                     answer_on=answer_on, topic=topic, partition=partition, offset=offset,
                                     original=original))
-    await uow.session.flush()
+
+
+# Where a consumed batch's records came from, by event id, read from the inbox (the processor's claim wrote
+# them) in one query at the first answer parked, rather than one query per answer.
+_WHERE = "referral.parked.where"
+
+
+async def _where(uow: UnitOfWork, event_id: str) -> tuple[str, int, int]:
+    known: dict[str, tuple[str, int, int]] | None = uow.memo.get(_WHERE)
+    if known is None or event_id not in known:
+        ids = sorted({event_id} | ({e.id for e in uow.batch} if known is None else set()))
+        inbox = uow.tables.inbox
+        rows = await uow.session.exec(select_columns(inbox.c.event_id, inbox.c.topic, inbox.c.partition,
+                                                     inbox.c.offset).where(inbox.c.event_id.in_(ids)))
+        known = uow.memo.setdefault(_WHERE, {})
+        known.update((i, (t, p, o)) for i, t, p, o in rows)
+    return known.get(event_id, (f"unrecorded:{event_id}", -1, -1))
 
 
 async def unpark(uow: UnitOfWork, event_id: str) -> ParkedAnswerRow | None:
     """Take an answer out of the waiting room; its row (None if it had none) for the dead letter."""
+    for row in uow.session.new:  # parked in this transaction and not sent yet: it never will be
+        if isinstance(row, ParkedAnswerRow) and row.event_id == event_id:
+            uow.session.expunge(row)
+            return row
     row = await uow.session.get(ParkedAnswerRow, event_id)
     if row is not None:
         await uow.session.delete(row)
