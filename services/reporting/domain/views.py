@@ -130,15 +130,16 @@ def resolve(alias: Mapping[str, str], person: str) -> str:
     return person
 
 
-def _person(doc: Doc) -> Person:
-    return Person(reg=doc.get("reg"), attr=doc.get("attr", {}), holder=doc.get("holder"), lost=doc.get("lost", {}),
-                  reeng=doc.get("reeng", {}), corrected=doc.get("corrected", {}), closed=doc.get("closed"), first_ref=doc.get("first_ref"))
+def _person(doc: Doc) -> Person:  # positional: one call per person of the territory
+    get = doc.get
+    return Person(get("reg"), get("attr", {}), get("holder"), get("lost", {}), get("reeng", {}), get("corrected", {}),
+                  get("closed"), get("first_ref"))
 
 
 def _referral(doc: Doc, person: str) -> Referral:
-    return Referral(person, issued=doc.get("issued"), ack=doc.get("ack"), accepted=doc.get("accepted"),
-                    refused=doc.get("refused"), expired=doc.get("expired", {}), appt=doc.get("appt"),
-                    withdrawn=doc.get("withdrawn"))
+    get = doc.get
+    return Referral(person, get("issued"), get("ack"), get("accepted"), get("refused"), get("expired", {}),
+                    get("appt"), get("withdrawn"))
 
 
 def _barrier(doc: Doc, person: str) -> Barrier:
@@ -167,6 +168,9 @@ def _days_of(doc: Doc) -> Iterator[str]:
 
 
 def views(state: State) -> Views:
+    """Runs once per report over the whole state (the replay's and the store's): a person's document is read as
+    it is (its `kind` is no field of `Person`), copied only when another person was merged into it, and ids
+    are resolved through merges only when there are any."""
     alias = {key.split(":", 1)[1]: doc["kept"].person for key, doc in state.items() if doc.get("kind") == "alias"}
     persons: dict[str, Doc] = {}
     by_kind: dict[str, list[Doc]] = defaultdict(list)
@@ -175,10 +179,11 @@ def views(state: State) -> Views:
         doc = state[key]
         kind = doc.get("kind")
         if kind == "person":
-            pid = resolve(alias, key.split(":", 1)[1])
-            facts = {k: v for k, v in doc.items() if k != "kind"}
+            pid = key.split(":", 1)[1]
+            if alias:
+                pid = resolve(alias, pid)
             known = persons.get(pid)  # a person merged into another joins the kept person's facts
-            persons[pid] = facts if known is None else join(known, facts)
+            persons[pid] = doc if known is None else join(known, doc)
         elif kind == "clock":
             latest = max(latest, doc["day"])
         elif kind in ("referral", "barrier", "stay", "job", "training", "transfer"):
@@ -187,14 +192,17 @@ def views(state: State) -> Views:
         latest = max((day for doc in state.values() for day in _days_of(doc)), default="")
 
     def owned(kind: str, build) -> list:  # noqa: ANN001 - one of the builders above
+        if not alias:
+            return [build(doc, doc["person"]) for doc in by_kind[kind]]
         return [build(doc, resolve(alias, doc["person"])) for doc in by_kind[kind]]
 
     referrals, stays = owned("referral", _referral), owned("stay", _stay)
     unknown = {a.event_id for r in referrals if r.issued is None for a in (r.accepted, r.appt) if a is not None}
     people = {pid: _person(doc) for pid, doc in persons.items()}
-    for pid, person in people.items():
-        if person.holder is not None and person.holder.event_id in unknown:
-            people[pid] = _held_by_known_referrals(person, pid, referrals, stays)
+    if unknown:
+        for pid, person in people.items():
+            if person.holder is not None and person.holder.event_id in unknown:
+                people[pid] = _held_by_known_referrals(person, pid, referrals, stays)
     transfers = owned("transfer", lambda doc, person: Transfer(person, doc["moved"]))
     return Views(people, referrals, owned("barrier", _barrier), stays, owned("job", _job),
                  owned("training", _training), latest, transfers)

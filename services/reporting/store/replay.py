@@ -234,13 +234,19 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
     engine = await store
     try:
         if await count_documents(engine) == 0:
-            # The store holds exactly `state` once written: the report is computed from it meanwhile, in a
-            # thread (the database's own work runs outside the interpreter's lock, so the two overlap).
-            reporting = asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory))
+            # The store holds exactly `state` once written: the report is computed from it in a thread while
+            # the write commits (the commit runs outside the interpreter's lock, so the two overlap; beside
+            # the rows' executemany it only fought the driver's thread for the lock at every row).
+            reporting: list[asyncio.Future[Report]] = []
+
+            def start_report() -> None:
+                reporting.append(asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory)))
+
             try:
-                await write_state_bulk(engine, state)
+                await write_state_bulk(engine, state, before_commit=start_report)
             finally:
-                report = await reporting
+                for running in reporting:  # started once the rows are sent: awaited even if the commit fails
+                    report = await running
         else:
             await write_state_bulk(engine, state)
             report = compute(await load_state(engine), period, territory)
