@@ -190,3 +190,28 @@ def test_a_case_closed_before_the_period_is_not_in_its_cohorts() -> None:
                         data=CaseClosedData(reason="lasting_employment"))
     report = build_report(fold([*story(), closed]), Period(date(2025, 4, 1), date(2025, 4, 30)))
     assert {(c["dimension"], c["value"]): c["persons"] for c in report["cohorts"]}[("all", "all")] == 1
+
+
+def test_an_exit_from_a_dispositif_never_entered_counts_once_its_entry_arrives() -> None:
+    # Story 46: on 4 March the Régie sends an exit from its IAE for B, who never entered it (a wrong line of its
+    # list). No figure counts it while the entry is missing; had the entry only been late, the exit counts from
+    # the day the entry arrives, as in order.
+    exit_b = DispositifExited(id="b:iae:out", source="siae_regie_quartiers", subject="p-b", **at(date(2025, 3, 4)),
+                              data=DispositifExitedData(dispositif_id="iae_regie", structure_id="siae_regie_quartiers",
+                                                        exit_class="emploi_transition"))
+    entry_b = DispositifEntered(id="b:iae:in", source="siae_regie_quartiers", subject="p-b",
+                                **at(date(2025, 2, 3), recorded=date(2025, 3, 20)),
+                                data=DispositifEnteredData(dispositif_id="iae_regie",
+                                                           structure_id="siae_regie_quartiers"))
+    quarter = Period(date(2025, 1, 1), date(2025, 3, 31))
+    par_emploi = {"dispositif": "par_emploi_garde", "structure": "par_emploi", "exit_class": "emploi_durable",
+                  "exits": 1}
+    alone = build_report(fold([*story(), exit_b]), quarter)
+    assert alone["exits"] == [par_emploi]
+    assert {(c["dimension"], c["value"]): c["exit_emploi_transition"] for c in alone["cohorts"]}[("all", "all")] == 0
+    entered_late = build_report(fold([*story(), exit_b, entry_b]), quarter)
+    assert entered_late["exits"] == [
+        {"dispositif": "iae_regie", "structure": "siae_regie_quartiers", "exit_class": "emploi_transition",
+         "exits": 1}, par_emploi]
+    assert {(c["dimension"], c["value"]): c["exit_emploi_transition"]
+            for c in entered_late["cohorts"]}[("all", "all")] == 1
