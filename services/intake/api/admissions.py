@@ -3,26 +3,32 @@
 Each POST /v1/events used to open a write transaction of its own. On SQLite a writer holds the one write lock
 from BEGIN IMMEDIATE to COMMIT, so under a paced load the requests queued for that lock one behind the other
 (each waiting in the driver's busy handler, which sleeps between tries), and on both databases every request
-paid its own BEGIN and COMMIT. Here one task takes the requests that arrived meanwhile, admits each inside a
-savepoint of one transaction, commits once, then answers them all: a request stays all or nothing (its
-savepoint), a failing request fails alone, and a commit that fails fails every request of the group (each
-then answers as before: run again after a write race, 503 when the store is busy).
+paid its own BEGIN and COMMIT. Here one task takes the requests that arrived meanwhile, admits them in one
+transaction, commits once, then answers them all. The group's lookups are read in one round first
+(handlers.load_lookups), and the requests are admitted without a SAVEPOINT each; if one fails, the group is
+rolled back and admitted again with a SAVEPOINT per request (as the consumer does with a batch): a request
+stays all or nothing, a failing request fails alone, and a commit that fails fails every request of the group
+(each then answers as before: run again after a write race, 503 when the store is busy). Verdicts are counted
+in the metrics once committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Select, Table, or_, select
 
-from services.intake.handlers import Verdict, admit
+from contracts.envelope import Envelope
+from services.intake.handlers import Verdict, admit, load_lookups
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
     from services.intake.app import IntakeDeps
+    from services.intake.metrics import IntakeMetrics
 
 # Events admitted in one transaction at most: the write lock is held for the group's whole admission, and the
 # consumer and the relay of this process wait behind it.
@@ -35,6 +41,29 @@ class Admitted:
 
     verdicts: list[Verdict] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    emitted_ids: list[str] = field(default_factory=list)  # the events accepted now, whose rows are looked up last
+
+
+class _Isolate(Exception):
+    """A request failed while its group was admitted without SAVEPOINTs: roll back, admit again isolated."""
+
+
+class _Counts:
+    """The verdicts and merges of one request, counted into intake's metrics once its group is committed (a
+    group admitted again, or a request that fails, is not counted twice or for nothing)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def count(self, *args: Any) -> None:
+        self.calls.append(("count", args))
+
+    def count_merges(self, emitted: Sequence[Envelope], flagged_for_review: int) -> None:
+        self.calls.append(("count_merges", (list(emitted), flagged_for_review)))
+
+    def into(self, metrics: IntakeMetrics) -> None:
+        for name, args in self.calls:
+            getattr(metrics, name)(*args)
 
 
 @dataclass
@@ -74,31 +103,57 @@ class Admissions:
                     raise
 
     async def _admit_group(self, group: list[_Job]) -> None:
-        ctx = self.ctx
-        results: list[tuple[_Job, Admitted | BaseException]] = []
-        async with ctx.session_factory() as session, session.begin():
-            uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
-                             topic_prefix=ctx.settings.topic_prefix)
-            for job in group:
-                try:
-                    async with session.begin_nested():
-                        results.append((job, await self._admit_request(uow, job.items)))
-                except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
-                    results.append((job, exc))
-        for job, outcome in results:  # committed: every request learns its own outcome
+        try:
+            results = await self._admit_in_transaction(group, isolated=False)
+        except _Isolate:
+            # A request failed where its writes could not be taken away alone: the whole group was rolled
+            # back. Again, each request in its own SAVEPOINT, so that one fails alone.
+            results = await self._admit_in_transaction(group, isolated=True)
+        for job, outcome, counts in results:  # committed: every request learns its own outcome
             if isinstance(outcome, BaseException):
                 job.done.set_exception(outcome)
             else:
+                counts.into(self.deps.metrics)
                 job.done.set_result(outcome)
 
-    async def _admit_request(self, uow: UnitOfWork, items: list[Any]) -> Admitted:
+    async def _admit_in_transaction(self, group: list[_Job], *, isolated: bool
+                                    ) -> list[tuple[_Job, Admitted | BaseException, _Counts]]:
+        """The group in one transaction: without a SAVEPOINT per request first (two statements fewer each, and
+        one flush less), raising _Isolate if a request fails; `isolated`, each request in its own."""
+        ctx = self.ctx
+        results: list[tuple[_Job, Admitted | BaseException, _Counts]] = []
+        async with ctx.session_factory() as session, session.begin():
+            uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
+                             topic_prefix=ctx.settings.topic_prefix)
+            await load_lookups([item for job in group for item in job.items], uow, self.deps)
+            for job in group:
+                # The verdicts are counted once the group is committed, and only for the requests it holds.
+                counts = _Counts()
+                deps = replace(self.deps, metrics=cast("IntakeMetrics", counts))
+                if not isolated:
+                    try:
+                        results.append((job, await self._admit_request(uow, deps, job.items), counts))
+                    except Exception as exc:
+                        raise _Isolate from exc
+                    continue
+                try:
+                    async with session.begin_nested():
+                        results.append((job, await self._admit_request(uow, deps, job.items), counts))
+                except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
+                    results.append((job, exc, counts))
+            await _with_outbox_ids(uow, [outcome for _job, outcome, _counts in results
+                                         if isinstance(outcome, Admitted)])
+        return results
+
+    async def _admit_request(self, uow: UnitOfWork, deps: IntakeDeps, items: list[Any]) -> Admitted:
         admitted = Admitted()
         for item in items:
             before = len(uow.emitted)
-            verdict = await admit(item, uow, self.deps, ingress="http")
+            verdict = await admit(item, uow, deps, ingress="http")
             if verdict.status == "accepted":
-                # Accepted now: its rows are those it just emitted, found by their exact ids.
-                admitted.outbox_ids += await _outbox_ids_of(uow, [e.id for e in uow.emitted[before:]])
+                # Accepted now: its rows are those it just emitted, found by their exact ids once the whole
+                # group is admitted (`_with_outbox_ids`).
+                admitted.emitted_ids += [e.id for e in uow.emitted[before:]]
             elif verdict.published_id is not None:
                 # First stored by an earlier attempt: answered once that attempt's rows are on Kafka.
                 admitted.outbox_ids += await _outbox_ids_for(uow, verdict.published_id)
@@ -106,16 +161,25 @@ class Admissions:
         return admitted
 
 
-async def _outbox_ids_of(uow: UnitOfWork, event_ids: list[str]) -> list[int]:
-    """Outbox rows of exactly these event ids (the event_id index: each request's lookup costs its own rows,
-    not the outbox's size, which only grows)."""
-    if not event_ids:
-        return []
-    return [r.id for r in await uow.session.execute(outbox_rows_of(uow.tables.outbox, event_ids))]
+async def _with_outbox_ids(uow: UnitOfWork, admitted: list[Admitted]) -> None:
+    """The outbox rows of the events each request had accepted, for the whole group in one statement per
+    chunk: rows of exactly these event ids (the event_id index: the lookup costs the group's own rows, not the
+    outbox's size, which only grows)."""
+    wanted = [event_id for one in admitted for event_id in one.emitted_ids]
+    rows: dict[str, list[int]] = {}
+    for i in range(0, len(wanted), _IDS_PER_STATEMENT):
+        for row in await uow.session.execute(outbox_rows_of(uow.tables.outbox, wanted[i:i + _IDS_PER_STATEMENT])):
+            rows.setdefault(row.event_id, []).append(row.id)
+    for one in admitted:
+        one.outbox_ids += [outbox_id for event_id in one.emitted_ids for outbox_id in rows.get(event_id, ())]
+
+
+_IDS_PER_STATEMENT = 400
 
 
 def outbox_rows_of(outbox: Table, event_ids: list[str]) -> Select:
-    return select(outbox.c.id).where(outbox.c.event_id.in_(event_ids), outbox.c.event_type != "deadletter")
+    return select(outbox.c.id, outbox.c.event_id).where(outbox.c.event_id.in_(event_ids),
+                                                          outbox.c.event_type != "deadletter")
 
 
 async def _outbox_ids_for(uow: UnitOfWork, event_id: str) -> list[int]:

@@ -14,16 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import utc
 from services.intake.domain.entitlements import Entitlement
+from services.intake.store import known as loaded
 from services.intake.store.tables import EntitlementRow
 
 
 async def grant(session: AsyncSession, person_id: str, entitlements: list[Entitlement], since: datetime) -> None:
     """Record each (structure, basis) for the person; an older `since` already recorded is kept."""
     for structure_id, basis in entitlements:
-        if await session.get(EntitlementRow, (person_id, structure_id, basis.value)) is None:
+        if await loaded.get(session, EntitlementRow, (person_id, structure_id, basis.value)) is None:
             session.add(EntitlementRow(person_id=person_id, structure_id=structure_id, basis=basis.value,
                                        since=utc(since)))
-    await session.flush()
 
 
 async def bases(session: AsyncSession, person_ids: list[str], structure_id: str) -> set[str]:

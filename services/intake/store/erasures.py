@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.envelope import utc
 from contracts.erasure import PersonErased
+from services.intake.store import known as loaded
 from services.intake.store.tables import ClosureRow, EntitlementRow, ErasureRow, EventRow, ReviewRow
 
 
@@ -93,8 +94,16 @@ async def closed(session: AsyncSession, person_id: str, closed_on: date) -> None
 
 async def reopened(session: AsyncSession, person_id: str, on: date) -> None:
     """An event about the person on a day after their closure: they are followed again, the retention clock
-    stops (a late event dated on or before the closure's day does not reopen them)."""
-    await session.execute(delete(ClosureRow).where(ClosureRow.person_id == person_id, ClosureRow.closed_on < on))
+    stops (a late event dated on or before the closure's day does not reopen them). Most people are not
+    closed: when the batch's closures were read ahead (`load_closures`), that costs no statement."""
+    row = await loaded.get(session, ClosureRow, person_id)
+    if row is not None and row.closed_on < on:
+        await session.execute(delete(ClosureRow).where(ClosureRow.person_id == person_id, ClosureRow.closed_on < on))
+
+
+async def load_closures(session: AsyncSession, person_ids: list[str]) -> None:
+    """Read at once the closures of the people a batch of events is about (see store.known)."""
+    await loaded.load(session, ClosureRow, [(person_id,) for person_id in person_ids])
 
 
 async def closed_before(session: AsyncSession, day: date, limit: int) -> list[str]:

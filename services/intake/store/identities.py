@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, or_, tuple_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,8 +19,14 @@ from services.intake.domain import erasure
 from services.intake.domain import identity as rules
 from services.intake.domain import reviews
 from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
+from services.intake.store import known as loaded
 from services.intake.store.tables import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
 from services.intake.store.vault import Vault
+
+
+class Unresolvable(LookupError):
+    """The identity cannot be tied to a person; raised before `resolve` writes anything (intake refuses the
+    event without a SAVEPOINT to undo: handlers._admit)."""
 
 
 @dataclass
@@ -43,7 +49,7 @@ class IdentityResolver:
     async def canonical(self, session: AsyncSession, person_id: str) -> str | None:
         """The surviving person_id (following merges), or None if the vault does not know it."""
         for _ in range(16):  # merges chain at most a few times; bounded against a corrupt cycle
-            row = await session.get(PersonRow, person_id)
+            row = await loaded.get(session, PersonRow, person_id)
             if row is None:
                 return None
             if row.merged_into is None:
@@ -51,18 +57,27 @@ class IdentityResolver:
             person_id = row.merged_into
         return person_id
 
+    async def load(self, session: AsyncSession, refs: list[tuple[str, str]], person_ids: list[str]) -> list[str]:
+        """Read at once the partners' references (source, ref) and the people a batch of events will look up
+        (`person_for_subject`, `is_erased`, `link_ref`): see store.known. Returns the person ids read."""
+        await loaded.load(session, PartnerRefRow, refs)
+        found = [row.person_id for key in refs if (row := await loaded.get(session, PartnerRefRow, key)) is not None]
+        people = list(dict.fromkeys((*person_ids, *found)))
+        await loaded.load(session, PersonRow, [(pid,) for pid in people])
+        return people
+
     async def person_for_subject(self, session: AsyncSession, subject: str, source: str) -> str | None:
         """A subject is a person_id handed back by intake, or the source structure's own reference."""
         if rules.is_person_id(subject):
             return await self.canonical(session, subject)
-        ref = await session.get(PartnerRefRow, (source, rules.partner_ref_of(subject, source)))
+        ref = await loaded.get(session, PartnerRefRow, (source, rules.partner_ref_of(subject, source)))
         return await self.canonical(session, ref.person_id) if ref else None
 
     async def _known(self, session: AsyncSession, person_id: str) -> KnownPerson | None:
         canonical = await self.canonical(session, person_id)
         if canonical is None:
             return None
-        row = await session.get(PersonRow, canonical)
+        row = await loaded.get(session, PersonRow, canonical)
         assert row is not None
         birth = None
         if row.wrapped_key is not None:
@@ -89,7 +104,7 @@ class IdentityResolver:
     async def identity_of(self, session: AsyncSession, person_id: str) -> IdentityFacts | None:
         """The identity the vault holds for a person (its canonical id), or None if unknown or erased."""
         canonical = await self.canonical(session, person_id)
-        row = await session.get(PersonRow, canonical) if canonical else None
+        row = await loaded.get(session, PersonRow, canonical) if canonical else None
         return self._open(row) if row is not None and row.wrapped_key is not None else None
 
     async def resolve(self, session: AsyncSession, facts: IdentityFacts, *, source: str,
@@ -103,22 +118,29 @@ class IdentityResolver:
             if known:
                 matches.append((MatchRule.PARTNER_REF, known))
         for ref in partner_refs:
-            row = await session.get(PartnerRefRow, (source, ref))
+            row = await loaded.get(session, PartnerRefRow, (source, ref))
             if row and (known := await self._known(session, row.person_id)):
                 matches.append((MatchRule.PARTNER_REF, known))
+        # The people each key of the identity leads to, every kind in one statement.
+        wanted = [(kind.value, keys[kind]) for kind in rules.RULE_OF_KEY if kind in keys]
+        by_key: dict[tuple[str, str], list[str]] = {}
+        if wanted:
+            for kind_value, digest, pid in (await session.exec(
+                    select(MatchKeyRow.kind, MatchKeyRow.digest, MatchKeyRow.person_id)
+                    .where(tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(wanted))
+                    .order_by(MatchKeyRow.kind, MatchKeyRow.digest, MatchKeyRow.person_id))).all():
+                by_key.setdefault((kind_value, digest), []).append(pid)
         for kind, rule in rules.RULE_OF_KEY.items():
             if kind not in keys:
                 continue
-            found = (await session.exec(select(MatchKeyRow.person_id).where(
-                MatchKeyRow.kind == kind.value, MatchKeyRow.digest == keys[kind]))).all()
-            for pid in found:
+            for pid in by_key.get((kind.value, keys[kind]), ()):
                 if known := await self._known(session, pid):
                     matches.append((rule, known))
         new_id = await self._unerased(session, rules.person_id_for(facts, self.secret)) \
             if facts.can_pseudonymise else ""
         resolution = rules.resolve(facts, keys, new_id, matches)
         if resolution.is_new and not new_id:
-            raise LookupError("identity cannot be pseudonymised and matches nobody")
+            raise Unresolvable("identity cannot be pseudonymised and matches nobody")
         await self._store(session, resolution, facts, keys)
         for merged_id, _rule in resolution.merge:
             await self._fold(session, merged_id, resolution.person_id)
@@ -133,7 +155,7 @@ class IdentityResolver:
     async def _store(self, session: AsyncSession, resolution: Resolution, facts: IdentityFacts,
                      keys: dict[KeyKind, str]) -> None:
         pid = resolution.person_id
-        row = await session.get(PersonRow, pid)
+        row = await loaded.get(session, PersonRow, pid)
         if row is None:
             existing = None
             key, wrapped = self.vault.new_person_key(pid)
@@ -149,14 +171,17 @@ class IdentityResolver:
         row.nir_key = row.nir_key or keys.get(KeyKind.NIR)
         session.add(row)
         await session.flush()
-        for kind, digest in rules.match_keys(merged, self.secret).items():
-            if await session.get(MatchKeyRow, (kind.value, digest, pid)) is None:
-                session.add(MatchKeyRow(kind=kind.value, digest=digest, person_id=pid))
+        # The person's keys already indexed, in one statement; the missing ones added, flushed together.
+        keys_now = {(kind.value, digest) for kind, digest in rules.match_keys(merged, self.secret).items()}
+        indexed = set((await session.exec(select(MatchKeyRow.kind, MatchKeyRow.digest).where(
+            MatchKeyRow.person_id == pid, tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(sorted(keys_now))))).all())
+        for kind_value, digest in sorted(keys_now - indexed):
+            session.add(MatchKeyRow(kind=kind_value, digest=digest, person_id=pid))
         await session.flush()
 
     async def is_erased(self, session: AsyncSession, person_id: str) -> bool:
         """The vault row is there but its key was shredded (only an erasure leaves a row without its key)."""
-        row = await session.get(PersonRow, person_id)
+        row = await loaded.get(session, PersonRow, person_id)
         return row is not None and row.wrapped_key is None
 
     async def _unerased(self, session: AsyncSession, person_id: str) -> str:
@@ -165,13 +190,14 @@ class IdentityResolver:
             if not await self.is_erased(session, person_id):
                 return person_id
             person_id = erasure.successor_id(person_id, self.secret)
-        raise LookupError("this identity was erased too many times to register it again")
+        raise Unresolvable("this identity was erased too many times to register it again")
 
     async def shred(self, session: AsyncSession, person_id: str) -> list[str]:
         """Crypto-shredding: the person (a canonical id) and every id folded into it lose their wrapped key, their
         sealed identity and their NIR digest; their blind indexes and the structures' file numbers for them are
         deleted, so no identity, no file number and no match leads back to them. Returns the ids shredded."""
         ids = await self.aliases(session, person_id)
+        loaded.forget(session)
         await session.execute(update(PersonRow).where(PersonRow.person_id.in_(ids)).values(
             wrapped_key=None, identity=b"", nir_key=None))
         await session.execute(delete(MatchKeyRow).where(MatchKeyRow.person_id.in_(ids)))
@@ -209,7 +235,7 @@ class IdentityResolver:
 
     async def nirs_differ(self, session: AsyncSession, a: str, b: str) -> bool:
         """Both people carry a NIR and they are not the same one."""
-        rows = [await session.get(PersonRow, pid) for pid in (a, b)]
+        rows = [await loaded.get(session, PersonRow, pid) for pid in (a, b)]
         keys = [row.nir_key if row is not None else None for row in rows]
         return bool(keys[0] and keys[1] and keys[0] != keys[1])
 
@@ -221,7 +247,7 @@ class IdentityResolver:
 
     async def link_ref(self, session: AsyncSession, source: str, ref: str, person_id: str) -> None:
         """Record (or move) the source structure's own reference for a person."""
-        row = await session.get(PartnerRefRow, (source, ref))
+        row = await loaded.get(session, PartnerRefRow, (source, ref))
         if row is None:
             session.add(PartnerRefRow(structure_id=source, partner_ref=ref, person_id=person_id))
         elif row.person_id != person_id:
@@ -241,7 +267,7 @@ class IdentityResolver:
             MatchKeyRow.person_id != person_id))).all()
         flagged: list[reviews.Opening] = []
         for other in same_birth:
-            row = await session.get(PersonRow, other)
+            row = await loaded.get(session, PersonRow, other)
             if row is None or row.wrapped_key is None or row.merged_into is not None:
                 continue
             other_facts = self._open(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import sys
 
 import structlog
@@ -52,9 +53,19 @@ def planted() -> set[str]:
 
 
 async def test_scan_every_topic_and_log_line_for_planted_identities(intake, caplog):
-    # Every structlog line the service renders from now on is also kept here (same processors, same JSON).
+    # Every structlog line the service renders from now on is also kept here (same processors, same JSON), at
+    # DEBUG: the lines of each accepted event are at debug, and an operator may turn them on.
     lines = io.StringIO()
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_Tee(lines, sys.stderr)))
+    level = structlog.get_config()["wrapper_class"]
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_Tee(lines, sys.stderr)),
+                        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        await _plant_and_scan(intake, caplog, lines)
+    finally:
+        structlog.configure(wrapper_class=level)
+
+
+async def _plant_and_scan(intake, caplog, lines: io.StringIO) -> None:  # noqa: ANN001
     token = await intake.key_for("mission_locale_angevine")
     regs = [registration(identity=p) for p in PEOPLE]
     answer = await intake.post(regs, token)
