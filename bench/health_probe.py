@@ -8,14 +8,20 @@ costs.
 Each probe is sent on time whether or not the previous one has answered (a prober does not wait for a slow
 answer before asking again), so a service whose event loop is blocked for two seconds shows twenty slow answers,
 not one. A probe that gets no answer within its timeout counts as that timeout, and as failed.
+
+The prober runs in a process of its own, as a monitoring system would: in the benchmark's process it shared an
+event loop with the partner posting 200-event batches and the readers of the topics, and timed its own turns on
+that loop as the services' answers (seconds, under load, while the services answered in milliseconds).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import time
 from collections.abc import Mapping
+from multiprocessing.connection import Connection
 
 import httpx
 
@@ -24,6 +30,42 @@ TIMEOUT_S = 30.0
 
 
 class HealthProbe:
+    """The probing, in a child process: `start` launches it, `stop` ends it and brings its timings back."""
+
+    def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S):
+        self.urls, self.interval_s = dict(urls), interval_s
+        self.seconds: dict[str, list[float]] = {name: [] for name in urls}
+        self.failed: dict[str, int] = {name: 0 for name in urls}
+        self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}
+        context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
+        self._ours, theirs = context.Pipe()
+        self._process = context.Process(target=_probe_in_child, args=(self.urls, interval_s, theirs), daemon=True,
+                                        name="health-probe")
+
+    async def start(self) -> None:
+        self._process.start()
+        await asyncio.to_thread(self._ours.recv)  # "started": probing from now on
+
+    async def stop(self) -> None:
+        self._ours.send("stop")
+        seconds, failed, live = await asyncio.to_thread(self._ours.recv)
+        await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
+        self.seconds, self.failed, self.live_seconds = seconds, failed, live
+
+
+def _probe_in_child(urls: dict[str, str], interval_s: float, pipe: Connection) -> None:
+    async def probe() -> None:
+        prober = _Prober(urls, interval_s)
+        await prober.start()
+        pipe.send("started")
+        await asyncio.to_thread(pipe.recv)  # "stop"
+        await prober.stop()
+        pipe.send((prober.seconds, prober.failed, prober.live_seconds))
+
+    asyncio.run(probe())
+
+
+class _Prober:
     def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S):
         self.urls, self.interval_s = dict(urls), interval_s
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
