@@ -17,9 +17,10 @@ the run with people of its own.
    holds (paused, still in its group), timed from its release to at rest. Then, at each paced rate, the time from each record's produce
    acknowledgement to its group having committed past it.
 2. **Over HTTP**: a fresh pipeline, warmed with `--warm` events; then the `--events` events POSTed to intake
-   as each structure's backlog, in order, in batches of up to 200 of its events with its key, a structure's next
-   batch once its previous one is answered, the structures at once (`--http-sending rounds`: each person's
-   events a round apart, every round waiting for the slowest answer of the one before), the time running
+   as each structure's backlog, cut by person into four ordered streams, in batches of up to 200 of its events
+   with its key, a stream's next batch once its previous one is answered, all the streams at once, at most 8
+   POSTs in flight (`--http-sending rounds`: each person's events a round apart, every round waiting for the
+   slowest answer of the one before), the time running
    from the first POST to every consumer group at rest and every outbox empty (`LocalPipeline.drained`).
    Meanwhile /health of intake and followup is asked every 100 ms, and beside it /health/live, which
    answers from memory: the floor of any answer from that process at that moment (bench/health_probe.py).

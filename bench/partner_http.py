@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
@@ -15,6 +16,7 @@ from contracts.envelope import Envelope
 from simulator.script import person_of_event_id
 
 BATCH_MAX = 200  # events in one POST, as the simulator's HTTP sender
+STREAMS_PER_STRUCTURE = 4  # a structure's backlog is sent as this many ordered streams, each of its own people
 RETRIES = 20
 RETRY_AFTER_MAX_S = 5.0
 
@@ -98,23 +100,26 @@ class PartnerPoster:
     async def post_backlog(self, events: Sequence[Envelope],
                            on_posted: Callable[[int], None] = lambda n: None) -> None:
         """A backlog, as a partner's system sends the events it holds (the issue's "partner batches of 10^5
-        events at once"): each structure's events in their order, in POSTs of up to BATCH_MAX, one after the
-        other (the next once the previous is answered, so intake takes them in order); the structures at once.
-        Every person's events must come from one structure (raises otherwise): their order is then kept."""
-        by_source: dict[str, list[Envelope]] = {}
+        events at once"): each structure's events cut by person into STREAMS_PER_STRUCTURE streams, as a
+        partner's integrator spreads its sending over its people (the way Kafka spreads records over partitions
+        by key); each stream in its order, in POSTs of up to BATCH_MAX, one after the other (the next once the
+        previous is answered, so intake takes a person's events in order); all the streams at once. Every
+        person's events must come from one structure (raises otherwise): their order is then kept."""
+        by_stream: dict[tuple[str, int], list[Envelope]] = {}
         source_of: dict[str, str] = {}
         for event in events:
             person = person_of_event_id(event.id)
             if source_of.setdefault(person, event.source) != event.source:
                 raise ValueError(f"person {person}'s events come from two structures: their order would not hold")
-            by_source.setdefault(event.source, []).append(event)
+            stream = zlib.crc32(person.encode()) % STREAMS_PER_STRUCTURE
+            by_stream.setdefault((event.source, stream), []).append(event)
 
-        async def one_structure(stream: list[Envelope]) -> None:
+        async def one_stream(stream: list[Envelope]) -> None:
             for i in range(0, len(stream), BATCH_MAX):
                 await self.post(stream[i:i + BATCH_MAX])
                 on_posted(len(stream[i:i + BATCH_MAX]))
 
-        await asyncio.gather(*(one_structure(stream) for stream in by_source.values()))
+        await asyncio.gather(*(one_stream(stream) for stream in by_stream.values()))
 
 
 class PacedPoster:
