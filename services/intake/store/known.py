@@ -6,10 +6,10 @@ reference, the person. `load` reads the rows a whole batch will ask for in one s
 the session's identity map (where `session.get` finds them without a statement), and the keys not found are
 remembered as absent, so that `get` answers None for them without asking the database again.
 
-An absent key stays true within the transaction as long as the rows are only written through the ORM session
-(a row added and flushed is in the identity map, which `get` consults first). A bulk statement that gives a
-row a new primary key (an erasure's `forget`) calls `forget` first; any rollback, a SAVEPOINT's included,
-forgets too (what it undid may have been remembered).
+An absent key stays true within the transaction as long as the rows are only written through the ORM session:
+a row added is found by `get` while pending (not flushed yet) and once flushed, before its key is taken for
+absent. A bulk statement that gives a row a new primary key (an erasure's `forget`) calls `forget` first; any
+rollback, a SAVEPOINT's included, forgets too (what it undid may have been remembered), and so does the commit.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ async def get(session: AsyncSession, model: type, key: Any) -> Any:
     ident = sync.identity_key(model, key)
     # A row added but not flushed yet is in no map: it is the answer (`session.get` would flush it first).
     pending = cache(session, _PENDING).get(ident)
-    if pending is not None and pending in sync.new:
+    if pending is not None and inspect(pending).pending:
         return pending
     found = sync.identity_map.get(ident)
     if found is not None:
