@@ -60,6 +60,7 @@ async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
         result = await handle(event, uow)
         await uow.mark_processed(event.id, where.topic, where.partition, where.offset)  # claimed: no statement
         return Applied(duplicate=False, result=result)
+    pending = len(uow.after_commit)
     try:
         async with uow.session.begin_nested():
             try:
@@ -69,8 +70,10 @@ async def apply_once(uow: UnitOfWork, event: Envelope, where: Where,
             result = await handle(event, uow)
     except _ClaimedElsewhere:
         uow.forget(event.id)
+        del uow.after_commit[pending:]
         return Applied(duplicate=True)
     except BaseException:
         uow.forget(event.id)  # the SAVEPOINT took the inbox row away with the handler's writes
+        del uow.after_commit[pending:]  # and what was to be done once they committed
         raise
     return Applied(duplicate=False, result=result)

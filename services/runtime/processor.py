@@ -185,27 +185,33 @@ class EventProcessor:
     async def _apply_in_transaction(self, records: Sequence[Record], forced_reason: str | None,
                                     outcome: _Outcome, *, isolated: bool) -> None:
         async with self.session_factory() as session:
-            async with session.begin():
-                uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
-                                 topic_prefix=self.settings.topic_prefix)
-                parsed = [(record, self._parse(record)) for record in records]
-                uow.batch = tuple(e for _, e in parsed if isinstance(e, Envelope))
-                # The batch's inbox rows in one statement rather than one per event; ids another transaction
-                # recorded come back as duplicates.
-                await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])
-                loop = asyncio.get_running_loop()
-                yielded = loop.time()
-                for record, event in parsed:
-                    with structlog.contextvars.bound_contextvars(
-                        topic=record.topic, partition=record.partition, offset=record.offset
-                    ):
-                        await self._apply_one(uow, record, event, outcome, forced_reason, isolated)
-                    if loop.time() - yielded > YIELD_EVERY_S:
-                        # A handler that gathers its writes for the batch's end never waits on the database
-                        # meanwhile, so nothing else of the process would run until the whole batch is folded
-                        # (hundreds of ms for a batch of 500): /health, /metrics and the relay get a turn.
-                        await asyncio.sleep(0)
-                        yielded = loop.time()
+            uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
+                             topic_prefix=self.settings.topic_prefix)
+            await self._apply_and_commit(uow, records, forced_reason, outcome, isolated=isolated)
+        for action in uow.after_commit:  # committed: what the handlers left to do once it was
+            action()
+
+    async def _apply_and_commit(self, uow: UnitOfWork, records: Sequence[Record], forced_reason: str | None,
+                                outcome: _Outcome, *, isolated: bool) -> None:
+        async with uow.session.begin():
+            parsed = [(record, self._parse(record)) for record in records]
+            uow.batch = tuple(e for _, e in parsed if isinstance(e, Envelope))
+            # The batch's inbox rows in one statement rather than one per event; ids another transaction
+            # recorded come back as duplicates.
+            await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])
+            loop = asyncio.get_running_loop()
+            yielded = loop.time()
+            for record, event in parsed:
+                with structlog.contextvars.bound_contextvars(
+                    topic=record.topic, partition=record.partition, offset=record.offset
+                ):
+                    await self._apply_one(uow, record, event, outcome, forced_reason, isolated)
+                if loop.time() - yielded > YIELD_EVERY_S:
+                    # A handler that gathers its writes for the batch's end never waits on the database
+                    # meanwhile, so nothing else of the process would run until the whole batch is folded
+                    # (hundreds of ms for a batch of 500): /health, /metrics and the relay get a turn.
+                    await asyncio.sleep(0)
+                    yielded = loop.time()
 
     def _parse(self, record: Record) -> Envelope | Exception:
         parse = self.parsers.get(record.topic.removeprefix(self.settings.topic_prefix), self.parse)

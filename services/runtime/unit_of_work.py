@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,12 @@ class UnitOfWork:
     # True once this transaction holds the outbox's ordering lock (PostgreSQL) at its outer level, where no
     # SAVEPOINT rollback can release it: later events of the transaction need not ask for it again.
     _outbox_ordered: bool = False
+    # What to do once this transaction has committed, and only then (counting into the metrics): a batch rolled
+    # back and applied again, or a record whose SAVEPOINT rolled back, must not count what did not happen.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        self.after_commit.append(action)
 
     async def prefetch_processed(self, event_ids: Iterable[str]) -> None:
         wanted = {i for i in event_ids if i not in self._recorded and i not in self._absent}

@@ -165,3 +165,22 @@ async def test_a_long_batch_lets_the_rest_of_the_process_run_while_it_is_applied
     # Before, the rest of the process ran only while the batch waited on the database (its claim, its commit),
     # never between two events: all 500 saw the same count. Now it runs every few events.
     assert len(set(seen_by_handler)) > 50, len(set(seen_by_handler))
+
+
+async def test_what_a_handler_leaves_for_after_the_commit_happens_once_for_what_was_committed(
+        engine: AsyncEngine) -> None:
+    # A service counts into its metrics once its writes are committed: the batch below is applied twice (in one
+    # go, rolled back at the poison record, then isolated), and the refused record's work is undone.
+    counted: list[str] = []
+
+    async def note_tell_and_count(ev: Envelope, uow: UnitOfWork) -> None:
+        uow.on_commit(lambda: counted.append(ev.id))
+        await note_and_tell(ev, uow)
+
+    proc = EventProcessor(SERVICE, make_session_factory(engine), tables, note_tell_and_count,
+                          RuntimeMetrics.create(SERVICE), RuntimeSettings(), parse=Envelope.model_validate_json)
+    batch = [record(0), record(1), record(2, poison=True), record(3)]
+    await proc.process_batch(batch)
+    assert counted == ["ev-0", "ev-1", "ev-3"]
+    await proc.process_batch(batch)  # delivered again: nothing is applied, nothing counted
+    assert counted == ["ev-0", "ev-1", "ev-3"]
