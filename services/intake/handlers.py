@@ -15,10 +15,10 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import structlog
 
@@ -35,6 +35,7 @@ from services.intake.domain import checks, erasure, identity, pii, publication, 
 from services.intake.domain.admission import is_partner_event, sent_by, type_label
 from services.intake.domain.entitlements import entitled_by
 from services.intake.domain.redaction import redact_original
+from services.intake.metrics import DeferredCounts, IntakeMetrics
 from services.intake.store import entitlements, erasures
 from services.intake.store import reviews as stored_reviews
 from services.intake.store import events as accepted_events
@@ -349,7 +350,14 @@ def _json_or_none(data: bytes) -> Any:
 
 async def on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -> None:
     """A partner event read on its sender's topic: its source must be that sender, then it is admitted as over
-    HTTP; anything else is dead-lettered, redacted, with its reason."""
+    HTTP; anything else is dead-lettered, redacted, with its reason. Its verdict and merges are counted once the
+    batch has committed (a batch applied again after a failure counts them once, as over HTTP)."""
+    counts = DeferredCounts()
+    await _on_inbound(record, uow, replace(deps, metrics=cast(IntakeMetrics, counts)))
+    uow.on_commit(lambda: counts.into(deps.metrics))
+
+
+async def _on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) -> None:
     if not uow.session.info.get(_BATCH_LOADED):
         # The first partner record of a consumed batch: what the batch's records will look up, in one round.
         uow.session.info[_BATCH_LOADED] = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -68,3 +69,22 @@ class IntakeMetrics:
                 self.merges.labels(merge.data.rule).inc()
         if flagged_for_review:
             self.reviews.inc(flagged_for_review)
+
+
+class DeferredCounts:
+    """An admission's verdicts and merges, counted into intake's metrics once its transaction has committed: a
+    group or a consumed batch admitted again after a failure, or a request that fails, is not counted twice or
+    for nothing. Stands in for IntakeMetrics where the admission counts (`count`, `count_merges`)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def count(self, *args: Any) -> None:
+        self.calls.append(("count", args))
+
+    def count_merges(self, emitted: Sequence[Envelope], flagged_for_review: int) -> None:
+        self.calls.append(("count_merges", (list(emitted), flagged_for_review)))
+
+    def into(self, metrics: IntakeMetrics) -> None:
+        for name, args in self.calls:
+            getattr(metrics, name)(*args)

@@ -23,6 +23,7 @@ from sqlalchemy import Select, Table, or_, select
 
 from contracts.envelope import Envelope
 from services.intake.handlers import Verdict, admit, load_lookups
+from services.intake.metrics import DeferredCounts
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -46,24 +47,6 @@ class Admitted:
 
 class _Isolate(Exception):
     """A request failed while its group was admitted without SAVEPOINTs: roll back, admit again isolated."""
-
-
-class _Counts:
-    """The verdicts and merges of one request, counted into intake's metrics once its group is committed (a
-    group admitted again, or a request that fails, is not counted twice or for nothing)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-
-    def count(self, *args: Any) -> None:
-        self.calls.append(("count", args))
-
-    def count_merges(self, emitted: Sequence[Envelope], flagged_for_review: int) -> None:
-        self.calls.append(("count_merges", (list(emitted), flagged_for_review)))
-
-    def into(self, metrics: IntakeMetrics) -> None:
-        for name, args in self.calls:
-            getattr(metrics, name)(*args)
 
 
 @dataclass
@@ -117,18 +100,18 @@ class Admissions:
                 job.done.set_result(outcome)
 
     async def _admit_in_transaction(self, group: list[_Job], *, isolated: bool
-                                    ) -> list[tuple[_Job, Admitted | BaseException, _Counts]]:
+                                    ) -> list[tuple[_Job, Admitted | BaseException, DeferredCounts]]:
         """The group in one transaction: without a SAVEPOINT per request first (two statements fewer each, and
         one flush less), raising _Isolate if a request fails; `isolated`, each request in its own."""
         ctx = self.ctx
-        results: list[tuple[_Job, Admitted | BaseException, _Counts]] = []
+        results: list[tuple[_Job, Admitted | BaseException, DeferredCounts]] = []
         async with ctx.session_factory() as session, session.begin():
             uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
                              topic_prefix=ctx.settings.topic_prefix)
             await load_lookups([item for job in group for item in job.items], uow, self.deps)
             for job in group:
                 # The verdicts are counted once the group is committed, and only for the requests it holds.
-                counts = _Counts()
+                counts = DeferredCounts()
                 deps = replace(self.deps, metrics=cast("IntakeMetrics", counts))
                 if not isolated:
                     try:

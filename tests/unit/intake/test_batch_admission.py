@@ -160,3 +160,28 @@ async def test_a_request_that_fails_in_a_group_fails_alone_and_the_group_is_coun
         sorted(e["correlationid"] for e in good)
     # Admitted twice (at once, then each request alone after the failure), counted once.
     assert intake.counted("accepted") == 3
+
+
+async def test_a_batch_read_from_a_partner_topic_and_applied_again_is_counted_once(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.intake.store import events as stored_events
+
+    u = uuid.uuid4().hex[:8]
+    good = [registration(f"kgood-{n}-{u}", f"K{n}-{u}", str(n + 1)) for n in range(3)]
+    broken = registration(f"kbroken-{u}", f"KB-{u}", "7")
+    record = stored_events.record
+
+    async def failing_record(session, **row):  # noqa: ANN001, ANN003, ANN202 - the store fails for this event only
+        if row["event_id"] == broken["id"]:
+            raise RuntimeError("the store failed on this event")
+        await record(session, **row)
+
+    monkeypatch.setattr(stored_events, "record", failing_record)
+    await consume(intake, [good[0], broken, good[1], good[2]])  # applied in one go, rolled back, then isolated
+
+    published, letters = await intake.outbox()
+    assert sorted(e["correlationid"] for e in published if e["type"] == "fr.ariane.person.registered") == \
+        sorted(e["correlationid"] for e in good)
+    assert len(letters) == 1
+    # Before, the first pass had counted the first event already: 4 accepted for 3.
+    assert intake.counted("accepted") == 3
