@@ -309,7 +309,7 @@ async def _apply(uow: UnitOfWork, deps: FollowupDeps, row: PersonRow, file: Pers
 # round when its last event to be handled is done, with the persons' rows (one UPDATE for all): a failure
 # there fails that event's handler, the processor applies the batch again with a SAVEPOINT per record, and
 # then each event writes its own at its end, inside its SAVEPOINT, so that a poison record still goes alone.
-_WRITES, _POSITIONS = "followup.writes", "followup.positions"
+_WRITES = "followup.writes"
 
 
 def _writes(uow: UnitOfWork) -> Writes:
@@ -330,21 +330,10 @@ async def _write(uow: UnitOfWork) -> None:
         await store.write(uow.session, writes)
 
 
-def _last_to_handle(uow: UnitOfWork, event: Envelope) -> bool:
-    """True unless a later event of the batch will come to a handler of this table: one of a type it handles,
-    another id, not already recorded (after the processor's claim, the inbox answers from memory)."""
-    if _POSITIONS not in uow.memo:
-        uow.memo[_POSITIONS] = {id(e): n for n, e in enumerate(uow.batch)}
-    later = uow.memo[_POSITIONS].get(id(event))
-    if later is None or uow.session.in_nested_transaction():
-        return True  # not a consumed batch, or inside a SAVEPOINT: write this event's own now
-    return not any(type(e) in HANDLERS and e.id != event.id and uow.is_claimed(e.id) for e in uow.batch[later + 1:])
-
-
 def _in_batch(handler):  # noqa: ANN001, ANN202 - wraps any handler of the table below
     async def handle(event: Envelope, uow: UnitOfWork, deps: FollowupDeps) -> None:
         await handler(event, uow, deps)
-        if _last_to_handle(uow, event):
+        if uow.last_to_handle(event, HANDLERS):
             await _write(uow)
             await uow.session.flush()  # the persons' rows too, here: a failure belongs to a handler, not the commit
 

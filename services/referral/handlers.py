@@ -190,7 +190,7 @@ def _queue_webhook(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None
 # SAVEPOINT per record, and then each event writes its own at its end, inside its SAVEPOINT, so that a poison
 # record still goes alone. The memo is emptied when a SAVEPOINT rolls back (UnitOfWork.forget): the states are
 # read again then.
-_PEOPLE, _POSITIONS = "referral.people", "referral.positions"
+_PEOPLE = "referral.people"
 
 
 async def _people(uow: UnitOfWork) -> batch.People:
@@ -233,21 +233,10 @@ async def _write(uow: UnitOfWork, deps: ReferralDeps) -> None:
         await batch.write(uow.session, held, deps.territory.referral_sla)
 
 
-def _last_to_handle(uow: UnitOfWork, event: Envelope) -> bool:
-    """True unless a later event of the batch will come to a handler of this table: one of a type it handles,
-    another id, not already recorded (after the processor's claim, the inbox answers from memory)."""
-    if _POSITIONS not in uow.memo:
-        uow.memo[_POSITIONS] = {id(e): n for n, e in enumerate(uow.batch)}
-    later = uow.memo[_POSITIONS].get(id(event))
-    if later is None or uow.session.in_nested_transaction():
-        return True  # not a consumed batch, or inside a SAVEPOINT: write this event's own now
-    return not any(type(e) in HANDLERS and e.id != event.id and uow.is_claimed(e.id) for e in uow.batch[later + 1:])
-
-
 def _in_batch(handler):  # noqa: ANN001, ANN202 - wraps any handler of the table below
     async def handle(event: Envelope, uow: UnitOfWork, deps: ReferralDeps) -> None:
         await handler(event, uow, deps)
-        if _last_to_handle(uow, event):
+        if uow.last_to_handle(event, HANDLERS):
             await _write(uow, deps)
             await uow.session.flush()  # waiting answers and notices too: a failure belongs to a handler
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,9 @@ from contracts.envelope import Envelope
 from contracts.topics import DEADLETTER
 from services.runtime.deadletter import DeadLetter
 from services.runtime.tables import RuntimeTables
+
+
+_BATCH_POSITIONS = "runtime.batch_positions"  # in `memo`: each event of the batch by identity, its position
 
 
 @dataclass
@@ -52,6 +55,20 @@ class UnitOfWork:
 
     def on_commit(self, action: Callable[[], None]) -> None:
         self.after_commit.append(action)
+
+    def last_to_handle(self, event: Envelope, handled: Container[type]) -> bool:
+        """True unless a later event of the consumed batch will come to a handler of `handled` (one of a type it
+        handles, another id, not already recorded: after the processor's claim, the inbox answers from memory).
+        A service that gathers its writes for a batch's end writes them after this event. Always True outside a
+        consumed batch, or inside a SAVEPOINT (a batch applied again isolated): each event writes its own."""
+        positions = self.memo.get(_BATCH_POSITIONS)
+        if positions is None:
+            positions = self.memo[_BATCH_POSITIONS] = {id(e): n for n, e in enumerate(self.batch)}
+        at = positions.get(id(event))
+        if at is None or self.session.in_nested_transaction():
+            return True
+        return not any(type(e) in handled and e.id != event.id and self.is_claimed(e.id)
+                       for e in self.batch[at + 1:])
 
     async def prefetch_processed(self, event_ids: Iterable[str]) -> None:
         wanted = {i for i in event_ids if i not in self._recorded and i not in self._absent}
