@@ -185,8 +185,10 @@ class EventProcessor:
     async def _apply_in_transaction(self, records: Sequence[Record], forced_reason: str | None,
                                     outcome: _Outcome, *, isolated: bool) -> None:
         async with self.session_factory() as session:
+            # Applied in one go, the batch's outbox rows go in one statement at its end; isolated, each record's
+            # rows are written inside its SAVEPOINT, to go with it if it rolls back.
             uow = UnitOfWork(session=session, tables=self.tables, service=self.service,
-                             topic_prefix=self.settings.topic_prefix)
+                             topic_prefix=self.settings.topic_prefix, gather_outbox=not isolated)
             await self._apply_and_commit(uow, records, forced_reason, outcome, isolated=isolated)
         for action in uow.after_commit:  # committed: what the handlers left to do once it was
             action()
@@ -212,6 +214,12 @@ class EventProcessor:
                     # (hundreds of ms for a batch of 500): /health, /metrics and the relay get a turn.
                     await asyncio.sleep(0)
                     yielded = loop.time()
+            try:
+                await uow.flush_outbox()
+            except Exception as exc:  # noqa: BLE001 - classified: the database's trouble, or apply it isolated
+                if worth_retrying(exc):
+                    raise _Transient(exc) from exc
+                raise _Isolate from exc
 
     def _parse(self, record: Record) -> Envelope | Exception:
         parse = self.parsers.get(record.topic.removeprefix(self.settings.topic_prefix), self.parse)

@@ -52,6 +52,10 @@ class UnitOfWork:
     # What to do once this transaction has committed, and only then (counting into the metrics): a batch rolled
     # back and applied again, or a record whose SAVEPOINT rolled back, must not count what did not happen.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # Outbox rows gathered rather than inserted one by one: a consumed batch applied in one go sends its rows in
+    # one statement (flush_outbox) before it commits. Off by default: whoever turns it on flushes before commit.
+    gather_outbox: bool = False
+    _gathered: list[dict[str, Any]] = field(default_factory=list)
 
     def on_commit(self, action: Callable[[], None]) -> None:
         self.after_commit.append(action)
@@ -151,32 +155,36 @@ class UnitOfWork:
 
     async def emit(self, event: Envelope, topic: str) -> None:
         """Queue an event for publication on a topic of contracts.topics; sent once this transaction commits."""
-        await self._outbox_in_commit_order()
-        await self.session.exec(
-            insert(self.tables.outbox).values(
-                topic=self.topic_prefix + topic,
-                key=event.subject,
-                event_id=event.id,
-                event_type=event.type,
-                payload=event.to_json_bytes(),
-                headers=json.dumps({"ariane-service": self.service, "ce_type": event.type}),
-            )
-        )
+        await self._outbox_row({
+            "topic": self.topic_prefix + topic, "key": event.subject, "event_id": event.id,
+            "event_type": event.type, "payload": event.to_json_bytes(),
+            "headers": json.dumps({"ariane-service": self.service, "ce_type": event.type})})
         self.emitted.append(event)
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         """Queue a poison record for the dead-letter topic, atomically with the inbox mark that skips it."""
+        await self._outbox_row({
+            "topic": self.topic_prefix + DEADLETTER, "key": letter.kept_key or f"{letter.topic}:{letter.partition}",
+            "event_id": letter.letter_id, "event_type": "deadletter", "payload": letter.to_json_bytes(),
+            "headers": json.dumps({"ariane-service": self.service, "reason": letter.reason[:200]})})
+
+    async def _outbox_row(self, row: dict[str, Any]) -> None:
+        if self.gather_outbox:
+            if self.session.in_nested_transaction():
+                # A SAVEPOINT could roll back rows it did not write, or keep rows it did: never mixed.
+                raise RuntimeError("outbox rows are gathered for this transaction: no SAVEPOINT may emit")
+            self._gathered.append(row)
+            return
         await self._outbox_in_commit_order()
-        await self.session.exec(
-            insert(self.tables.outbox).values(
-                topic=self.topic_prefix + DEADLETTER,
-                key=letter.kept_key or f"{letter.topic}:{letter.partition}",
-                event_id=letter.letter_id,
-                event_type="deadletter",
-                payload=letter.to_json_bytes(),
-                headers=json.dumps({"ariane-service": self.service, "reason": letter.reason[:200]}),
-            )
-        )
+        await self.session.exec(insert(self.tables.outbox).values(**row))
+
+    async def flush_outbox(self) -> None:
+        """Send the gathered outbox rows in one statement, in the order they were emitted (their ids follow it)."""
+        if not self._gathered:
+            return
+        rows, self._gathered = self._gathered, []
+        await self._outbox_in_commit_order()
+        await self.session.execute(insert(self.tables.outbox), rows)
 
 
 def _lock_key(service: str) -> int:

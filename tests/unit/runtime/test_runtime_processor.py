@@ -184,3 +184,21 @@ async def test_what_a_handler_leaves_for_after_the_commit_happens_once_for_what_
     assert counted == ["ev-0", "ev-1", "ev-3"]
     await proc.process_batch(batch)  # delivered again: nothing is applied, nothing counted
     assert counted == ["ev-0", "ev-1", "ev-3"]
+
+
+async def test_a_batch_applied_in_one_go_writes_its_outbox_rows_in_one_statement(engine: AsyncEngine) -> None:
+    inserts: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _watch(_conn, _cursor, statement: str, *_args) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith(f"INSERT INTO {SERVICE}_OUTBOX".upper()):
+            inserts.append(statement)
+
+    metrics = RuntimeMetrics.create(SERVICE)
+    batch = [record(0), record(1), Record(TOPIC, 0, 2, b"p-2", b"{not json"), record(3)]
+    await processor(engine, metrics).process_batch(batch)
+
+    texts, told, letters, inbox = await stored(engine)
+    assert told == ["told-ev-0", "told-ev-1", "told-ev-3"]  # in the order they were emitted
+    assert [letter["source"]["offset"] for letter in letters] == [2]
+    assert len(inserts) == 1  # three events and a dead letter: one statement, before the commit
