@@ -106,8 +106,10 @@ class Admissions:
         ctx = self.ctx
         results: list[tuple[_Job, Admitted | BaseException, DeferredCounts]] = []
         async with ctx.session_factory() as session, session.begin():
+            # Without SAVEPOINTs, the group's outbox rows go in one statement once every request is admitted;
+            # isolated, each request's rows are written inside its SAVEPOINT, to go with it if it fails.
             uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
-                             topic_prefix=ctx.settings.topic_prefix)
+                             topic_prefix=ctx.settings.topic_prefix, gather_outbox=not isolated)
             await load_lookups([item for job in group for item in job.items], uow, self.deps)
             for job in group:
                 # The verdicts are counted once the group is committed, and only for the requests it holds.
@@ -124,6 +126,7 @@ class Admissions:
                         results.append((job, await self._admit_request(uow, deps, job.items), counts))
                 except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
                     results.append((job, exc, counts))
+            await uow.flush_outbox()  # a failure here fails the group, as its commit failing would
             await _with_outbox_ids(uow, [outcome for _job, outcome, _counts in results
                                          if isinstance(outcome, Admitted)])
         return results
