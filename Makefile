@@ -70,7 +70,8 @@ test-postgres:
 ## The benchmarks, each against its baseline in the same run, on a real broker (bench/README.md); not in `make test`.
 ## BENCH_PEOPLE sizes the replay's simulated year; ARIANE_DATABASE_URL replays into PostgreSQL instead of SQLite;
 ## BENCH_SIZES are the territory sizes of the refresh run; BENCH_TICK_SIZES those of the day ticks on grown stores
-## (the same work due at every size); the day ticks on fed stores stay small (feeding 100k people takes days).
+## (the same work due at every size); the day ticks on fed stores stay small (feeding 100k people takes days);
+## the pipeline's paced loads run 60 s each, up to the issue's 500 events/s.
 BENCH_PEOPLE ?= 5000
 BENCH_SIZES ?= 10000 100000
 BENCH_TICK_SIZES ?= 10000 100000 1000000
@@ -80,7 +81,7 @@ bench: setup
 	$(BIN)/python bench/bench_tick_scale.py --sizes $(BENCH_TICK_SIZES)
 	$(BIN)/python bench/bench_tick.py --people 1000 3000 --days 120
 	$(BIN)/python bench/bench_worklist_page.py --lines 10000
-	$(BIN)/python bench/bench_pipeline.py --events 5000 --rates 20 200 --seconds 30
+	$(BIN)/python bench/bench_pipeline.py --events 5000 --rates 20 200 500 --seconds 60
 
 clean:
 	rm -rf .var .pytest_cache .hypothesis
