@@ -132,14 +132,13 @@ async def test_one_batch_gives_each_event_its_own_verdict_and_looks_events_up_on
     assert intake.selects_of_events[0] <= 4
 
 
-async def test_a_request_that_fails_in_a_group_fails_alone_and_the_group_is_counted_once(
-        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.intake.api import admissions as admissions_module
+def three_good_and_one_the_store_fails_on(monkeypatch: pytest.MonkeyPatch, tag: str) -> tuple[list[dict], dict]:
+    """Three registrations, and a fourth that the store fails to record (a bug, a failing disk: not a refusal)."""
     from services.intake.store import events as stored_events
 
     u = uuid.uuid4().hex[:8]
-    good = [registration(f"good-{n}-{u}", f"G{n}-{u}", str(n + 1)) for n in range(3)]
-    broken = registration(f"broken-{u}", f"B-{u}", "7")
+    good = [registration(f"{tag}good-{n}-{u}", f"{tag}G{n}-{u}", str(n + 1)) for n in range(3)]
+    broken = registration(f"{tag}broken-{u}", f"{tag}B-{u}", "7")
     record = stored_events.record
 
     async def failing_record(session, **row):  # noqa: ANN001, ANN003, ANN202 - the store fails for this event only
@@ -148,6 +147,14 @@ async def test_a_request_that_fails_in_a_group_fails_alone_and_the_group_is_coun
         await record(session, **row)
 
     monkeypatch.setattr(stored_events, "record", failing_record)
+    return good, broken
+
+
+async def test_a_request_that_fails_in_a_group_fails_alone_and_the_group_is_counted_once(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.intake.api import admissions as admissions_module
+
+    good, broken = three_good_and_one_the_store_fails_on(monkeypatch, "")
     admissions = admissions_module.Admissions(intake.ctx, intake.wiring.deps)
     answers = await asyncio.gather(*(admissions.admit([body]) for body in (good[0], broken, good[1], good[2])),
                                    return_exceptions=True)
@@ -164,19 +171,7 @@ async def test_a_request_that_fails_in_a_group_fails_alone_and_the_group_is_coun
 
 async def test_a_batch_read_from_a_partner_topic_and_applied_again_is_counted_once(
         intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.intake.store import events as stored_events
-
-    u = uuid.uuid4().hex[:8]
-    good = [registration(f"kgood-{n}-{u}", f"K{n}-{u}", str(n + 1)) for n in range(3)]
-    broken = registration(f"kbroken-{u}", f"KB-{u}", "7")
-    record = stored_events.record
-
-    async def failing_record(session, **row):  # noqa: ANN001, ANN003, ANN202 - the store fails for this event only
-        if row["event_id"] == broken["id"]:
-            raise RuntimeError("the store failed on this event")
-        await record(session, **row)
-
-    monkeypatch.setattr(stored_events, "record", failing_record)
+    good, broken = three_good_and_one_the_store_fails_on(monkeypatch, "K")
     await consume(intake, [good[0], broken, good[1], good[2]])  # applied in one go, rolled back, then isolated
 
     published, letters = await intake.outbox()
