@@ -200,16 +200,19 @@ async def load_lookups(raws: Iterable[Any], uow: UnitOfWork, deps: IntakeDeps) -
         if not isinstance(raw, Mapping):
             continue
         source, event_id, subject, data = raw.get("source"), raw.get("id"), raw.get("subject"), raw.get("data")
-        if not isinstance(source, str) or not isinstance(event_id, str):
+        # A text with a NUL character is refused before any look-up (`_admit`), and PostgreSQL could not even be
+        # asked about it: the whole batch's look-up would fail.
+        if not isinstance(source, str) or not isinstance(event_id, str) or "\x00" in source or "\x00" in event_id:
             continue
         pairs.append((source, event_id))
-        if isinstance(subject, str):
+        if isinstance(subject, str) and "\x00" not in subject:
             if identity.is_person_id(subject):
                 person_ids.append(subject)
             else:
                 refs.append((source, identity.partner_ref_of(subject, source)))
-        if isinstance(data, Mapping) and isinstance(data.get("partner_ref"), str):
-            refs.append((source, data["partner_ref"]))
+        partner_ref = data.get("partner_ref") if isinstance(data, Mapping) else None
+        if isinstance(partner_ref, str) and "\x00" not in partner_ref:
+            refs.append((source, partner_ref))
     await accepted_events.load(uow.session, deps.settings.territory_key, pairs)
     await erasures.load_closures(uow.session, await deps.resolver.load(uow.session, refs, person_ids))
 
