@@ -70,6 +70,7 @@ from bench.health_probe import HealthProbe  # noqa: E402
 from bench.machine import load_average, machine, write_result  # noqa: E402
 from bench.partner_http import PacedPoster, PartnerPoster  # noqa: E402
 from bench.pipeline_events import Part, parts_of  # noqa: E402
+from bench.process_cpu import CpuMeter  # noqa: E402
 from bench.profiling import profile_service, top  # noqa: E402
 from bench.raw_hop import RawHop, create_topics  # noqa: E402
 from bench.visibility import CommitWatcher, OffsetTap  # noqa: E402
@@ -84,6 +85,7 @@ from services.runtime.kafka_security import ADMIN, client_security  # noqa: E402
 
 PARTITIONS = 6  # the services' topics (local/kafka/topics.py)
 BROKER_START_S = 240  # a loaded machine starts the JVM slowly
+BROKER_PID: int | None = None  # the broker this run started (None: KAFKA_BOOTSTRAP's, not on this machine)
 PROBED = ("intake", "followup")
 TICK_S = 0.05  # the paced senders' schedule step
 
@@ -192,17 +194,21 @@ async def hop_runs(bootstrap: str, prefix: str, warm: Part, main: Part, paced: d
 
         await produce_all(producer, source, warm.events, "raw hop: warm-up")
         await until_at_rest("raw hop: warm-up at rest", display, rest)
+        cpu = cpu_meter(None)
         began = time.perf_counter()
+        cpu.start()
         await produce_all(producer, source, main.events, "raw hop: events onto A")
         await until_at_rest("raw hop: at rest", display, rest)
         elapsed = time.perf_counter() - began
+        cpu.stop()
         given = len(warm.events) + len(main.events)
         ends = await watcher._consumer.end_offsets(  # noqa: SLF001 - the watcher's own reader of end offsets
             [TopicPartition(target, p) for p in range(PARTITIONS)])
         if hop.hopped != given or sum(ends.values()) != given:
             raise AssertionError(f"the raw hop moved {hop.hopped} records ({sum(ends.values())} on B) of {given}")
         out["throughput"] = {"events": len(main.events), "seconds": round(elapsed, 3),
-                             "events_per_s": round(len(main.events) / elapsed, 1)}
+                             "events_per_s": round(len(main.events) / elapsed, 1),
+                             "cpu": cpu_summary(cpu, len(main.events), elapsed)}
         # The hop alone: the same records waiting on A (produced while it holds), from its release to at rest.
         hop.hold()
         await asyncio.sleep(0.5)  # the batch in hand, if any, is done
@@ -297,6 +303,21 @@ async def started_pipeline(run_dir: Path, bootstrap: str, database_url: str | No
     return pipeline
 
 
+def cpu_meter(pipeline: LocalPipeline | None, probe: HealthProbe | None = None) -> CpuMeter:
+    """Every process the timed window's work runs in: the four services, the broker, this benchmark (feeding,
+    posting, watching; the raw hop runs in it) and the /health prober."""
+    children = pipeline.supervisor.children if pipeline is not None and pipeline.supervisor is not None else []
+    return CpuMeter({**{child.name: child.pid for child in children}, "broker": BROKER_PID,
+                     "benchmark": os.getpid(), **({"health prober": probe.pid} if probe is not None else {})})
+
+
+def cpu_summary(meter: CpuMeter, events: int, elapsed: float) -> dict[str, Any]:
+    """CPU seconds by process, per partner event, and the share of the machine's cores they add up to."""
+    cores = os.cpu_count() or 1
+    return {"seconds": meter.spent, "ms_per_event": meter.per_event_ms(events),
+            "share_of_cores": round(sum(meter.spent.values()) / (elapsed * cores), 3) if elapsed else None}
+
+
 def published_check(tap: OffsetTap, parts: Sequence[Part]) -> int:
     """How many of the parts' events intake published; raises unless all of them."""
     ids = [e.id for part in parts for e in part.events]
@@ -327,7 +348,9 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         poster.verdicts.clear()
         await probe.start()
         sampler = GroupLagSampler(display)
+        cpu = cpu_meter(pipeline, probe)
         began = time.perf_counter()
+        cpu.start()
         sampler.start()
         with one_bar(f"HTTP: POST /v1/events ({sending})", len(main.events)) as (progress, task):
             if sending == "backlog":
@@ -338,6 +361,7 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         posted = time.perf_counter() - began
         await until_at_rest("HTTP: every group at rest", display, lambda: pipeline.drained(drain_timeout))
         elapsed = time.perf_counter() - began
+        cpu.stop()
         await sampler.stop()
         await probe.stop()
         await asyncio.sleep(1.0)  # the tap's last fetch
@@ -352,7 +376,8 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
                              "warm_verdicts": warm_verdicts, "http_statuses": dict(poster.http_statuses),
                              "unavailable": dict(poster.unavailable),
                              "published_by_intake": published,
-                             "group_lag": sampler.summary(pipeline.prefix)}
+                             "group_lag": sampler.summary(pipeline.prefix),
+                             "cpu": cpu_summary(cpu, len(main.events), elapsed)}
         out["health"] = {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}
         out["health_live"] = {name: spread(probe.live_seconds[name]) for name in PROBED}
         out["latency"] = {}
@@ -375,8 +400,11 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
     await commits.start()
     try:
         paced = PacedPoster(poster, rate, TICK_S)
+        cpu = cpu_meter(pipeline)
+        cpu.start()
         with one_bar(f"HTTP: {rate}/s for {seconds:.0f} s", len(part.events)) as (progress, task):
             scheduled = await paced.run(part.events, on_tick=lambda n: progress.advance(task, n))
+        cpu.stop()
         deadline = time.monotonic() + timeout
 
         def known() -> int:
@@ -401,7 +429,8 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
             "answered": len(poster.answered_at), "verdicts": dict(poster.verdicts),
             "reasons": dict(poster.reasons), "http_statuses": dict(poster.http_statuses),
             "unavailable": dict(poster.unavailable),
-            "visible": len(latencies), **spread(latencies), "from_post": spread(from_post)}
+            "visible": len(latencies), **spread(latencies), "from_post": spread(from_post),
+            "cpu_while_sending": cpu_summary(cpu, len(part.events), scheduled)}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -422,12 +451,15 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
         probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
         await probe.start()
         sampler = GroupLagSampler(display)
+        cpu = cpu_meter(pipeline, probe)
         began = time.perf_counter()
+        cpu.start()
         sampler.start()
         await produce_all(producer, inbound, main.events, "Kafka: onto the inbound topic")
         produced = time.perf_counter() - began
         await until_at_rest("Kafka: every group at rest", display, lambda: pipeline.drained(drain_timeout))
         elapsed = time.perf_counter() - began
+        cpu.stop()
         await sampler.stop()
         await probe.stop()
         await asyncio.sleep(1.0)  # the tap's last fetch
@@ -440,7 +472,8 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
     return {"throughput": {"events": len(main.events), "seconds": round(elapsed, 3),
                            "events_per_s": round(len(main.events) / elapsed, 1),
                            "producing_seconds": round(produced, 3), "published_by_intake": published,
-                           "group_lag": sampler.summary(pipeline.prefix)},
+                           "group_lag": sampler.summary(pipeline.prefix),
+                           "cpu": cpu_summary(cpu, len(main.events), elapsed)},
             "health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
             "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
 
@@ -492,6 +525,14 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
     return result
 
 
+def print_cpu(label: str, cpu: dict[str, Any] | None) -> None:
+    if not cpu:
+        return
+    per_event = "  ".join(f"{name} {ms:.2f}" for name, ms in sorted(cpu["ms_per_event"].items(),
+                                                                     key=lambda item: -item[1]))
+    print(f"CPU ms per event ({label:<7}) {per_event}  (all: {cpu['share_of_cores']:.0%} of the cores)")
+
+
 def report(result: dict[str, Any]) -> None:
     hop, http, kafka = result["raw_hop"], result["http"], result["kafka"]
     print(f"events (each way)          {result['events']:,} partner events, {result['people']:,} people, "
@@ -503,7 +544,10 @@ def report(result: dict[str, Any]) -> None:
           f"ratio {result['ratio_http_to_raw_hop']:.4f} (hop alone: {result['ratio_http_to_raw_hop_alone']:.4f})")
     print(f"Ariane onto inbound topic  {kafka['throughput']['events_per_s']:>10,.1f} events/s   "
           f"ratio {result['ratio_kafka_to_raw_hop']:.4f} (hop alone: {result['ratio_kafka_to_raw_hop_alone']:.4f})")
-    for way, run in (("HTTP", http), ("Kafka", kafka)):
+    for way, run in (("raw hop", hop), ("HTTP", http), ("Kafka", kafka)):
+        print_cpu(way, run["throughput"].get("cpu"))
+        if way == "raw hop":
+            continue
         for group, lag in run["throughput"].get("group_lag", {}).items():
             print(f"lag {group:<22} ({way:<5})  peak {lag['peak']:,}  mean {lag['mean']:,}  "
                   f"furthest behind in {lag['furthest_behind_share']:.0%} of the looks")
@@ -520,6 +564,7 @@ def report(result: dict[str, Any]) -> None:
               f"({lat['visible']} of {lat['sent']} sent; HTTP {lat['http_statuses']}; 503s {lat['unavailable']})")
         post = lat["from_post"]
         print(f"{rate:>4}/s POST → reporting    p50 {post['p50_ms']} ms  p99 {post['p99_ms']} ms  max {post['max_ms']} ms")
+        print_cpu(f"{rate}/s", lat.get("cpu_while_sending"))
         print(f"{rate:>4}/s raw hop             p50 {raw['p50_ms']} ms  p99 {raw['p99_ms']} ms  max {raw['max_ms']} ms  "
               f"({raw['n']} of {raw['sent']})")
     print(f"load average               start {result['machine']['load_average_start']}  end {load_average()}  "
@@ -540,6 +585,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
             return asyncio.run(measure(os.environ["KAFKA_BOOTSTRAP"], args, Path(scratch)))
         broker = LocalKafka(Path(scratch) / "kafka", die_with_parent=True)
         broker.start(timeout=BROKER_START_S)
+        global BROKER_PID  # noqa: PLW0603 - one broker per run, named for the CPU accounting
+        BROKER_PID = broker.pid
         try:
             return asyncio.run(measure(broker.bootstrap, args, Path(scratch)))
         finally:

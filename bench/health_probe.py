@@ -46,6 +46,11 @@ class HealthProbe:
         self._process.start()
         await asyncio.to_thread(self._ours.recv)  # "started": probing from now on
 
+    @property
+    def pid(self) -> int | None:
+        """The probing process (its CPU time is the benchmark's, not the pipeline's)."""
+        return self._process.pid
+
     async def stop(self) -> None:
         self._ours.send("stop")
         seconds, failed, live = await asyncio.to_thread(self._ours.recv)

@@ -1,6 +1,7 @@
 """The pipeline benchmark still runs end to end (`make bench`'s bench/bench_pipeline.py, tiny sizes): the raw hop
 moves every record it is given, every event sent over HTTP and onto the inbound topic is accepted and published
-by intake, every paced event reaches reporting, and the JSON result is written. No figure is judged here."""
+by intake, every paced event reaches reporting, each process's CPU time is accounted, and the JSON result is
+written. No figure is judged here."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     for way in ("http", "kafka"):
         assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
         assert result[way]["health_live"]["intake"]["n"] > 0 and result[way]["health_live"]["followup"]["n"] > 0
+        # Each service's CPU time in the timed window was read (the broker is the fixture's: not this run's).
+        cpu = result[way]["throughput"]["cpu"]["seconds"]
+        assert {"intake", "referral", "followup", "reporting", "benchmark"} <= set(cpu), cpu
+        assert cpu["intake"] > 0, cpu
     written = json.loads(path.read_text(encoding="utf-8"))
     assert path.parent == tmp_path / "results" and written["benchmark"] == "pipeline"
     assert written["events"] == EVENTS and written["machine"]["nproc"] >= 1
