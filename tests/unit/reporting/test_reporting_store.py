@@ -38,3 +38,31 @@ async def test_batched_documents_equal_the_fold(tmp_path: Path) -> None:
         assert await load_state(engine) == fold(e for _, e in pairs)
     finally:
         await engine.dispose()
+
+
+async def test_a_consumed_batch_reads_its_documents_in_one_query_and_writes_them_in_one(tmp_path: Path) -> None:
+    """A batch about many people costs the store two statements on the documents, not one read per document."""
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
+    processor = EventProcessor("reporting", make_session_factory(engine), tables, on_event,
+                               RuntimeMetrics.create("reporting"), RuntimeSettings())
+    pairs = sample_events(people=20, seed=5)
+    records = [Record(topic, 0, n, e.subject.encode(), e.to_json_bytes()) for n, (topic, e) in enumerate(pairs)]
+    first, second = records[:60], records[60:120]
+    await processor.process_batch(first)
+    seen: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if "reporting_document" in statement:
+            seen.append(statement.split()[0].upper())
+
+    try:
+        # The second batch is about the same people: documents the first one wrote are read and joined into.
+        await processor.process_batch(second)
+        assert seen == ["SELECT", "INSERT"]
+        assert await load_state(engine) == fold(e for _, e in pairs[:120])
+    finally:
+        await engine.dispose()
