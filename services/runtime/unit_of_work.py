@@ -97,12 +97,13 @@ class UnitOfWork:
             return
         inbox = self.tables.inbox
         upsert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = (upsert(inbox)
-                     .values([{"event_id": i, "topic": t, "partition": p, "offset": o}
-                              for i, t, p, o in sorted(wanted.values())])  # in id order: claimers never deadlock
-                     .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+        # One statement compiled once and sent over the rows (the driver's "insertmanyvalues"): a VALUES list
+        # built in Python was compiled anew for every batch, bind parameter by bind parameter.
+        statement = (upsert(inbox).on_conflict_do_nothing(index_elements=[inbox.c.event_id])
                      .returning(inbox.c.event_id))
-        written = {r[0] for r in await self.session.exec(statement)}
+        rows = [{"event_id": i, "topic": t, "partition": p, "offset": o}
+                for i, t, p, o in sorted(wanted.values())]  # in id order: claimers never deadlock
+        written = {r[0] for r in await self.session.execute(statement, rows)}
         self._claimed |= written
         self._recorded |= wanted.keys() - written
         self._absent -= wanted.keys()
