@@ -422,6 +422,8 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
         # event before its answer reached the partner (a negative figure). From the POST is the partner's wait.
         from_post = [seen - poster.posted_at[i] for i, (_, tp, offset) in sent.items()
                      if (seen := commits.visible_at(tp, offset)) is not None]
+        from_due = [seen - paced.due_at[i] for i, (_, tp, offset) in sent.items()
+                    if (seen := commits.visible_at(tp, offset)) is not None]
     finally:
         await poster.close()
         await commits.stop()
@@ -430,7 +432,8 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
             "reasons": dict(poster.reasons), "http_statuses": dict(poster.http_statuses),
             "unavailable": dict(poster.unavailable),
             "visible": len(latencies), **spread(latencies), "from_post": spread(from_post),
-            "cpu_while_sending": cpu_summary(cpu, len(part.events), scheduled)}
+            "from_due": spread(from_due), "answered_after_seconds": round(paced.answered_after_s, 2),
+            "cpu_while_sending": cpu_summary(cpu, len(part.events), paced.answered_after_s)}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -564,6 +567,10 @@ def report(result: dict[str, Any]) -> None:
               f"({lat['visible']} of {lat['sent']} sent; HTTP {lat['http_statuses']}; 503s {lat['unavailable']})")
         post = lat["from_post"]
         print(f"{rate:>4}/s POST → reporting    p50 {post['p50_ms']} ms  p99 {post['p99_ms']} ms  max {post['max_ms']} ms")
+        due = lat.get("from_due")
+        if due:
+            print(f"{rate:>4}/s due → reporting     p50 {due['p50_ms']} ms  p99 {due['p99_ms']} ms  max {due['max_ms']} ms  "
+                  f"(sent on a {lat['schedule_seconds']} s schedule, last answer after {lat['answered_after_seconds']} s)")
         print_cpu(f"{rate}/s", lat.get("cpu_while_sending"))
         print(f"{rate:>4}/s raw hop             p50 {raw['p50_ms']} ms  p99 {raw['p99_ms']} ms  max {raw['max_ms']} ms  "
               f"({raw['n']} of {raw['sent']})")

@@ -132,6 +132,10 @@ class PacedPoster:
         self.in_flight: dict[str, asyncio.Task[None]] = {}  # person -> the POST carrying their latest event
         self.tasks: list[asyncio.Task[None]] = []
         self.sent = 0
+        # event id -> when the schedule made it due (perf_counter): a POST waits for a free connection and for
+        # its person's previous answer, so when intake cannot keep up the wait is before `posted_at`, not after.
+        self.due_at: dict[str, float] = {}
+        self.answered_after_s = 0.0  # from the first event due to the last answer
 
     async def _send(self, batch: list[Envelope], before: list[asyncio.Task[None]]) -> None:
         if before:
@@ -142,6 +146,8 @@ class PacedPoster:
         by_source: dict[str, list[Envelope]] = {}
         for event in events:
             by_source.setdefault(event.source, []).append(event)
+        now = time.perf_counter()
+        self.due_at.update((event.id, now) for event in events)
         for batch in by_source.values():
             for i in range(0, len(batch), BATCH_MAX):
                 chunk = batch[i:i + BATCH_MAX]
@@ -164,4 +170,5 @@ class PacedPoster:
             await asyncio.sleep(self.tick_s)
         scheduled = time.perf_counter() - began
         await asyncio.gather(*self.tasks)
+        self.answered_after_s = time.perf_counter() - began
         return scheduled

@@ -30,6 +30,7 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     assert result["kafka"]["throughput"]["published_by_intake"] == WARM + EVENTS
     assert result["http"]["latency"][str(RATE)]["visible"] == paced
     assert result["http"]["latency"][str(RATE)]["from_post"]["n"] == paced
+    assert result["http"]["latency"][str(RATE)]["from_due"]["n"] == paced
     assert result["raw_hop"]["latency"][str(RATE)]["n"] == paced
     for way in ("http", "kafka"):
         assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
