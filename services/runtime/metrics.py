@@ -20,6 +20,8 @@ class RuntimeMetrics:
     outbox_pending: Gauge
     consumer_lag: Gauge
     errors: Counter
+    loop_lag: Histogram
+    gc_pause: Histogram
 
     @classmethod
     def create(cls, service: str, registry: CollectorRegistry | None = None) -> "RuntimeMetrics":
@@ -54,6 +56,14 @@ class RuntimeMetrics:
                 "ariane_consumer_lag", "Records behind the partition end", ["service", "topic", "partition"],
                 registry=registry),
             errors=Counter("ariane_errors_total", "Errors by kind", ["service", "kind"], registry=registry),
+            loop_lag=Histogram(
+                "ariane_event_loop_lag_seconds", "How late a timer on the event loop fired: the wait of anything "
+                "else for its turn (services/runtime/loop_watch.py)", ["service"], registry=registry,
+                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)),
+            gc_pause=Histogram(
+                "ariane_gc_pause_seconds", "One pass of the garbage collector, which holds the event loop",
+                ["service", "generation"], registry=registry,
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)),
         )._with_service(labels)
 
     def _with_service(self, labels: dict[str, str]) -> "RuntimeMetrics":

@@ -29,6 +29,7 @@ from services.runtime.errors import is_transient
 from services.runtime.health import StoreHealth, StoreReading
 from services.runtime.leadership import Lease
 from services.runtime.logs import configure_logging
+from services.runtime.loop_watch import LoopWatch, freeze_startup_heap
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.processor import EventProcessor, Handler, Parser, default_parser
@@ -178,6 +179,9 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         # Not one of the supervised tasks /health lists: it only keeps what /health says fresh.
         health_stop = asyncio.Event()
         health_loop = asyncio.create_task(ctx.store_health.run(health_stop))
+        watch = LoopWatch(defn.name, metrics.loop_lag, metrics.gc_pause, trace_over_s=settings.loop_stall_trace_s)
+        watch_loop = asyncio.create_task(watch.run(health_stop))
+        freeze_startup_heap()  # after everything started: what start-up built is never walked again
         log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()))
         try:
             yield
@@ -185,7 +189,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             health_stop.set()
             relay.notify()
             clean = await supervisor.shutdown(timeout=30)
-            await asyncio.gather(health_loop, return_exceptions=True)
+            await asyncio.gather(health_loop, watch_loop, return_exceptions=True)
             await relay.stop()
             await lease.release()
             await read_engine.dispose()

@@ -52,6 +52,10 @@ class RuntimeSettings(BaseSettings):
     relay_batch_max: int = Field(default=500, ge=1)
     relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503 caused by an outage.")
+    loop_stall_trace_s: float = Field(
+        default=0.0, ge=0,
+        description="Diagnosis: log where the event loop was whenever it is held longer than this (seconds); "
+        "0 leaves it off. Its lag and the collector's pauses are measured either way (/metrics).")
     max_record_bytes: int = Field(
         default=900_000, ge=1024,
         description="Largest record the relay sends (value, key and headers). Keep it below the broker's "
