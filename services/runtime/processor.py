@@ -196,12 +196,19 @@ class EventProcessor:
     async def _apply_and_commit(self, uow: UnitOfWork, records: Sequence[Record], forced_reason: str | None,
                                 outcome: _Outcome, *, isolated: bool) -> None:
         async with uow.session.begin():
-            parsed = [(record, self._parse(record)) for record in records]
+            loop = asyncio.get_running_loop()
+            yielded = loop.time()
+            parsed: list[tuple[Record, Envelope | Exception]] = []
+            for record in records:
+                parsed.append((record, self._parse(record)))
+                if loop.time() - yielded > YIELD_EVERY_S:
+                    # Parsing 500 records is tens of ms of validation: not in one stretch either.
+                    await asyncio.sleep(0)
+                    yielded = loop.time()
             uow.batch = tuple(e for _, e in parsed if isinstance(e, Envelope))
             # The batch's inbox rows in one statement rather than one per event; ids another transaction
             # recorded come back as duplicates.
             await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])
-            loop = asyncio.get_running_loop()
             yielded = loop.time()
             for record, event in parsed:
                 with structlog.contextvars.bound_contextvars(

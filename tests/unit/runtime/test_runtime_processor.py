@@ -167,6 +167,45 @@ async def test_a_long_batch_lets_the_rest_of_the_process_run_while_it_is_applied
     assert len(set(seen_by_handler)) > 50, len(set(seen_by_handler))
 
 
+async def test_parsing_a_long_batch_lets_the_rest_of_the_process_run(engine):
+    """Validating 500 records is tens of ms before the first handler runs: /health and the relay, on the same
+    event loop, must get turns during it too, not only once the handlers start."""
+    import asyncio
+    import time
+
+    turns = 0
+    seen_by_parser: list[int] = []  # how many turns the rest of the process had had, at each record parsed
+
+    def slow_parse(raw: bytes) -> Envelope:  # 2 ms of validation a record
+        seen_by_parser.append(turns)
+        until = time.perf_counter() + 0.002
+        while time.perf_counter() < until:
+            pass
+        return Envelope.model_validate_json(raw)
+
+    async def nothing(ev: Envelope, uow: UnitOfWork) -> None:
+        return None
+
+    proc = EventProcessor(SERVICE, make_session_factory(engine), tables, nothing, RuntimeMetrics.create(SERVICE),
+                          RuntimeSettings(), parse=slow_parse)
+    applying = True
+
+    async def other_work() -> None:
+        nonlocal turns
+        while applying:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    await proc.process_batch([record(i) for i in range(300)])
+    applying = False
+    await other
+    assert len(seen_by_parser) == 300
+    # Before, the whole batch was parsed in one stretch: every record saw the same count.
+    assert len(set(seen_by_parser)) > 20, len(set(seen_by_parser))
+
+
 async def test_what_a_handler_leaves_for_after_the_commit_happens_once_for_what_was_committed(
         engine: AsyncEngine) -> None:
     # A service counts into its metrics once its writes are committed: the batch below is applied twice (in one
