@@ -45,8 +45,12 @@ def definition(settings: ReportingSettings | None = None) -> ServiceDefinition:
         own = settings or ReportingSettings()
         deps = ReportingDeps.of(own, CredentialsBook(ctx.settings.credentials_path()))
         ctx.registry.register(deps.metrics)
+        # The metrics' rounds only read: on the read engine they never queue for the write lock behind a
+        # consumed batch, nor hold it (a SQLite transaction of the write engine begins IMMEDIATE) while the
+        # consumer waits. A context without one (an in-process tool's) reads through the one engine it has.
+        reads = getattr(ctx, "read_engine", None) or ctx.engine
         return Wiring(deps=deps, handler=route(HANDLERS, deps),
-                      tasks=[refresh_metrics(ctx.engine, deps.metrics, deps.territory.id, own.metrics_refresh_s)])
+                      tasks=[refresh_metrics(reads, deps.metrics, deps.territory.id, own.metrics_refresh_s)])
 
     return ServiceDefinition(name=SERVICE, default_port=DEFAULT_PORT, metadata=metadata, tables=tables,
                              versions_dir=VERSIONS_DIR, start=start, consumes=CONSUMES, routers=[router])

@@ -170,13 +170,18 @@ async def count_documents(engine: AsyncEngine) -> int:
         return (await conn.execute(select(func.count()).select_from(document_table))).scalar_one()
 
 
-async def changed_since(engine: AsyncEngine, seq: int) -> tuple[int, list[tuple[str, str | None, Doc]]]:
-    """The documents written after write number `seq` (key, person, document) and the latest number seen."""
+async def changed_since(engine: AsyncEngine, seq: int, *, decode_all: bool = True
+                        ) -> tuple[int, list[tuple[str, str | None, Doc]]]:
+    """The documents written after write number `seq` (key, person, document) and the latest number seen.
+    With `decode_all=False` only aliases are decoded (the others come back as `{"kind": kind}`): a caller that
+    reads these people's documents again anyway needs no more of them than who they belong to and the merges."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(document_table.c.key, document_table.c.person, document_table.c.doc,
-                                          document_table.c.seq).where(document_table.c.seq > seq))).all()
-    latest = max((row[3] for row in rows), default=seq)
-    return latest, [(key, person, decode(doc)) for key, person, doc, _ in rows]
+        rows = (await conn.execute(select(document_table.c.key, document_table.c.person, document_table.c.kind,
+                                          document_table.c.doc, document_table.c.seq)
+                                   .where(document_table.c.seq > seq))).all()
+    latest = max((row[4] for row in rows), default=seq)
+    return latest, [(key, person, decode(doc) if decode_all or kind == "alias" else {"kind": kind})
+                    for key, person, kind, doc, _ in rows]
 
 
 async def documents_of(engine: AsyncEngine, persons: Iterable[str], chunk: int = 500) -> State:

@@ -11,6 +11,8 @@ those of the report computed from the whole store.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+
+import pytest
 from prometheus_client.registry import CollectorRegistry
 
 from contracts.people import PersonIdentitiesMerged, PersonIdentitiesMergedData
@@ -18,6 +20,7 @@ from local.sample import sample_events
 from services.reporting.app import ReportingDeps
 from services.reporting.domain.calendar import Period
 from services.reporting.domain.report import compute
+from services.reporting import metrics
 from services.reporting.handlers import HANDLERS
 from services.reporting.metrics import LiveFigures, ReportCollector
 from services.reporting.settings import ReportingSettings
@@ -49,7 +52,12 @@ def _scrape(collector: ReportCollector) -> list[tuple[str, list]]:
             for family in registry.collect()]
 
 
-async def test_metrics_follow_each_batch_and_equal_the_whole_report(database_url: str) -> None:
+@pytest.mark.parametrize("people_per_read", [metrics.PEOPLE_PER_READ, 2])
+async def test_metrics_follow_each_batch_and_equal_the_whole_report(database_url: str, people_per_read: int,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A round reads its people's documents a few people at a time; read two by two, a merged person and the
+    # person kept fall in different reads, and the figures must not notice.
+    monkeypatch.setattr(metrics, "PEOPLE_PER_READ", people_per_read)
     engine = make_engine(database_url)
     await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
     processor = EventProcessor("reporting", make_session_factory(engine), tables, on_event,
