@@ -93,10 +93,14 @@ class LoopWatch:
             if time.perf_counter() - self._last_wake < self.tick_s + self.trace_over_s:
                 continue
             frame = sys._current_frames().get(loop_thread)
-            if frame is not None:
+            if frame is None:
+                continue
+            try:
                 place = where_held(frame)
-                with self._lock:
-                    self._places[place] += 1
+            except Exception:  # noqa: BLE001 - the frame moved on while being read: this sample is lost, not the tracer
+                continue
+            with self._lock:
+                self._places[place] += 1
 
 
 def where_held(frame) -> str:  # noqa: ANN001 - a frame object
