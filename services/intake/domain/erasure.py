@@ -64,7 +64,8 @@ def retention_over(closed_on: date, today: date, retention_days: int) -> bool:
 
 
 def _keyed(secret: bytes, purpose: str, *parts: str) -> str:
-    return hmac.new(secret, "\x1f".join((purpose, *parts)).encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: the same HMAC-SHA256 as hmac.new(...).hexdigest(), in one call to the C implementation.
+    return hmac.digest(secret, "\x1f".join((purpose, *parts)).encode(), hashlib.sha256).hex()
 
 
 FORGOTTEN_PREFIX = "erased:"  # 7 + 64 characters: fits an event id (128) and a published id (160)
