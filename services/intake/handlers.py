@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -29,14 +29,14 @@ from contracts.erasure import ErasureReason, PersonErased
 from contracts.events import ContractError, FieldError, parse_event
 from contracts.followup import CaseClosed, CheckinDue, PersonAtRisk, PersonLost
 from contracts.identity import ReviewDecision
-from contracts.people import PersonProfileUpdated, PersonRegistered
+from contracts.people import Identity, PersonProfileUpdated, PersonRegistered
 from contracts.referrals import ReferralIssued
 from services.intake.domain import checks, erasure, identity, pii, publication, reviews
 from services.intake.domain.admission import is_partner_event, sent_by, type_label
 from services.intake.domain.entitlements import entitled_by
 from services.intake.domain.redaction import redact_original
 from services.intake.metrics import DeferredCounts, IntakeMetrics
-from services.intake.store import entitlements, erasures
+from services.intake.store import entitlements, erasures, known
 from services.intake.store import reviews as stored_reviews
 from services.intake.store import events as accepted_events
 from services.intake.store.identities import Outcome, Unresolvable
@@ -196,10 +196,15 @@ async def load_lookups(raws: Iterable[Any], uow: UnitOfWork, deps: IntakeDeps) -
     pairs: list[tuple[str, str]] = []
     refs: list[tuple[str, str]] = []
     person_ids: list[str] = []
+    identities: list[identity.IdentityFacts] = []
     for raw in raws:
         if not isinstance(raw, Mapping):
             continue
         source, event_id, subject, data = raw.get("source"), raw.get("id"), raw.get("subject"), raw.get("data")
+        if raw.get("type") == PersonRegistered.model_fields["type"].default and isinstance(data, Mapping):
+            facts = _identity_or_none(data.get("identity"))
+            if facts is not None:
+                identities.append(facts)
         # A text with a NUL character is refused before any look-up (`_admit`), and PostgreSQL could not even be
         # asked about it: the whole batch's look-up would fail.
         if not isinstance(source, str) or not isinstance(event_id, str) or "\x00" in source or "\x00" in event_id:
@@ -214,7 +219,18 @@ async def load_lookups(raws: Iterable[Any], uow: UnitOfWork, deps: IntakeDeps) -
         if isinstance(partner_ref, str) and "\x00" not in partner_ref:
             refs.append((source, partner_ref))
     await accepted_events.load(uow.session, deps.settings.territory_key, pairs)
-    await erasures.load_closures(uow.session, await deps.resolver.load(uow.session, refs, person_ids))
+    await erasures.load_closures(uow.session, await deps.resolver.load(uow.session, refs, person_ids, identities))
+
+
+def _identity_or_none(block: Any) -> identity.IdentityFacts | None:
+    """The facts of a registration's identity block as `admit` will read them, or None if it is not one (the
+    event is refused later, or looked up alone)."""
+    if not isinstance(block, Mapping):
+        return None
+    try:
+        return identity.facts_of(Identity.model_validate(block))
+    except ValueError:  # pydantic's ValidationError: `admit` refuses the event with its reasons
+        return None
 
 
 async def admit(raw: Any, uow: UnitOfWork, deps: IntakeDeps, *, ingress: str) -> Verdict:
@@ -393,10 +409,18 @@ async def _on_inbound(record: InboundRecord, uow: UnitOfWork, deps: IntakeDeps) 
 # --------------------------------------------------------------------------- who is asked to act
 
 
+_ASKED_LOADED = "intake.asked_loaded"
+
+
 async def on_asked_to_act(event: ReferralIssued | PersonAtRisk | PersonLost | CheckinDue, uow: UnitOfWork,
                           deps: IntakeDeps) -> None:
     """A referral, an alert or a check-in names the structure that must act on a person: from now on that
     structure may see the person's identity (`asked_to_act`). Nothing is emitted."""
+    if not uow.session.info.get(_ASKED_LOADED):
+        # The first of a consumed batch: the people all of them are about, read in one round.
+        uow.session.info[_ASKED_LOADED] = True
+        await deps.resolver.load(uow.session, [], [e.subject for e in uow.batch
+                                                   if type(e) in _ASKED_TO_ACT and "\x00" not in e.subject])
     person_id = await deps.resolver.canonical(uow.session, event.subject) or event.subject
     await entitlements.grant(uow.session, person_id, entitled_by(event), event.time)
 
@@ -470,16 +494,42 @@ async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: IntakeDeps) -
 RETENTION_BATCH = 500
 
 
+_ASKED_TO_ACT = (ReferralIssued, PersonAtRisk, PersonLost, CheckinDue)
+
+
+def _in_batch(handler: Callable[[Any, UnitOfWork, IntakeDeps], Awaitable[None]]
+              ) -> Callable[[Any, UnitOfWork, IntakeDeps], Awaitable[None]]:
+    """A consumed batch applied in one go writes what its handlers gathered (the grants, the rows the ORM holds
+    back: store.known.batched) after the last of its events that reaches this table, inside that handler, so
+    that a failure to write them is a handler's (the batch is then applied again, each record isolated) and
+    never the commit's."""
+    async def handle(event: Any, uow: UnitOfWork, deps: IntakeDeps) -> None:
+        if not uow.session.in_nested_transaction():
+            known.start_batch(uow.session)
+        await handler(event, uow, deps)
+        if uow.last_to_handle(event, HANDLERS):
+            await write_gathered(uow)
+
+    return handle
+
+
+async def write_gathered(uow: UnitOfWork) -> None:
+    """What a batch admitted in one go left to write at its end: its grants, then the ORM's pending rows."""
+    await entitlements.write_gathered(uow.session)
+    await accepted_events.write_gathered(uow.session)
+    await uow.session.flush()
+
+
 # The partners' topics are read through `inbound_parser`: every record reaches `on_inbound`. ariane.referral.v1 and
 # ariane.followup.v1 are read as events (app.py): those naming a structure to act reach `on_asked_to_act`,
 # closures start the retention clock; ariane.clock.v1's days erase who was closed longer than the territory's
 # retention period. The rest is not intake's business.
 HANDLERS: HandlerTable = {
-    InboundRecord: on_inbound,
-    ReferralIssued: on_asked_to_act,
-    PersonAtRisk: on_asked_to_act,
-    PersonLost: on_asked_to_act,
-    CheckinDue: on_asked_to_act,
-    CaseClosed: on_case_closed,
-    DayStarted: on_day_started,
+    InboundRecord: _in_batch(on_inbound),
+    ReferralIssued: _in_batch(on_asked_to_act),
+    PersonAtRisk: _in_batch(on_asked_to_act),
+    PersonLost: _in_batch(on_asked_to_act),
+    CheckinDue: _in_batch(on_asked_to_act),
+    CaseClosed: _in_batch(on_case_closed),
+    DayStarted: _in_batch(on_day_started),
 }

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Select, Table, or_, select
 
 from contracts.envelope import Envelope
-from services.intake.handlers import Verdict, admit, load_lookups
+from services.intake.handlers import Verdict, admit, load_lookups, write_gathered
 from services.intake.metrics import DeferredCounts
+from services.intake.store import known
 from services.runtime.service import ServiceContext
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -110,6 +111,8 @@ class Admissions:
             # isolated, each request's rows are written inside its SAVEPOINT, to go with it if it fails.
             uow = UnitOfWork(session=session, tables=ctx.tables, service=ctx.name,
                              topic_prefix=ctx.settings.topic_prefix, gather_outbox=not isolated)
+            if not isolated:  # the grants and the ORM's rows wait for the group's end (store.known.batched)
+                known.start_batch(session)
             await load_lookups([item for job in group for item in job.items], uow, self.deps)
             for job in group:
                 # The verdicts are counted once the group is committed, and only for the requests it holds.
@@ -126,6 +129,11 @@ class Admissions:
                         results.append((job, await self._admit_request(uow, deps, job.items), counts))
                 except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
                     results.append((job, exc, counts))
+            if not isolated:
+                try:
+                    await write_gathered(uow)
+                except Exception as exc:  # a request's row the store refused: found by admitting isolated
+                    raise _Isolate from exc
             await uow.flush_outbox()  # a failure here fails the group, as its commit failing would
             await _with_outbox_ids(uow, [outcome for _job, outcome, _counts in results
                                          if isinstance(outcome, Admitted)])

@@ -6,7 +6,9 @@ and writes the rows they are decided on.
 
 from __future__ import annotations
 
+import bisect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +22,7 @@ from services.intake.domain import identity as rules
 from services.intake.domain import reviews
 from services.intake.domain.identity import IdentityFacts, KeyKind, KnownPerson, MatchRule, Resolution
 from services.intake.store import known as loaded
-from services.intake.store.tables import MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
+from services.intake.store.tables import ClosureRow, MatchKeyRow, PartnerRefRow, PersonRow, ReviewRow
 from services.intake.store.vault import Vault
 
 
@@ -57,11 +59,20 @@ class IdentityResolver:
             person_id = row.merged_into
         return person_id
 
-    async def load(self, session: AsyncSession, refs: list[tuple[str, str]], person_ids: list[str]) -> list[str]:
+    async def load(self, session: AsyncSession, refs: list[tuple[str, str]], person_ids: list[str],
+                   identities: Sequence[IdentityFacts] = ()) -> list[str]:
         """Read at once the partners' references (source, ref) and the people a batch of events will look up
-        (`person_for_subject`, `is_erased`, `link_ref`): see store.known. Returns the person ids read."""
+        (`person_for_subject`, `is_erased`, `link_ref`): see store.known; for the identities of its
+        registrations, the people their keys lead to and the ids they would get (`resolve`). Returns the person
+        ids read."""
         await loaded.load(session, PartnerRefRow, refs)
         found = [row.person_id for key in refs if (row := await loaded.get(session, PartnerRefRow, key)) is not None]
+        for facts in identities:
+            if facts.can_pseudonymise:
+                found.append(rules.person_id_of_keys(self._keys(session, facts)))
+        found += await self._load_keys(session, [(kind.value, digest) for facts in identities
+                                                 for kind, digest in self._keys(session, facts).items()
+                                                 if kind in _LOOKED_UP])
         people = list(dict.fromkeys((*person_ids, *found)))
         await loaded.load(session, PersonRow, [(pid,) for pid in people])
         return people
@@ -111,7 +122,7 @@ class IdentityResolver:
                       partner_refs: tuple[str, ...], known_subject: str | None, cause_event_id: str,
                       when: datetime | None = None) -> Outcome:
         """Tie the identity to a person (new or known), update the vault, merge what it proves to be one person."""
-        keys = rules.match_keys(facts, self.secret)
+        keys = self._keys(session, facts)
         matches: list[tuple[MatchRule, KnownPerson]] = []
         if known_subject:
             known = await self._known(session, known_subject)
@@ -121,10 +132,14 @@ class IdentityResolver:
             row = await loaded.get(session, PartnerRefRow, (source, ref))
             if row and (known := await self._known(session, row.person_id)):
                 matches.append((MatchRule.PARTNER_REF, known))
-        # The people each key of the identity leads to, every kind in one statement.
-        wanted = [(kind.value, keys[kind]) for kind in rules.RULE_OF_KEY if kind in keys]
+        # The people each key of the identity leads to, every kind in one statement; the birth date's key too,
+        # whose people are the new person's near-duplicates to compare (`_flag_near_duplicates`).
+        wanted = [(kind.value, keys[kind]) for kind in _LOOKED_UP if kind in keys]
         by_key: dict[tuple[str, str], list[str]] = {}
-        if wanted:
+        indexed = _indexed(session)
+        if all(key in indexed for key in wanted):  # read with the batch's other registrations (`load`)
+            by_key = {key: list(indexed[key]) for key in wanted}
+        elif wanted:
             for kind_value, digest, pid in (await session.exec(
                     select(MatchKeyRow.kind, MatchKeyRow.digest, MatchKeyRow.person_id)
                     .where(tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(wanted))
@@ -136,8 +151,7 @@ class IdentityResolver:
             for pid in by_key.get((kind.value, keys[kind]), ()):
                 if known := await self._known(session, pid):
                     matches.append((rule, known))
-        new_id = await self._unerased(session, rules.person_id_for(facts, self.secret)) \
-            if facts.can_pseudonymise else ""
+        new_id = await self._unerased(session, rules.person_id_of_keys(keys)) if facts.can_pseudonymise else ""
         resolution = rules.resolve(facts, keys, new_id, matches)
         if resolution.is_new and not new_id:
             raise Unresolvable("identity cannot be pseudonymised and matches nobody")
@@ -148,18 +162,25 @@ class IdentityResolver:
             await self.link_ref(session, source, ref, resolution.person_id)
         flagged: tuple[reviews.Opening, ...] = ()
         if resolution.is_new:
-            flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, keys, cause_event_id,
-                                                       when)
+            # Match keys are only ever added for the person being stored (`_store`), never moved by a merge: the
+            # birth date's people read above are those the vault holds now, but for this one.
+            same_birth = [pid for pid in by_key.get((KeyKind.BIRTH.value, keys[KeyKind.BIRTH]), ())
+                          if pid != resolution.person_id] if KeyKind.BIRTH in keys else []
+            flagged = await self._flag_near_duplicates(session, resolution.person_id, facts, same_birth,
+                                                       cause_event_id, when)
         return Outcome(resolution.person_id, resolution.is_new, resolution.merge, flagged)
 
     async def _store(self, session: AsyncSession, resolution: Resolution, facts: IdentityFacts,
                      keys: dict[KeyKind, str]) -> None:
         pid = resolution.person_id
         row = await loaded.get(session, PersonRow, pid)
+        is_new = row is None
         if row is None:
             existing = None
             key, wrapped = self.vault.new_person_key(pid)
             row = PersonRow(person_id=pid, wrapped_key=wrapped, identity=b"")
+            # A person's closure and match keys are written only once their row is: a new person has none.
+            loaded.mark_absent(session, ClosureRow, [(pid,)])
         else:
             existing = self._open(row) if row.wrapped_key is not None else None
             if row.wrapped_key is None:
@@ -170,14 +191,44 @@ class IdentityResolver:
         row.identity = self.vault.seal_identity(pid, key, merged)
         row.nir_key = row.nir_key or keys.get(KeyKind.NIR)
         session.add(row)
-        await session.flush()
-        # The person's keys already indexed, in one statement; the missing ones added, flushed together.
-        keys_now = {(kind.value, digest) for kind, digest in rules.match_keys(merged, self.secret).items()}
-        indexed = set((await session.exec(select(MatchKeyRow.kind, MatchKeyRow.digest).where(
+        await _flush_unless_batched(session)
+        # The person's keys already indexed, in one statement (none for a new person); the missing ones added,
+        # flushed together (in a batch, with the batch's other rows).
+        keys_now = {(kind.value, digest) for kind, digest in self._keys(session, merged).items()}
+        indexed = set() if is_new else set((await session.exec(select(MatchKeyRow.kind, MatchKeyRow.digest).where(
             MatchKeyRow.person_id == pid, tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(sorted(keys_now))))).all())
+        known_keys = _indexed(session)
         for kind_value, digest in sorted(keys_now - indexed):
             session.add(MatchKeyRow(kind=kind_value, digest=digest, person_id=pid))
-        await session.flush()
+            if (kind_value, digest) in known_keys:  # what this transaction read of that key stays whole
+                bisect.insort(known_keys[(kind_value, digest)], pid)
+        await _flush_unless_batched(session)
+
+    def _keys(self, session: AsyncSession, facts: IdentityFacts) -> dict[KeyKind, str]:
+        """`rules.match_keys`, computed once per identity in a transaction (a registration asks three times)."""
+        computed = loaded.cache(session, _KEYS_OF)
+        keys = computed.get(facts)
+        if keys is None:
+            keys = computed[facts] = rules.match_keys(facts, self.secret)
+        return keys
+
+    async def _load_keys(self, session: AsyncSession, wanted: list[tuple[str, str]]) -> list[str]:
+        """The people these (kind, digest) keys lead to, read in one statement per chunk and kept for the
+        transaction (`resolve` then asks nothing); returns the person ids found."""
+        indexed = _indexed(session)
+        wanted = [key for key in dict.fromkeys(wanted) if key not in indexed]
+        found: list[str] = []
+        for i in range(0, len(wanted), loaded.CHUNK):
+            chunk = wanted[i:i + loaded.CHUNK]
+            for key in chunk:
+                indexed[key] = []
+            for kind_value, digest, pid in (await session.exec(
+                    select(MatchKeyRow.kind, MatchKeyRow.digest, MatchKeyRow.person_id)
+                    .where(tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(chunk))
+                    .order_by(MatchKeyRow.kind, MatchKeyRow.digest, MatchKeyRow.person_id))).all():
+                indexed[(kind_value, digest)].append(pid)
+                found.append(pid)
+        return found
 
     async def is_erased(self, session: AsyncSession, person_id: str) -> bool:
         """The vault row is there but its key was shredded (only an erasure leaves a row without its key)."""
@@ -253,18 +304,16 @@ class IdentityResolver:
         elif row.person_id != person_id:
             row.person_id = person_id
             session.add(row)
-        await session.flush()
+        await _flush_unless_batched(session)
 
     async def _flag_near_duplicates(self, session: AsyncSession, person_id: str, facts: IdentityFacts,
-                                    keys: dict[KeyKind, str], cause_event_id: str, when: datetime | None
+                                    same_birth: list[str], cause_event_id: str, when: datetime | None
                                     ) -> tuple[reviews.Opening, ...]:
-        """Open a review for each known person the new one may be (the row is the review's state); the pairs
-        newly opened are returned, for the caller to announce in the same transaction."""
-        if KeyKind.BIRTH not in keys:
+        """Open a review for each known person the new one may be (the row is the review's state), among the
+        people indexed under the same birth date (`same_birth`, in person id order); the pairs newly opened are
+        returned, for the caller to announce in the same transaction."""
+        if not same_birth:
             return ()
-        same_birth = (await session.exec(select(MatchKeyRow.person_id).where(
-            MatchKeyRow.kind == KeyKind.BIRTH.value, MatchKeyRow.digest == keys[KeyKind.BIRTH],
-            MatchKeyRow.person_id != person_id))).all()
         flagged: list[reviews.Opening] = []
         for other in same_birth:
             row = await loaded.get(session, PersonRow, other)
@@ -281,13 +330,33 @@ class IdentityResolver:
                                           missing=json.dumps(opening.missing), status=reviews.PENDING,
                                           opened_at=utc(when) if when else None))
                     flagged.append(opening)
-        await session.flush()
+        await _flush_unless_batched(session)
         return tuple(flagged)
 
     async def update_identity(self, session: AsyncSession, person_id: str, facts: IdentityFacts) -> None:
         """A profile update changed identity or contact details: re-seal and re-index them."""
         keys = rules.match_keys(facts, self.secret)
         await self._store(session, Resolution(person_id, False, None), facts, keys)
+
+
+# The keys `resolve` looks people up by: those that match, and the birth date's (near-duplicates).
+_LOOKED_UP = (*rules.RULE_OF_KEY, KeyKind.BIRTH)
+_INDEXED = "intake.match_keys"
+_KEYS_OF = "intake.keys_of"
+
+
+def _indexed(session: AsyncSession) -> dict[tuple[str, str], list[str]]:
+    """What this transaction knows of the blind indexes: (kind, digest) -> the person ids under it, in id order
+    (as `resolve` reads them). Kept whole while match keys are only added through `_store`; an erasure's
+    deletion (`shred`) forgets it, as does any rollback (store.known.cache)."""
+    return loaded.cache(session, _INDEXED)
+
+
+async def _flush_unless_batched(session: AsyncSession) -> None:
+    """Rows go to the database now, unless a batch is admitted in one go: then at its next statement or its end
+    (store.known.batched), with the batch's other rows of the same table in one statement."""
+    if not loaded.batched(session):
+        await session.flush()
 
 
 async def vault_size(session: AsyncSession) -> int:
