@@ -9,6 +9,8 @@ ariane.inbound.v1.<structure>, through the runtime's processor in batches of `--
 /v1/events does (one event per request, `--group` requests waiting together, admitted by `api.admissions` in
 one transaction). No broker, no HTTP server, no relay: what is measured is what admitting costs intake's
 process, which is where the pipeline benchmark found the stage that lags (bench/README.md, "Intake's door").
+Then, in the store of the partners' topics, a referral.issued about each registered person three times (read
+from ariane.referral.v1 in the same batches: `on_asked_to_act`, a grant each), measured on its own.
 Prints, per way, the verdicts, the SQL statements per event (counted at the driver, by kind: the statement's
 verb and its table), the CPU time of the process per event (its threads, the SQLite driver's included: less
 moved by other processes' load than the elapsed time), and with `--profile` the top of a cProfile of both ways.
@@ -97,9 +99,46 @@ async def kafka_way(events: list[Any], batch: int, scratch: Path, profiler: cPro
 
         elapsed, cpu = await _timed(apply_all, profiler)
         verdicts = _verdicts(ctx.registry, "kafka")
+        figures = _figures(len(events), elapsed, cpu, kinds, verdicts)
+        # Then what referral and followup tell intake about these people (a structure asked to act on each of
+        # them: on_asked_to_act, a grant each), read from ariane.referral.v1 in batches of the same size.
+        asked = await _asked_records(ctx, service, wiring.deps)
+        kinds.clear()
+
+        async def apply_asked() -> None:
+            for i in range(0, len(asked), batch):
+                await processor.process_batch(asked[i:i + batch])
+
+        elapsed, cpu = await _timed(apply_asked, profiler)
+        figures["asked"] = _figures(len(asked), elapsed, cpu, kinds, {})
     finally:
         await engine.dispose()
-    return _figures(len(events), elapsed, cpu, kinds, verdicts)
+    return figures
+
+
+async def _asked_records(ctx: Any, service: Any, deps: Any) -> list[Any]:
+    """A referral.issued about each person intake published a registration for, to another structure."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from contracts import topics
+    from contracts.referrals import ReferralIssued, ReferralIssuedData
+    from services.runtime.records import Record
+
+    outbox = service.tables.outbox
+    async with ctx.session_factory() as session:
+        people = list(dict.fromkeys(row[0] for row in (await session.exec(select(outbox.c.key).where(
+            outbox.c.event_type == "fr.ariane.person.registered").order_by(outbox.c.id))).all()))
+    structures = [s.id for s in deps.territory.structures]
+    when = datetime(2026, 2, 4, 10, tzinfo=timezone.utc)
+    events = [ReferralIssued(id=f"iss-bench-{n}", source=structures[0], subject=person, time=when,
+                             data=ReferralIssuedData(referral_id=f"ref-bench-{n}", kind="prescription",
+                                                     from_structure=structures[0],
+                                                     to_structure=structures[1 + n % (len(structures) - 1)],
+                                                     reason="prescription", due_date=date(2026, 2, 4) + timedelta(15)))
+              for n, person in enumerate(people * 3)]  # three referrals a person, as a year brings several
+    return [Record(topics.REFERRAL, 0, n, None, e.to_json_bytes()) for n, e in enumerate(events)]
 
 
 async def http_way(events: list[Any], group: int, scratch: Path, profiler: cProfile.Profile | None
@@ -185,6 +224,12 @@ def main() -> None:
               f"{figures['statements_per_event']} statements/event, {figures['cpu_ms_per_event']} CPU ms/event, "
               f"{figures['events_per_s']} events/s")
         print("   by kind:", ", ".join(f"{k} {v}" for k, v in figures["by_kind"].items()))
+        if "asked" in figures:
+            asked = figures["asked"]
+            print(f"{way} asked to act (referral.issued): {asked['events']} events, "
+                  f"{asked['statements_per_event']} statements/event, {asked['cpu_ms_per_event']} CPU ms/event, "
+                  f"{asked['events_per_s']} events/s")
+            print("   by kind:", ", ".join(f"{k} {v}" for k, v in asked["by_kind"].items()))
     print(f"load {load} -> {load_average()}")
     if args.save:
         path = write_result("intake-admit", {**result, "label": args.label,
