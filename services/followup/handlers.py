@@ -29,6 +29,7 @@ from services.followup.domain.unknown_facts import Dropped, keep, may_wait
 from services.followup.metrics import FollowupMetrics
 from services.followup.store import KNOWN, MERGED, PersonRow, ReviewRow, Writes
 from services.runtime.deadletter import DeadLetter
+from services.runtime.turns import Turns
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -147,8 +148,10 @@ async def on_day_started(event: DayStarted, uow: UnitOfWork, deps: FollowupDeps)
     await store.set_today(uow.session, event.data.day)
     uow.memo.pop(_TODAY, None)  # the tick may have moved it: read it again (from the session, no query)
     day = await _today(uow)
+    turns = Turns()  # everyone due is decided in this one handler: others get the event loop in between
     for row in await store.persons_to_wake(uow.session, day):
         await _apply(uow, deps, row, store.to_file(row, deps.rules.zone), event, day)
+        await turns.maybe()
     await _write(uow)  # what the tick changed, before the counts below read it
     _report_ledger(deps.metrics, await _ledger_check(uow, day), await store.checkins_overdue(uow.session))
     deps.metrics.reviews_pending.set(await store.reviews_pending(uow.session))

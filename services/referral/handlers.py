@@ -34,6 +34,7 @@ from services.referral.store import batch, parked
 from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
+from services.runtime.turns import Turns
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) 
     people = await store.people_due(uow.session, tick.data.day)
     held = await _people(uow)
     await batch.read(uow.session, held, people)
+    turns = Turns()  # everyone due is decided in this one handler: others get the event loop in between
     for person_id in people:
         state = held.get(person_id)
         decision = on_day(state, tick, deps.territory)
@@ -91,6 +93,7 @@ async def on_day_started(tick: DayStarted, uow: UnitOfWork, deps: ReferralDeps) 
             # Written again once, so that the person is not read on every tick that follows.
             held.put(state)
         await _commit(state, decision, uow, deps)
+        await turns.maybe()
     expired = await _expire_waiting_answers(tick.data.day, uow, deps)
     log.info("day_started", day=tick.data.day.isoformat(), people=len(people), answers_expired=expired)
 

@@ -1,0 +1,27 @@
+"""Long synchronous folds give the event loop a turn now and then.
+
+A handler that folds many items without waiting on anything (a day tick deciding again for every person due)
+keeps the event loop for the whole fold: /health, /metrics, the relay and the API wait until it ends. Calling
+`await turns.maybe()` between two items lets them run whenever `every_s` has passed since the last turn given;
+it never changes what is folded, in what order, nor the transaction it is folded in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+EVERY_S = 0.01  # as the processor between two records (processor.YIELD_EVERY_S)
+
+
+class Turns:
+    def __init__(self, every_s: float = EVERY_S) -> None:
+        self.every_s = every_s
+        self._since: float | None = None
+
+    async def maybe(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._since is None:
+            self._since = now
+        elif now - self._since > self.every_s:
+            await asyncio.sleep(0)
+            self._since = asyncio.get_running_loop().time()
