@@ -68,7 +68,8 @@ class KnownStructures:
 
     @staticmethod
     def _named(event: Envelope) -> list[tuple[str, str]]:
-        return [(f, getattr(event.data, f)) for f in STRUCTURE_FIELDS if getattr(event.data, f, None)]
+        data = event.data
+        return [(f, value) for f in _structure_fields_of(type(data)) if (value := getattr(data, f, None))]
 
     def problems(self, event: Envelope) -> list[str]:
         return unknown_structures(event.source, self._named(event), self.structures, self.targets)
@@ -79,6 +80,21 @@ class KnownStructures:
     def source_label(self, source: object) -> str:
         """A metric label for a source: bounded, so an unknown sender cannot grow the label set."""
         return source if isinstance(source, str) and source in self.structures else "unknown"
+
+
+_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
+def _structure_fields_of(payload: type) -> tuple[str, ...]:
+    """The STRUCTURE_FIELDS a payload class has (fields or properties), found once per class: asking an instance
+    for an attribute it does not have costs pydantic a raised AttributeError each time (payloads refuse extra
+    fields, so an instance has no other attribute than its class gives it)."""
+    found = _FIELDS_OF.get(payload)
+    if found is None:
+        fields = getattr(payload, "model_fields", {})
+        found = _FIELDS_OF[payload] = tuple(f for f in STRUCTURE_FIELDS if f in fields
+                                            or isinstance(getattr(payload, f, None), property))
+    return found
 
 
 def type_label(event_type: object) -> str:
