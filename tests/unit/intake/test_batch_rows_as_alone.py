@@ -13,6 +13,7 @@ import asyncio
 import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -88,14 +89,14 @@ def referral(person: str, n: int) -> dict[str, Any]:
 
 
 class Store:
-    def __init__(self, tmp_path: Path, name: str) -> None:
-        self.tmp_path, self.name = tmp_path, name
+    def __init__(self, tmp_path: Path, make_url: Callable[[str], Awaitable[str]], name: str) -> None:
+        self.tmp_path, self.make_url, self.name = tmp_path, make_url, name
 
     async def __aenter__(self) -> Store:
         settings = IntakeSettings(territory_secret="territory-secret-for-tests-0123456789",
                                   master_key="master-key-for-tests-0123456789")
         self.service = definition(settings)
-        self.engine = make_engine(f"sqlite+aiosqlite:///{self.tmp_path / (self.name + '.db')}")
+        self.engine = make_engine(await self.make_url(self.name.replace("-", "_")))  # SQLite, or PostgreSQL if set
         await upgrade_to_head(self.engine, "intake", self.service.metadata, self.service.versions_dir)
         factory = make_session_factory(self.engine)
         self.ctx = SimpleNamespace(registry=CollectorRegistry(), session_factory=factory, engine=self.engine,
@@ -135,22 +136,28 @@ def records(stream: list[dict[str, Any]], asked: list[dict[str, Any]], start: in
             *(Record(topics.REFERRAL, 0, start + n, None, json.dumps(e).encode()) for n, e in enumerate(asked))]
 
 
+@pytest.fixture
+def store(tmp_path: Path, database_url_factory: Callable[[str], Awaitable[str]]) -> Callable[[str], Store]:
+    """A fresh intake store of its own by name (SQLite, or PostgreSQL when the suite is given one)."""
+    return lambda name: Store(tmp_path, database_url_factory, name)
+
+
 async def test_a_batch_leaves_the_rows_and_events_its_records_leave_alone(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        store: Callable[[str], Store], monkeypatch: pytest.MonkeyPatch) -> None:
     stream = partner_stream()
     # Referrals about people registered in the same batch, about one registered before, and about a stranger.
     first = records(stream[:2], [])
-    async with Store(tmp_path, "probe") as probe:
+    async with store("probe") as probe:
         await probe.processor.process_batch(first + records(stream[2:], [], start=2))
         people = sorted((await probe.rows())["identities"])
     asked = [referral(person, n) for n, person in enumerate([*people, "p_" + "0" * 32])]
     batch = records(stream[2:], asked, start=2)
 
-    async with Store(tmp_path, "together") as together:
+    async with store("together") as together:
         await together.processor.process_batch(first)
         await together.processor.process_batch(batch)
         expected = await together.rows()
-    async with Store(tmp_path, "alone") as alone:
+    async with store("alone") as alone:
         for record in [*first, *batch]:
             await alone.processor.process_batch([record])
         assert await alone.rows() == expected
@@ -176,7 +183,7 @@ async def test_a_batch_leaves_the_rows_and_events_its_records_leave_alone(
 
     monkeypatch.setattr(stored_events, "record", failing_record)
     broken = records([registration("reg-9", "ML-9", {**SAM, "first_names": "Zoe"})], [], start=len(stream))
-    async with Store(tmp_path, "isolated") as isolated:
+    async with store("isolated") as isolated:
         await isolated.processor.process_batch(first)
         await isolated.processor.process_batch(batch + broken)
         found = await isolated.rows()
@@ -188,7 +195,7 @@ async def test_a_batch_leaves_the_rows_and_events_its_records_leave_alone(
     # Over HTTP, one group of requests: what the partner's events leave is what they leave from the topic.
     from services.intake.api.admissions import Admissions
 
-    async with Store(tmp_path, "http") as http, Store(tmp_path, "partner-alone") as reference:
+    async with store("http") as http, store("partner-alone") as reference:
         for record in records(stream, []):
             await reference.processor.process_batch([record])
         admissions = Admissions(http.ctx, http.deps)  # type: ignore[arg-type]
