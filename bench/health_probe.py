@@ -9,6 +9,11 @@ Each probe is sent on time whether or not the previous one has answered (a probe
 answer before asking again), so a service whose event loop is blocked for two seconds shows twenty slow answers,
 not one. A probe that gets no answer within its timeout counts as that timeout, and as failed.
 
+Each service also says how late its own event loop's timer fired meanwhile (ariane_event_loop_lag_seconds,
+services/runtime/loop_watch.py): read from /metrics when the probing starts and when it stops, the difference is
+`loop_lag[name]`, the count of its observations at or below each bucket bound (`lag_share_over` reads it). A slow
+/health/live with a small loop lag is the machine or the prober being late, not the service holding its loop.
+
 The prober runs in a process of its own, as a monitoring system would: in the benchmark's process it shared an
 event loop with the partner posting 200-event batches and the readers of the topics, and timed its own turns on
 that loop as the services' answers (seconds, under load, while the services answered in milliseconds).
@@ -37,6 +42,7 @@ class HealthProbe:
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
         self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}
+        self.loop_lag: dict[str, dict[float, float]] = {name: {} for name in urls}  # bound -> observations <= it
         context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
         self._ours, theirs = context.Pipe()
         self._process = context.Process(target=_probe_in_child, args=(self.urls, interval_s, theirs), daemon=True,
@@ -53,21 +59,53 @@ class HealthProbe:
 
     async def stop(self) -> None:
         self._ours.send("stop")
-        seconds, failed, live = await asyncio.to_thread(self._ours.recv)
+        seconds, failed, live, lag = await asyncio.to_thread(self._ours.recv)
         await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
-        self.seconds, self.failed, self.live_seconds = seconds, failed, live
+        self.seconds, self.failed, self.live_seconds, self.loop_lag = seconds, failed, live, lag
+
+    def lag_share_over(self, name: str, bound: float) -> float | None:
+        """The share of the service's loop-lag observations during the probing above `bound` seconds (one of the
+        histogram's bucket bounds), or None when the service gave none."""
+        buckets = self.loop_lag.get(name) or {}
+        total = buckets.get(float("inf"), 0.0)
+        if not total or bound not in buckets:
+            return None
+        return (total - buckets[bound]) / total
 
 
 def _probe_in_child(urls: dict[str, str], interval_s: float, pipe: Connection) -> None:
     async def probe() -> None:
         prober = _Prober(urls, interval_s)
+        before = await _loop_lag_buckets(urls)
         await prober.start()
         pipe.send("started")
         await asyncio.to_thread(pipe.recv)  # "stop"
         await prober.stop()
-        pipe.send((prober.seconds, prober.failed, prober.live_seconds))
+        after = await _loop_lag_buckets(urls)
+        lag = {name: {bound: n - before.get(name, {}).get(bound, 0.0) for bound, n in after.get(name, {}).items()}
+               for name in urls}
+        pipe.send((prober.seconds, prober.failed, prober.live_seconds, lag))
 
     asyncio.run(probe())
+
+
+async def _loop_lag_buckets(urls: Mapping[str, str]) -> dict[str, dict[float, float]]:
+    """Each service's ariane_event_loop_lag_seconds buckets now (cumulative counts by upper bound); a service
+    whose /metrics does not answer, or has no such series, is left out."""
+    out: dict[str, dict[float, float]] = {}
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
+        for name, url in urls.items():
+            try:
+                text = (await client.get(f"{url}/metrics")).text
+            except httpx.HTTPError:
+                continue
+            for line in text.splitlines():
+                if not line.startswith("ariane_event_loop_lag_seconds_bucket{"):
+                    continue
+                labels, value = line.rsplit(" ", 1)
+                bound = labels.split('le="', 1)[1].split('"', 1)[0]
+                out.setdefault(name, {})[float(bound)] = float(value)
+    return out
 
 
 class _Prober:
