@@ -171,6 +171,8 @@ def main() -> None:
     args = parser.parse_args()
     load = load_average()
     stalls = LoopStalls() if args.stalls else None
+    if stalls is not None:
+        stalls.watching = False  # from the first batch on (run() turns it on around each day's batches)
     result = asyncio.run(_watched(stalls, run(args.service, args.people, args.days, args.batch, args.profile,
                                               stalls, args.rounds,
                                               not args.no_freeze)))

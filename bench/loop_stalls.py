@@ -104,10 +104,10 @@ class LoopStalls:
 
     async def _probe(self) -> None:
         while True:
-            asked, cpu_asked = time.perf_counter(), time.thread_time()
+            asked, cpu_asked, watched = time.perf_counter(), time.thread_time(), self.watching
             await asyncio.sleep(self.tick_s)
             woke = time.perf_counter()
-            if self.watching:
+            if watched and self.watching:  # a turn that began before the watching did is the caller's set-up
                 late = max(0.0, woke - asked - self.tick_s)
                 self.delays.append(late)
                 # The part of that lateness the loop's thread spent running (its CPU time meanwhile): what this
