@@ -24,6 +24,7 @@ from contracts.erasure import ErasureReason, PersonErased, PersonErasedData
 from services.intake.domain import disclosure
 from services.intake.domain.disclosure import Caller, NotEntitled
 from services.intake.domain.identity import PERSON_ID_PREFIX
+from services.intake.domain.keyed_digest import hmac_sha256_hex
 from services.intake.domain.publication import SERVICE_SOURCE
 
 __all__ = ["CLOCK", "REVIEW_NOTE", "NotEntitled", "erased_event", "forgotten_content", "forgotten_event_id",
@@ -64,8 +65,7 @@ def retention_over(closed_on: date, today: date, retention_days: int) -> bool:
 
 
 def _keyed(secret: bytes, purpose: str, *parts: str) -> str:
-    # hmac.digest: the same HMAC-SHA256 as hmac.new(...).hexdigest(), in one call to the C implementation.
-    return hmac.digest(secret, "\x1f".join((purpose, *parts)).encode(), hashlib.sha256).hex()
+    return hmac_sha256_hex(secret, "\x1f".join((purpose, *parts)).encode())
 
 
 FORGOTTEN_PREFIX = "erased:"  # 7 + 64 characters: fits an event id (128) and a published id (160)

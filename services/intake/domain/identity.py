@@ -5,8 +5,6 @@ No I/O, no clock, no randomness: the territory secret is passed in, HMAC is a pu
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -15,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from contracts.people import Identity
+from services.intake.domain.keyed_digest import hmac_sha256_hex
 
 PERSON_ID_PREFIX = "p_"
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—'’`´_.,]+")
@@ -106,8 +105,7 @@ class KeyKind(StrEnum):
 
 
 def _digest(secret: bytes, kind: str, value: str) -> str:
-    # hmac.digest: the same HMAC-SHA256 as hmac.new(...).hexdigest(), in one call to the C implementation.
-    return hmac.digest(secret, f"{kind}\x1f{value}".encode(), hashlib.sha256).hex()
+    return hmac_sha256_hex(secret, f"{kind}\x1f{value}".encode())
 
 
 def match_keys(facts: IdentityFacts, secret: bytes) -> dict[KeyKind, str]:
