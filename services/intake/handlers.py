@@ -40,6 +40,7 @@ from services.intake.store import entitlements, erasures, known
 from services.intake.store import reviews as stored_reviews
 from services.intake.store import events as accepted_events
 from services.intake.store.identities import Outcome, Unresolvable
+from services.intake.store.randomness import random_bytes
 from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import PermanentError
 from services.runtime.routing import HandlerTable
@@ -324,7 +325,9 @@ class InboundRecord(Envelope):
 
 def parse_inbound(raw: bytes, sender: str) -> InboundRecord:
     """Wraps a record of `sender`'s topic: never fails, never reads the record's key."""
-    return InboundRecord(id=f"inbound:{uuid.uuid4().hex}", source=publication.SERVICE_SOURCE, subject="inbound",
+    # A random (version 4) UUID from the buffered kernel randomness: uuid4() reads the kernel once per record.
+    delivery = uuid.UUID(bytes=random_bytes(16), version=4)
+    return InboundRecord(id=f"inbound:{delivery.hex}", source=publication.SERVICE_SOURCE, subject="inbound",
                          time=datetime.now(timezone.utc), sender=sender, data=raw)
 
 

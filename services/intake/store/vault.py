@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.intake.domain.identity import IdentityFacts
+from services.intake.store.randomness import random_bytes
 
 _NONCE = 12
 
@@ -24,7 +24,7 @@ def master_key_from(secret: str) -> bytes:
 
 
 def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(_NONCE)
+    nonce = random_bytes(_NONCE)  # a buffered read of the kernel's randomness (see store.randomness)
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
@@ -40,7 +40,7 @@ class Vault:
 
     def new_person_key(self, person_id: str) -> tuple[bytes, bytes]:
         """A fresh data key for one person, and that key wrapped by the master key (what the store keeps)."""
-        key = AESGCM.generate_key(bit_length=256)
+        key = random_bytes(32)  # 256 bits, as AESGCM.generate_key reads them, from the buffered kernel randomness
         return key, _seal(self._master, key, b"key:" + person_id.encode())
 
     def unwrap(self, person_id: str, wrapped: bytes) -> bytes:
