@@ -203,6 +203,11 @@ class OutboxRelay:
             await self.producer.send_offsets_to_transaction(
                 {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group
             )
+        # Committed on Kafka: the requests waiting for these rows are answered now, not after the marking below,
+        # which waits for the store's write lock (on SQLite held by an admission group or a consumed batch for up
+        # to a second under load). Were the marking to fail, the rows are on Kafka all the same, and the mark
+        # committed with them tells the next relay where to resume (`_reconcile`).
+        self._rows_published([row.id for row in rows])
         async with self.session_factory() as session, session.begin():
             # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
             await session.exec(
@@ -213,7 +218,6 @@ class OutboxRelay:
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
         self.changes += 1
-        self._rows_published([row.id for row in rows])
         return len(rows)
 
     def _sendable(self, row) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:  # noqa: ANN001
@@ -234,7 +238,7 @@ class OutboxRelay:
                  ("ariane-outbox-id", str(row.id).encode())])
 
     def _rows_published(self, outbox_ids: Sequence[int]) -> None:
-        """These rows are on Kafka (their marking committed): the requests waiting for them learn it at once."""
+        """These rows are on Kafka (their transaction committed): the requests waiting for them learn it at once."""
         for outbox_id in outbox_ids:
             for waiter in self._waiting.pop(outbox_id, ()):
                 waiter.published(outbox_id)
@@ -247,11 +251,11 @@ class OutboxRelay:
             )).scalars().all())
 
     async def wait_published(self, outbox_ids: Sequence[int], timeout: float) -> bool:
-        """Wait until every given outbox row is on Kafka (published_at set); False if `timeout` passes first.
+        """Wait until every given outbox row is on Kafka; False if `timeout` passes first.
 
         For callers that must not answer before their events are durable on the broker (an HTTP ingress). The
-        rows are read once on entry (some may be on Kafka already); from then on, the rows this instance marks
-        published resolve the wait in memory. The outbox is read again only every `WAIT_POLL_S` (every
+        rows are read once on entry (some may be on Kafka already: published_at set); from then on, the rows this
+        instance publishes resolve the wait in memory as soon as their Kafka transaction commits. The outbox is read again only every `WAIT_POLL_S` (every
         `STANDBY_POLL_S` on a standby instance, where another instance publishes and nothing is marked here)."""
         if not outbox_ids:
             return True
