@@ -26,6 +26,7 @@ from services.intake.handlers import Verdict, admit, load_lookups, write_gathere
 from services.intake.metrics import DeferredCounts
 from services.intake.store import known
 from services.runtime.service import ServiceContext
+from services.runtime.turns import Turns
 from services.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named for types only
@@ -114,19 +115,23 @@ class Admissions:
             if not isolated:  # the grants and the ORM's rows wait for the group's end (store.known.batched)
                 known.start_batch(session)
             await load_lookups([item for job in group for item in job.items], uow, self.deps)
+            # The group's look-ups are read and its rows wait for its end, so admitting new people awaits
+            # nothing: without a turn now and then, /health, /metrics and the relay would wait for the whole group
+            # (up to GROUP_EVENTS events; intake's loop was held up to 1.1 s admitting registrations under load).
+            turns = Turns()
             for job in group:
                 # The verdicts are counted once the group is committed, and only for the requests it holds.
                 counts = DeferredCounts()
                 deps = replace(self.deps, metrics=cast("IntakeMetrics", counts))
                 if not isolated:
                     try:
-                        results.append((job, await self._admit_request(uow, deps, job.items), counts))
+                        results.append((job, await self._admit_request(uow, deps, job.items, turns), counts))
                     except Exception as exc:
                         raise _Isolate from exc
                     continue
                 try:
                     async with session.begin_nested():
-                        results.append((job, await self._admit_request(uow, deps, job.items), counts))
+                        results.append((job, await self._admit_request(uow, deps, job.items, turns), counts))
                 except Exception as exc:  # noqa: BLE001 - this request alone fails; its savepoint is undone
                     results.append((job, exc, counts))
             if not isolated:
@@ -139,9 +144,10 @@ class Admissions:
                                          if isinstance(outcome, Admitted)])
         return results
 
-    async def _admit_request(self, uow: UnitOfWork, deps: IntakeDeps, items: list[Any]) -> Admitted:
+    async def _admit_request(self, uow: UnitOfWork, deps: IntakeDeps, items: list[Any], turns: Turns) -> Admitted:
         admitted = Admitted()
         for item in items:
+            await turns.maybe()
             before = len(uow.emitted)
             verdict = await admit(item, uow, deps, ingress="http")
             if verdict.status == "accepted":

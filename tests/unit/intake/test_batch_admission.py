@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -180,3 +181,47 @@ async def test_a_batch_read_from_a_partner_topic_and_applied_again_is_counted_on
     assert len(letters) == 1
     # Before, the first pass had counted the first event already: 4 accepted for 3.
     assert intake.counted("accepted") == 3
+
+
+def someone_new(n: int, u: str) -> dict:
+    """A registration of a person like no other of the group: own names, own birth day."""
+    body = registration(f"new-{n}-{u}", f"N{n}-{u}", str(n))
+    body["data"]["identity"] = {"last_name": f"Nom{_letters(n)}", "first_names": f"Prenom{_letters(n + 7)}",
+                                "birth_date": (date(2004, 1, 1) + timedelta(days=n)).isoformat()}
+    return body
+
+
+async def test_a_group_of_new_people_lets_the_rest_of_the_process_run_while_it_is_admitted(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group's look-ups are read before and its rows written after its events are admitted, so admitting new
+    people awaits nothing: /health, /metrics and the relay must still get turns meanwhile."""
+    from services.intake.api import admissions as admissions_module
+
+    admitted = [0]
+    plain_admit = admissions_module.admit
+
+    async def counted_admit(*args: Any, **kwargs: Any) -> Any:
+        admitted[0] += 1
+        return await plain_admit(*args, **kwargs)
+
+    monkeypatch.setattr(admissions_module, "admit", counted_admit)
+    u = uuid.uuid4().hex[:8]
+    bodies = [someone_new(n, u) for n in range(300)]
+    seen_at_turns: list[int] = []  # how many events were admitted at each turn the rest of the process got
+    done = asyncio.Event()
+
+    async def rest_of_the_process() -> None:
+        while not done.is_set():
+            seen_at_turns.append(admitted[0])
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(rest_of_the_process())
+    admissions = admissions_module.Admissions(intake.ctx, intake.wiring.deps)
+    answers = await asyncio.gather(*(admissions.admit([body]) for body in bodies))
+    done.set()
+    await other
+
+    assert [a.verdicts[0].status for a in answers] == ["accepted"] * len(bodies)
+    # Between two turns of the rest, the events of about 10 ms of work, never most of the group.
+    admitted_between_turns = [b - a for a, b in zip(seen_at_turns, seen_at_turns[1:])]
+    assert max(admitted_between_turns) < len(bodies) // 3, max(admitted_between_turns)
