@@ -5,9 +5,7 @@ Through followup's own handlers and the runtime's processor on a real store, no 
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +22,7 @@ from services.runtime.migrate import upgrade_to_head  # noqa: E402
 from services.runtime.processor import EventProcessor  # noqa: E402
 from services.runtime.records import Record  # noqa: E402
 from services.runtime.settings import RuntimeSettings  # noqa: E402
+from tests.support.turns import OtherWork, spin  # noqa: E402
 
 PEOPLE = 120
 IAE, SIAE = "iae_regie", "siae_regie_quartiers"
@@ -59,31 +58,17 @@ async def test_a_tick_that_wakes_everyone_lets_the_rest_of_the_process_run(datab
 
         # Each person's decision made to cost 1 ms more, as on a large territory; the other task's turns so far
         # are noted at each.
-        turns = 0
         seen: list[int] = []
         decide_again = handlers._apply
 
-        async def slow_apply(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
-            seen.append(turns)
-            until = time.perf_counter() + 0.001
-            while time.perf_counter() < until:
-                pass
-            await decide_again(*args, **kwargs)
+        async with OtherWork() as other:  # what /health does: answer whenever the loop lets it
+            async def slow_apply(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+                seen.append(other.turns)
+                spin(0.001)
+                await decide_again(*args, **kwargs)
 
-        monkeypatch.setattr(handlers, "_apply", slow_apply)
-        ticking = True
-
-        async def other_work() -> None:  # what /health does: answer whenever the loop lets it
-            nonlocal turns
-            while ticking:
-                turns += 1
-                await asyncio.sleep(0)
-
-        other = asyncio.create_task(other_work())
-        await asyncio.sleep(0)
-        await feed(tick(730))  # two years in the dispositif without news: everyone is due that day
-        ticking = False
-        await other
+            monkeypatch.setattr(handlers, "_apply", slow_apply)
+            await feed(tick(730))  # two years in the dispositif without news: everyone is due that day
     finally:
         await engine.dispose()
     assert len(seen) == PEOPLE  # everyone was decided again by the tick

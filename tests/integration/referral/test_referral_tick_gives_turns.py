@@ -3,8 +3,6 @@ service's process (/health, /metrics, the relay), on the same event loop, still 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import date, datetime, timedelta, timezone
 
 from contracts.clock import DayStarted
@@ -16,6 +14,7 @@ from services.referral.store.people import people_due
 from services.runtime.db import make_engine, make_session_factory
 from services.runtime.migrate import upgrade_to_head
 from services.runtime.unit_of_work import UnitOfWork
+from tests.support.turns import OtherWork, spin
 from tests.unit.referral.referral_handler import ReferralHandler, run
 
 PEOPLE = 100
@@ -46,37 +45,23 @@ async def test_a_tick_with_everyone_due_lets_the_rest_of_the_process_run(tmp_pat
 
         # Each person's decision made to cost 1 ms more, as on a large territory; the other task's turns so far
         # are noted at each.
-        turns = 0
         seen: list[int] = []
         decide = handlers.on_day
 
-        def slow_decide(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            seen.append(turns)
-            until = time.perf_counter() + 0.001
-            while time.perf_counter() < until:
-                pass
-            return decide(*args, **kwargs)
+        async with OtherWork() as other:  # what /health does: answer whenever the loop lets it
+            def slow_decide(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+                seen.append(other.turns)
+                spin(0.001)
+                return decide(*args, **kwargs)
 
-        monkeypatch.setattr(handlers, "on_day", slow_decide)
-        ticking = True
-
-        async def other_work() -> None:  # what /health does: answer whenever the loop lets it
-            nonlocal turns
-            while ticking:
-                turns += 1
-                await asyncio.sleep(0)
-
-        other = asyncio.create_task(other_work())
-        await asyncio.sleep(0)
-        async with factory() as session, session.begin():
-            # As the processor applies a consumed batch: the outbox rows gathered for its end, so that emitting
-            # waits on nothing.
-            uow = UnitOfWork(session=session, tables=store.tables, service="referral", gather_outbox=True)
-            await handler(DayStarted.for_day(day), uow)
-            await uow.flush_outbox()
-        emitted = uow.emitted
-        ticking = False
-        await other
+            monkeypatch.setattr(handlers, "on_day", slow_decide)
+            async with factory() as session, session.begin():
+                # As the processor applies a consumed batch: the outbox rows gathered for its end, so that
+                # emitting waits on nothing.
+                uow = UnitOfWork(session=session, tables=store.tables, service="referral", gather_outbox=True)
+                await handler(DayStarted.for_day(day), uow)
+                await uow.flush_outbox()
+            emitted = uow.emitted
     finally:
         await engine.dispose()
     assert len(seen) == PEOPLE  # everyone due was decided by the tick

@@ -30,6 +30,7 @@ from services.runtime.migrate import upgrade_to_head
 from services.runtime.processor import EventProcessor
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
+from tests.support.turns import OtherWork
 
 ML = "mission_locale_angevine"
 
@@ -207,21 +208,11 @@ async def test_a_group_of_new_people_lets_the_rest_of_the_process_run_while_it_i
     monkeypatch.setattr(admissions_module, "admit", counted_admit)
     u = uuid.uuid4().hex[:8]
     bodies = [someone_new(n, u) for n in range(300)]
-    seen_at_turns: list[int] = []  # how many events were admitted at each turn the rest of the process got
-    done = asyncio.Event()
-
-    async def rest_of_the_process() -> None:
-        while not done.is_set():
-            seen_at_turns.append(admitted[0])
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(rest_of_the_process())
     admissions = admissions_module.Admissions(intake.ctx, intake.wiring.deps)
-    answers = await asyncio.gather(*(admissions.admit([body]) for body in bodies))
-    done.set()
-    await other
+    async with OtherWork(note=lambda: admitted[0]) as other:  # notes how many events were admitted at each turn
+        answers = await asyncio.gather(*(admissions.admit([body]) for body in bodies))
 
     assert [a.verdicts[0].status for a in answers] == ["accepted"] * len(bodies)
     # Between two turns of the rest, the events of about 10 ms of work, never most of the group.
-    admitted_between_turns = [b - a for a, b in zip(seen_at_turns, seen_at_turns[1:])]
+    admitted_between_turns = [b - a for a, b in zip(other.noted, other.noted[1:])]
     assert max(admitted_between_turns) < len(bodies) // 3, max(admitted_between_turns)
