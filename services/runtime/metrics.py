@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+M = TypeVar("M", Counter, Gauge, Histogram)
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,24 @@ class RuntimeMetrics:
         self.handler_retries.labels(**labels)
         self.outbox_pending.labels(**labels).set(0)
         return self
+
+
+class Children(Generic[M]):
+    """One labelled metric's children, each looked up once per label values and kept.
+
+    `metric.labels(...)` validates and builds the label tuple and takes the metric's lock on every call: once per
+    consumed record, that is a measurable part of applying it. The child found is the very one `labels` returns
+    (the metric keeps it until removed, which the runtime never does), so what is counted does not change. The
+    label values come from closed sets, as every label's must, so the mapping stays as small as the metric."""
+
+    __slots__ = ("_metric", "_children")
+
+    def __init__(self, metric: M) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child

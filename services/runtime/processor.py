@@ -13,21 +13,24 @@ stalls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
+from prometheus_client import Counter, Histogram
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from contracts.envelope import Envelope
 from services.runtime.apply import Where, apply_once
 from services.runtime.backoff import Backoff
 from services.runtime.deadletter import DeadLetter
 from services.runtime.errors import worth_retrying
-from services.runtime.metrics import RuntimeMetrics
+from services.runtime.metrics import Children, RuntimeMetrics
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
@@ -56,10 +59,16 @@ class _Transient(Exception):
         self.cause = cause
 
 
-def default_parser(raw: bytes) -> Envelope:
+@functools.cache
+def _parse_event() -> Parser:
+    # Imported when first needed, then kept: an import statement per record is a look-up in the import machinery.
     from contracts.events import parse_event
 
-    return parse_event(raw)
+    return parse_event
+
+
+def default_parser(raw: bytes) -> Envelope:
+    return _parse_event()(raw)
 
 
 def _contract_errors(exc: BaseException) -> tuple[dict, ...]:
@@ -91,6 +100,20 @@ class EventProcessor:
     on_committed: Callable[[], None] = lambda: None
     # Optional: what of a poison record's bytes the dead-letter topic may keep (e.g. intake strips identities).
     redact: Callable[[bytes], bytes] | None = None
+    # Per-record bookkeeping looked up once: the parser of each topic, and the metrics' labelled children.
+    _parser_of: dict[str, Parser] = field(default_factory=dict, init=False, repr=False)
+    _handler_seconds: Histogram = field(init=False, repr=False)
+    _batch_seconds: Histogram = field(init=False, repr=False)
+    _processed: Children[Counter] = field(init=False, repr=False)
+    _duplicates: Children[Counter] = field(init=False, repr=False)
+    _dead_lettered: Children[Counter] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._handler_seconds = self.metrics.handler_seconds.labels(self.service)
+        self._batch_seconds = self.metrics.batch_seconds.labels(self.service)
+        self._processed = Children(self.metrics.events_processed)
+        self._duplicates = Children(self.metrics.events_duplicate)
+        self._dead_lettered = Children(self.metrics.events_dead_lettered)
 
     @property
     def _backoff(self) -> Backoff:
@@ -118,7 +141,7 @@ class EventProcessor:
                 for record in records:
                     await self._process_alone(record)
                 break
-        self.metrics.batch_seconds.labels(self.service).observe(time.perf_counter() - started)
+        self._batch_seconds.observe(time.perf_counter() - started)
 
     async def _process_alone(self, record: Record) -> None:
         while True:
@@ -196,31 +219,45 @@ class EventProcessor:
     async def _apply_and_commit(self, uow: UnitOfWork, records: Sequence[Record], forced_reason: str | None,
                                 outcome: _Outcome, *, isolated: bool) -> None:
         async with uow.session.begin():
-            loop = asyncio.get_running_loop()
-            yielded = loop.time()
+            clock = asyncio.get_running_loop().time
+            yielded = clock()
             parsed: list[tuple[Record, Envelope | Exception]] = []
+            events: list[Envelope] = []
+            claims: list[tuple[str, str, int, int]] = []
             for record in records:
-                parsed.append((record, self._parse(record)))
-                if loop.time() - yielded > YIELD_EVERY_S:
+                event = self._parse(record)
+                parsed.append((record, event))
+                if isinstance(event, Envelope):
+                    events.append(event)
+                    claims.append((event.id, record.topic, record.partition, record.offset))
+                if clock() - yielded > YIELD_EVERY_S:
                     # Parsing 500 records is tens of ms of validation: not in one stretch either.
                     await asyncio.sleep(0)
-                    yielded = loop.time()
-            uow.batch = tuple(e for _, e in parsed if isinstance(e, Envelope))
+                    yielded = clock()
+            uow.batch = tuple(events)
             # The batch's inbox rows in one statement rather than one per event; ids another transaction
             # recorded come back as duplicates.
-            await uow.claim([(e.id, r.topic, r.partition, r.offset) for r, e in parsed if isinstance(e, Envelope)])
-            yielded = loop.time()
+            await uow.claim(claims)
+            yielded = clock()
             for record, event in parsed:
-                with structlog.contextvars.bound_contextvars(
-                    topic=record.topic, partition=record.partition, offset=record.offset
-                ):
+                # Every line logged while the record is applied names where it lies and, once parsed, its event
+                # and correlation id: bound in one call, and reset to what was bound before (the tokens) after.
+                if isinstance(event, Exception):
+                    bound = bind_contextvars(topic=record.topic, partition=record.partition, offset=record.offset)
+                else:
+                    bound = bind_contextvars(topic=record.topic, partition=record.partition, offset=record.offset,
+                                             event_id=event.id, event_type=event.type,
+                                             correlation_id=event.correlationid or event.id)
+                try:
                     await self._apply_one(uow, record, event, outcome, forced_reason, isolated)
-                if loop.time() - yielded > YIELD_EVERY_S:
+                finally:
+                    reset_contextvars(**bound)
+                if clock() - yielded > YIELD_EVERY_S:
                     # A handler that gathers its writes for the batch's end never waits on the database
                     # meanwhile, so nothing else of the process would run until the whole batch is folded
                     # (hundreds of ms for a batch of 500): /health, /metrics and the relay get a turn.
                     await asyncio.sleep(0)
-                    yielded = loop.time()
+                    yielded = clock()
             try:
                 await uow.flush_outbox()
             except Exception as exc:  # noqa: BLE001 - classified: the database's trouble, or apply it isolated
@@ -229,7 +266,10 @@ class EventProcessor:
                 raise _Isolate from exc
 
     def _parse(self, record: Record) -> Envelope | Exception:
-        parse = self.parsers.get(record.topic.removeprefix(self.settings.topic_prefix), self.parse)
+        parse = self._parser_of.get(record.topic)
+        if parse is None:
+            parse = self._parser_of[record.topic] = self.parsers.get(
+                record.topic.removeprefix(self.settings.topic_prefix), self.parse)
         try:
             return parse(record.value)
         except Exception as exc:  # noqa: BLE001 - anything unparseable is poison by definition
@@ -241,34 +281,31 @@ class EventProcessor:
             await self._dead_letter(uow, record, f"unparseable or invalid event: {event}"[:2000], outcome,
                                     errors=_contract_errors(event))
             return
-        with structlog.contextvars.bound_contextvars(
-            event_id=event.id, event_type=event.type, correlation_id=event.correlationid or event.id
-        ):
-            if forced_reason is not None:
-                if await uow.already_processed(event.id):
-                    outcome.duplicates[record.topic] += 1
-                else:
-                    await self._dead_letter(uow, record, forced_reason, outcome, event_id=event.id)
-                return
-            started = time.perf_counter()
-            try:
-                applied = await apply_once(uow, event, Where(record.topic, record.partition, record.offset),
-                                           self.handle, isolated=isolated)
-            except Exception as exc:  # noqa: BLE001 - classified just below
-                if worth_retrying(exc):
-                    raise _Transient(exc) from exc
-                if not isolated:
-                    raise _Isolate from exc
-                log.error("handler_rejected_event", error=f"{type(exc).__name__}: {exc}")
-                await self._dead_letter(uow, record, f"{type(exc).__name__}: {exc}"[:2000], outcome,
-                                        event_id=event.id)
-                return
-            finally:
-                self.metrics.handler_seconds.labels(self.service).observe(time.perf_counter() - started)
-            if applied.duplicate:
+        if forced_reason is not None:
+            if await uow.already_processed(event.id):
                 outcome.duplicates[record.topic] += 1
             else:
-                outcome.processed[(record.topic, event.type)] += 1
+                await self._dead_letter(uow, record, forced_reason, outcome, event_id=event.id)
+            return
+        started = time.perf_counter()
+        try:
+            applied = await apply_once(uow, event, Where(record.topic, record.partition, record.offset),
+                                       self.handle, isolated=isolated)
+        except Exception as exc:  # noqa: BLE001 - classified just below
+            if worth_retrying(exc):
+                raise _Transient(exc) from exc
+            if not isolated:
+                raise _Isolate from exc
+            log.error("handler_rejected_event", error=f"{type(exc).__name__}: {exc}")
+            await self._dead_letter(uow, record, f"{type(exc).__name__}: {exc}"[:2000], outcome,
+                                    event_id=event.id)
+            return
+        finally:
+            self._handler_seconds.observe(time.perf_counter() - started)
+        if applied.duplicate:
+            outcome.duplicates[record.topic] += 1
+        else:
+            outcome.processed[(record.topic, event.type)] += 1
 
     async def _dead_letter(self, uow: UnitOfWork, record: Record, reason: str, outcome: _Outcome, *,
                            errors: tuple[dict, ...] = (), event_id: str | None = None) -> None:
@@ -288,8 +325,8 @@ class EventProcessor:
 
     def _count(self, outcome: _Outcome) -> None:
         for (topic, event_type), n in outcome.processed.items():
-            self.metrics.events_processed.labels(self.service, topic, event_type).inc(n)
+            self._processed(self.service, topic, event_type).inc(n)
         for topic, n in outcome.duplicates.items():
-            self.metrics.events_duplicate.labels(self.service, topic).inc(n)
+            self._duplicates(self.service, topic).inc(n)
         for (topic, reason), n in outcome.dead.items():
-            self.metrics.events_dead_lettered.labels(self.service, topic, reason).inc(n)
+            self._dead_lettered(self.service, topic, reason).inc(n)
