@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from conftest import RunningIntake, intake_topic, read_topic, registration
+from intake_harness import RunningIntake, intake_topic, read_topic, registration
 
 from contracts import topics
 from tests.support.kafka import admin_security

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 
 import httpx
-from conftest import intake_settings, intake_topic, read_topic, registration
+from intake_harness import intake_settings, intake_topic, read_topic, registration
 
 from services.intake.app import definition
 from services.intake.store import credentials

@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections import Counter
 
-from conftest import RunningIntake, intake_settings, intake_topic, read_topic, registration
+from intake_harness import RunningIntake, intake_settings, intake_topic, read_topic, registration
 
 from services.intake.app import definition
 from local.kafka import LocalKafka, ensure_topics

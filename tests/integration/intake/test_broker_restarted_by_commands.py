@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from conftest import RunningIntake, contact, intake_settings, intake_topic, read_topic, registration
+from intake_harness import RunningIntake, contact, intake_settings, intake_topic, read_topic, registration
 
 from contracts import topics
 from local.kafka import LocalKafka

@@ -3,8 +3,8 @@ value of the closed set of refusal reasons, not lumped with the unexpected ones 
 
 from __future__ import annotations
 
-from conftest import contact
 from identity_scenes import CAP, Keys, bearer, register
+from intake_harness import contact
 
 
 async def test_an_event_about_an_erased_person_is_counted_as_person_erased(intake):

@@ -17,10 +17,10 @@ from datetime import date
 
 from aiokafka import AIOKafkaProducer
 
-from conftest import contact, registration
 from identity_scenes import CAP, COORDINATOR, FT, LINA, ML, YANIS_FT, YANIS_ML, Keys, \
     assert_nothing_planted_on_the_topics, assert_on_no_topic, bearer, of_type, prescription, register, reveal, \
     wait_for_events
+from intake_harness import contact, registration
 from sqlalchemy import select
 
 from contracts import topics

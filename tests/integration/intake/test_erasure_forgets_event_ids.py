@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import contact, registration
 from identity_scenes import CAP, LINA, ML, NOAH_ML, Keys, bearer, of_type, wait_for_events
+from intake_harness import contact, registration
 from sqlalchemy import inspect, table, select, literal_column
 
 

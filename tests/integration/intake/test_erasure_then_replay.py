@@ -17,8 +17,8 @@ import gzip
 import uuid
 from contextlib import AsyncExitStack
 
-from conftest import RunningIntake, intake_settings, registration
 from identity_scenes import CAP, LINA, ML, NOAH_ML, Keys, bearer, of_type, prescription, wait_for_events
+from intake_harness import RunningIntake, intake_settings, registration
 from sqlalchemy import select
 
 from contracts.territory import load_territory

@@ -18,9 +18,9 @@ from contextlib import AsyncExitStack
 from datetime import date
 
 from aiokafka import AIOKafkaProducer
-from conftest import RunningIntake, intake_settings, registration
 from identity_scenes import CAP, LINA, ML, YANIS_ML, Keys, assert_nothing_planted_on_the_topics, \
     assert_on_no_topic, bearer, of_type, prescription, wait_for_events
+from intake_harness import RunningIntake, intake_settings, registration
 
 from contracts import topics
 from contracts.clock import DayStarted

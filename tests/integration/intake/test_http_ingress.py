@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import contact, intake_topic, read_topic, registration
+from intake_harness import contact, intake_topic, read_topic, registration
 
 IDENTITY = {"nir": "1 04 07 49 007 123 45", "last_name": "Benali", "first_names": "Yanis",
             "birth_date": "2004-07-19", "phone": "06 12 34 56 78"}

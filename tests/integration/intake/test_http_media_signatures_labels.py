@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import registration
+from intake_harness import registration
 
 from services.intake.domain import api_keys
 from services.intake.store import credentials

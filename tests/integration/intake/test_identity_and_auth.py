@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import intake_topic, read_topic, registration
+from intake_harness import intake_topic, read_topic, registration
 
 from services.intake.domain import api_keys
 from services.intake.store import credentials

@@ -4,9 +4,9 @@ disclosure) and decides once; "same_person" merges with rule manual and later ev
 
 from __future__ import annotations
 
-from conftest import contact, registration
 from identity_scenes import CAP, COORDINATOR, FT, ML, NOAH_CAP, NOAH_ML, YANIS_FT, YANIS_ML, Keys, \
     assert_nothing_planted_on_the_topics, bearer, intake_events, of_type, register, wait_for_events
+from intake_harness import contact, registration
 
 
 async def _pending(intake, token: str) -> list[dict]:  # noqa: ANN001

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from aiokafka import AIOKafkaProducer
-from conftest import contact, intake_topic, partner_topic, read_topic, registration
+from intake_harness import contact, intake_topic, partner_topic, read_topic, registration
 
 from contracts import topics
 from tests.support.kafka import admin_security

@@ -11,7 +11,7 @@ import sys
 import structlog
 
 from aiokafka import AIOKafkaProducer
-from conftest import contact, partner_topic, read_topic, registration
+from intake_harness import contact, partner_topic, read_topic, registration
 
 from contracts import topics
 from tests.support.kafka import admin_security

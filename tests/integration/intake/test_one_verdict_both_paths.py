@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from conftest import read_topic
+from intake_harness import read_topic
 
 from contracts import topics
 

@@ -13,7 +13,7 @@ import json
 import uuid
 
 from aiokafka import AIOKafkaProducer
-from conftest import contact, intake_topic, read_topic, registration
+from intake_harness import contact, intake_topic, read_topic, registration
 
 from contracts import topics
 from services.runtime.settings import RuntimeSettings

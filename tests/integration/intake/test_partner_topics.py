@@ -13,7 +13,7 @@ import json
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from conftest import intake_topic, partner_topic, read_topic, registration
+from intake_harness import intake_topic, partner_topic, read_topic, registration
 
 from contracts import topics
 from services.runtime.kafka_security import read_credentials

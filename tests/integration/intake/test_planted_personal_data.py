@@ -13,7 +13,7 @@ import uuid
 import pytest
 import structlog
 from aiokafka import AIOKafkaProducer
-from conftest import RunningIntake, intake_settings, read_topic
+from intake_harness import RunningIntake, intake_settings, read_topic
 
 from contracts import topics
 from services.intake.app import definition
