@@ -96,6 +96,9 @@ class OutboxRelay:
         # The requests waiting for rows to be on Kafka (wait_published), by outbox id: resolved from the ids this
         # instance marks published, without reading the outbox again.
         self._waiting: dict[int, set[_Waiter]] = {}
+        # Rows on Kafka whose marking in the store has not committed yet: a request that starts waiting for them
+        # in between is answered at once (the store would still say unpublished).
+        self._on_kafka_unmarked: set[int] = set()
         self._needs_reconcile = False
         # How many times the outbox may have changed (rows committed, rows published): tells a reading of its
         # pending count taken before (services/runtime/health.py) that it may be out of date.
@@ -207,7 +210,9 @@ class OutboxRelay:
         # which waits for the store's write lock (on SQLite held by an admission group or a consumed batch for up
         # to a second under load). Were the marking to fail, the rows are on Kafka all the same, and the mark
         # committed with them tells the next relay where to resume (`_reconcile`).
-        self._rows_published([row.id for row in rows])
+        sent = [row.id for row in rows]
+        self._on_kafka_unmarked.update(sent)
+        self._rows_published(sent)
         async with self.session_factory() as session, session.begin():
             # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
             await session.exec(
@@ -215,6 +220,7 @@ class OutboxRelay:
                 .where(self.outbox.c.id.in_([row.id for row in rows]), self.outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(timezone.utc))
             )
+        self._on_kafka_unmarked.difference_update(sent)
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
         self.changes += 1
@@ -254,8 +260,9 @@ class OutboxRelay:
         """Wait until every given outbox row is on Kafka; False if `timeout` passes first.
 
         For callers that must not answer before their events are durable on the broker (an HTTP ingress). The
-        rows are read once on entry (some may be on Kafka already: published_at set); from then on, the rows this
-        instance publishes resolve the wait in memory as soon as their Kafka transaction commits. The outbox is read again only every `WAIT_POLL_S` (every
+        rows are read once on entry (some may be on Kafka already: published_at set, or only just sent by this
+        instance and not marked yet); from then on, the rows this instance publishes resolve the wait in memory as
+        soon as their Kafka transaction commits. The outbox is read again only every `WAIT_POLL_S` (every
         `STANDBY_POLL_S` on a standby instance, where another instance publishes and nothing is marked here)."""
         if not outbox_ids:
             return True
@@ -268,6 +275,9 @@ class OutboxRelay:
             self._waiting.setdefault(outbox_id, set()).add(waiter)
         self.notify()
         try:
+            waiter.keep_only(ids - self._on_kafka_unmarked)  # on Kafka already, their marking not committed yet
+            if waiter.done.done():
+                return True
             while True:
                 waiter.keep_only(await self._unpublished(list(waiter.left)))
                 if waiter.done.done():
