@@ -19,6 +19,7 @@ from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import runtime_tables
 from services.runtime.unit_of_work import UnitOfWork
+from tests.support.turns import OtherWork, spin
 
 SERVICE = "batchtest"
 TOPIC = "ariane.partner.v1"
@@ -134,33 +135,15 @@ async def test_a_record_seen_in_an_earlier_batch_is_skipped_and_its_neighbours_a
 async def test_a_long_batch_lets_the_rest_of_the_process_run_while_it_is_applied(engine):
     """A handler that never waits on the database (followup gathers its writes for the batch's end) folds a batch
     of 500 in one stretch; meanwhile /health and the relay, on the same event loop, must still get turns."""
-    import asyncio
-    import time
-
-    turns = 0
     seen_by_handler: list[int] = []  # how many turns the rest of the process had had, at each event
+    async with OtherWork() as other:  # what /health does: answer whenever the loop lets it
+        async def busy(ev: Envelope, uow: UnitOfWork) -> None:  # 2 ms of work an event, no await that suspends
+            seen_by_handler.append(other.turns)
+            spin(0.002)
 
-    async def busy(ev: Envelope, uow: UnitOfWork) -> None:  # 2 ms of work an event, no await that suspends
-        seen_by_handler.append(turns)
-        until = time.perf_counter() + 0.002
-        while time.perf_counter() < until:
-            pass
-
-    proc = EventProcessor(SERVICE, make_session_factory(engine), tables, busy, RuntimeMetrics.create(SERVICE),
-                          RuntimeSettings(), parse=Envelope.model_validate_json)
-    applying = True
-
-    async def other_work() -> None:  # what /health does: answer whenever the loop lets it
-        nonlocal turns
-        while applying:
-            turns += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(other_work())
-    await asyncio.sleep(0)
-    await proc.process_batch([record(i) for i in range(500)])  # about one second of handler work
-    applying = False
-    await other
+        proc = EventProcessor(SERVICE, make_session_factory(engine), tables, busy, RuntimeMetrics.create(SERVICE),
+                              RuntimeSettings(), parse=Envelope.model_validate_json)
+        await proc.process_batch([record(i) for i in range(500)])  # about one second of handler work
     assert len(seen_by_handler) == 500
     # Before, the rest of the process ran only while the batch waited on the database (its claim, its commit),
     # never between two events: all 500 saw the same count. Now it runs every few events.
@@ -170,37 +153,20 @@ async def test_a_long_batch_lets_the_rest_of_the_process_run_while_it_is_applied
 async def test_parsing_a_long_batch_lets_the_rest_of_the_process_run(engine):
     """Validating 500 records is tens of ms before the first handler runs: /health and the relay, on the same
     event loop, must get turns during it too, not only once the handlers start."""
-    import asyncio
-    import time
-
-    turns = 0
     seen_by_parser: list[int] = []  # how many turns the rest of the process had had, at each record parsed
-
-    def slow_parse(raw: bytes) -> Envelope:  # 2 ms of validation a record
-        seen_by_parser.append(turns)
-        until = time.perf_counter() + 0.002
-        while time.perf_counter() < until:
-            pass
-        return Envelope.model_validate_json(raw)
 
     async def nothing(ev: Envelope, uow: UnitOfWork) -> None:
         return None
 
-    proc = EventProcessor(SERVICE, make_session_factory(engine), tables, nothing, RuntimeMetrics.create(SERVICE),
-                          RuntimeSettings(), parse=slow_parse)
-    applying = True
+    async with OtherWork() as other:
+        def slow_parse(raw: bytes) -> Envelope:  # 2 ms of validation a record
+            seen_by_parser.append(other.turns)
+            spin(0.002)
+            return Envelope.model_validate_json(raw)
 
-    async def other_work() -> None:
-        nonlocal turns
-        while applying:
-            turns += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(other_work())
-    await asyncio.sleep(0)
-    await proc.process_batch([record(i) for i in range(300)])
-    applying = False
-    await other
+        proc = EventProcessor(SERVICE, make_session_factory(engine), tables, nothing, RuntimeMetrics.create(SERVICE),
+                              RuntimeSettings(), parse=slow_parse)
+        await proc.process_batch([record(i) for i in range(300)])
     assert len(seen_by_parser) == 300
     # Before, the whole batch was parsed in one stretch: every record saw the same count.
     assert len(set(seen_by_parser)) > 20, len(set(seen_by_parser))
