@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from local.databases import create_postgres_database
+from services.runtime.db import make_engine
 
 
 def _postgres_server_url() -> str | None:
@@ -40,3 +45,15 @@ def database_url_factory(tmp_path):  # noqa: ANN001, ANN201
         return await create_postgres_database(server, f"ariane_test_{name}_{uuid.uuid4().hex[:8]}")
 
     return make
+
+
+@asynccontextmanager
+async def engine_with_tables(url: str, metadata: MetaData) -> AsyncIterator[AsyncEngine]:
+    """A service's write engine on `url`, with `metadata`'s tables created; disposed at the end."""
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import LogCapture
 
 from contracts.envelope import Envelope
-from services.runtime.db import make_engine, make_session_factory
+from services.runtime.db import make_session_factory
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.processor import EventProcessor
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import runtime_tables
 from services.runtime.unit_of_work import UnitOfWork
+from tests.support.databases import engine_with_tables
 
 SERVICE = "booktest"
 PARTNERS = "ariane.partner.v1"
@@ -47,13 +48,8 @@ async def note(ev: Envelope, _uow: UnitOfWork) -> None:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
+    async with engine_with_tables(database_url, metadata) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

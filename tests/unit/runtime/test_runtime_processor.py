@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.envelope import Envelope
-from services.runtime.db import make_engine, make_session_factory
+from services.runtime.db import make_session_factory
 from services.runtime.deadletter import DeadLetter
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.processor import EventProcessor
@@ -19,6 +19,7 @@ from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import runtime_tables
 from services.runtime.unit_of_work import UnitOfWork
+from tests.support.databases import engine_with_tables
 from tests.support.turns import OtherWork, spin
 
 SERVICE = "batchtest"
@@ -49,13 +50,8 @@ async def note_and_tell(ev: Envelope, uow: UnitOfWork) -> None:
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
+    async with engine_with_tables(database_url, metadata) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 def processor(engine: AsyncEngine, metrics: RuntimeMetrics) -> EventProcessor:
