@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from local.sample import sample_events
 from services.reporting.app import ReportingDeps
 from services.reporting.domain.projection import fold
@@ -21,13 +23,22 @@ from services.runtime.settings import RuntimeSettings
 on_event = route(HANDLERS, ReportingDeps.of(ReportingSettings()))
 
 
-async def test_batched_documents_equal_the_fold(tmp_path: Path) -> None:
+async def reporting_store(tmp_path: Path) -> tuple[AsyncEngine, EventProcessor]:
+    """A fresh reporting store on SQLite and the runtime's processor applying records to it."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
     await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
-    processor = EventProcessor("reporting", make_session_factory(engine), tables, on_event,
-                               RuntimeMetrics.create("reporting"), RuntimeSettings())
+    return engine, EventProcessor("reporting", make_session_factory(engine), tables, on_event,
+                                  RuntimeMetrics.create("reporting"), RuntimeSettings())
+
+
+def records_of(pairs: list) -> list[Record]:  # noqa: ANN001 - (topic, event) pairs of the simulator
+    return [Record(topic, 0, n, e.subject.encode(), e.to_json_bytes()) for n, (topic, e) in enumerate(pairs)]
+
+
+async def test_batched_documents_equal_the_fold(tmp_path: Path) -> None:
+    engine, processor = await reporting_store(tmp_path)
     pairs = sample_events(people=20, seed=5)
-    records = [Record(topic, 0, n, e.subject.encode(), e.to_json_bytes()) for n, (topic, e) in enumerate(pairs)]
+    records = records_of(pairs)
     # A poison record in the middle of a batch: dead-lettered alone, its neighbours still folded.
     records.insert(30, Record("ariane.intake.v1", 0, 10_000, b"x", b"not json"))
     for start in range(0, len(records), 64):
@@ -44,12 +55,9 @@ async def test_a_consumed_batch_reads_its_documents_in_one_query_and_writes_them
     """A batch about many people costs the store two statements on the documents, not one read per document."""
     from sqlalchemy import event
 
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
-    await upgrade_to_head(engine, "reporting", metadata, VERSIONS_DIR)
-    processor = EventProcessor("reporting", make_session_factory(engine), tables, on_event,
-                               RuntimeMetrics.create("reporting"), RuntimeSettings())
+    engine, processor = await reporting_store(tmp_path)
     pairs = sample_events(people=20, seed=5)
-    records = [Record(topic, 0, n, e.subject.encode(), e.to_json_bytes()) for n, (topic, e) in enumerate(pairs)]
+    records = records_of(pairs)
     first, second = records[:60], records[60:120]
     await processor.process_batch(first)
     seen: list[str] = []
