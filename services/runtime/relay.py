@@ -217,7 +217,7 @@ class OutboxRelay:
             # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
             await session.exec(
                 update(self.outbox)
-                .where(self.outbox.c.id.in_([row.id for row in rows]), self.outbox.c.published_at.is_(None))
+                .where(self.outbox.c.id.in_(sent), self.outbox.c.published_at.is_(None))
                 .values(published_at=datetime.now(timezone.utc))
             )
         self._on_kafka_unmarked.difference_update(sent)

@@ -15,8 +15,6 @@ erasure gets, and when the retention period is over.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
@@ -45,7 +43,7 @@ def may_erase(caller: Caller, entitlements: Collection[str]) -> None:
 def successor_id(erased_id: str, secret: bytes) -> str:
     """The id a person registered after `erased_id` was erased gets in its place (deterministic, unlinkable
     without the territory key, never equal to `erased_id`)."""
-    digest = hmac.new(secret, f"after-erasure\x1f{erased_id}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac_sha256_hex(secret, f"after-erasure\x1f{erased_id}".encode())
     return PERSON_ID_PREFIX + digest[:32]
 
 
