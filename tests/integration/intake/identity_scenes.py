@@ -41,7 +41,9 @@ def prescription(source: str, person_id: str, to_structure: str) -> dict:
     """A partner's referral (prescription) of a person to another structure, sent through intake."""
     return {"specversion": "1.0", "id": f"evt-{uuid.uuid4()}", "source": source, "type": "fr.ariane.referral.issued",
             "subject": person_id, "time": "2025-02-04T10:00:00+01:00",
-            "data": {"referral_id": f"ref-{uuid.uuid4().hex[:10]}", "kind": "prescription", "from_structure": source,
+            # Twelve hex digits, not ten: ten that all came out decimal, starting 0 then 1-9, read as a French phone
+            # number, and intake rightly refused the event as personal data (it happened once in CI).
+            "data": {"referral_id": f"ref-{uuid.uuid4().hex[:12]}", "kind": "prescription", "from_structure": source,
                      "to_structure": to_structure, "reason": "accompagnement jeune", "due_date": "2025-02-18"}}
 
 
