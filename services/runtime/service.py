@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.runtime.consumer import make_consumer, run_consumer
 from services.runtime.db import make_engine, make_read_engine, make_session_factory
-from services.runtime.errors import is_transient
 from services.runtime.health import StoreHealth, StoreReading
 from services.runtime.leadership import Lease
 from services.runtime.logs import configure_logging
@@ -37,6 +36,7 @@ from services.runtime.relay import OutboxRelay
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
 from services.runtime.tasks import BackgroundTask, TaskSupervisor
+from services.runtime.transient_503 import TransientIs503
 
 log = structlog.get_logger("ariane.service")
 
@@ -196,7 +196,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
             await engine.dispose()
             log.info("service_stopped", clean=clean)
 
-    # Any route can meet a database or broker outage (transient_is_503 below): the document says so for each.
+    # Any route can meet a database or broker outage (runtime/transient_503.py): the document says so for each.
     app = FastAPI(title=f"Ariane {defn.name}", lifespan=lifespan, responses=_TRANSIENT_RESPONSE)
 
     @app.get("/health", tags=["operations"], responses=_probe_503("Unhealthy: a check or a background task failed "
@@ -237,18 +237,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         return JSONResponse({"service": ctx.name, "status": "ready" if is_ready else "not_ready", "checks": checks},
                             status_code=200 if is_ready else 503)
 
-    @app.middleware("http")
-    async def transient_is_503(request: Request, call_next):  # noqa: ANN001, ANN202
-        """A database or broker outage is the caller's cue to retry later, never a 500."""
-        try:
-            return await call_next(request)
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
-            log.warning("request_failed_transiently", error=f"{type(exc).__name__}: {exc}"[:300])
-            return JSONResponse({"error": "temporarily_unavailable",
-                                 "detail": "a database or broker is unavailable; retry the same request later"},
-                                status_code=503, headers={"Retry-After": str(settings.retry_after_s)})
+    app.add_middleware(TransientIs503, retry_after_s=settings.retry_after_s)
 
     @app.get("/metrics", tags=["operations"])
     async def metrics(request: Request) -> Response:
