@@ -517,8 +517,10 @@ def _in_batch(handler: Callable[[Any, UnitOfWork, IntakeDeps], Awaitable[None]]
 
 
 async def write_gathered(uow: UnitOfWork) -> None:
-    """What a batch admitted in one go left to write at its end: its grants, then the ORM's pending rows."""
+    """What a batch admitted in one go left to write at its end: its grants, its vault's rows, its accepted events,
+    then the ORM's pending rows."""
     await entitlements.write_gathered(uow.session)
+    await known.write_gathered(uow.session)
     await accepted_events.write_gathered(uow.session)
     await uow.session.flush()
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, or_, tuple_, update
 from sqlmodel import select
@@ -173,15 +174,19 @@ class IdentityResolver:
     async def _store(self, session: AsyncSession, resolution: Resolution, facts: IdentityFacts,
                      keys: dict[KeyKind, str]) -> None:
         pid = resolution.person_id
+        # In a batch admitted in one go, a new person's rows are plain rows written at its end (store.known.gather).
+        batched = loaded.batched(session)
         row = await loaded.get(session, PersonRow, pid)
         is_new = row is None
         if row is None:
             existing = None
             key, wrapped = self.vault.new_person_key(pid)
-            row = PersonRow(person_id=pid, wrapped_key=wrapped, identity=b"")
+            row = (loaded.Plain(person_id=pid, wrapped_key=wrapped, identity=b"", nir_key=None, merged_into=None)
+                   if batched else PersonRow(person_id=pid, wrapped_key=wrapped, identity=b""))
             # A person's closure and match keys are written only once their row is: a new person has none.
             loaded.mark_absent(session, ClosureRow, [(pid,)])
         else:
+            row = await _changeable(session, PersonRow, pid, row)
             existing = self._open(row) if row.wrapped_key is not None else None
             if row.wrapped_key is None:
                 key, row.wrapped_key = self.vault.new_person_key(pid)
@@ -190,7 +195,10 @@ class IdentityResolver:
         merged = existing.merged_with(facts) if existing else facts
         row.identity = self.vault.seal_identity(pid, key, merged)
         row.nir_key = row.nir_key or keys.get(KeyKind.NIR)
-        session.add(row)
+        if isinstance(row, loaded.Plain):
+            loaded.gather(session, PersonRow, pid, row)
+        else:
+            session.add(row)
         await _flush_unless_batched(session)
         # The person's keys already indexed, in one statement (none for a new person); the missing ones added,
         # flushed together (in a batch, with the batch's other rows).
@@ -199,7 +207,11 @@ class IdentityResolver:
             MatchKeyRow.person_id == pid, tuple_(MatchKeyRow.kind, MatchKeyRow.digest).in_(sorted(keys_now))))).all())
         known_keys = _indexed(session)
         for kind_value, digest in sorted(keys_now - indexed):
-            session.add(MatchKeyRow(kind=kind_value, digest=digest, person_id=pid))
+            if batched:
+                loaded.gather(session, MatchKeyRow, (kind_value, digest, pid),
+                              loaded.Plain(kind=kind_value, digest=digest, person_id=pid))
+            else:
+                session.add(MatchKeyRow(kind=kind_value, digest=digest, person_id=pid))
             if (kind_value, digest) in known_keys:  # what this transaction read of that key stays whole
                 bisect.insort(known_keys[(kind_value, digest)], pid)
         await _flush_unless_batched(session)
@@ -295,15 +307,29 @@ class IdentityResolver:
         await session.execute(update(PersonRow).where(PersonRow.person_id == merged_id).values(merged_into=kept_id))
         await session.execute(update(PartnerRefRow).where(PartnerRefRow.person_id == merged_id)
                            .values(person_id=kept_id))
+        # The rows this transaction gathered as plain rows (written by now: before the first statement above)
+        # change as the ORM's own rows are changed by the statements.
+        for person in loaded.plain_rows(session, PersonRow):
+            if person.person_id == merged_id:
+                person.merged_into = kept_id
+        for ref in loaded.plain_rows(session, PartnerRefRow):
+            if ref.person_id == merged_id:
+                ref.person_id = kept_id
 
     async def link_ref(self, session: AsyncSession, source: str, ref: str, person_id: str) -> None:
         """Record (or move) the source structure's own reference for a person."""
         row = await loaded.get(session, PartnerRefRow, (source, ref))
         if row is None:
-            session.add(PartnerRefRow(structure_id=source, partner_ref=ref, person_id=person_id))
+            if loaded.batched(session):
+                loaded.gather(session, PartnerRefRow, (source, ref),
+                              loaded.Plain(structure_id=source, partner_ref=ref, person_id=person_id))
+            else:
+                session.add(PartnerRefRow(structure_id=source, partner_ref=ref, person_id=person_id))
         elif row.person_id != person_id:
+            row = await _changeable(session, PartnerRefRow, (source, ref), row)
             row.person_id = person_id
-            session.add(row)
+            if not isinstance(row, loaded.Plain):
+                session.add(row)
         await _flush_unless_batched(session)
 
     async def _flag_near_duplicates(self, session: AsyncSession, person_id: str, facts: IdentityFacts,
@@ -350,6 +376,18 @@ def _indexed(session: AsyncSession) -> dict[tuple[str, str], list[str]]:
     (as `resolve` reads them). Kept whole while match keys are only added through `_store`; an erasure's
     deletion (`shred`) forgets it, as does any rollback (store.known.cache)."""
     return loaded.cache(session, _INDEXED)
+
+
+async def _changeable(session: AsyncSession, model: type, key: Any, row: Any) -> Any:
+    """`row` (found by `loaded.get`) as it may be changed: itself, unless it is a plain row already written (or
+    one the batch gathered, changed inside a SAVEPOINT): then the ORM's row, read again, whose change the ORM
+    writes."""
+    if not isinstance(row, loaded.Plain) or (loaded.batched(session) and loaded.unwritten(session, model, key)):
+        return row
+    loaded.drop_plain(session, model, key)
+    found = await session.get(model, key)
+    assert found is not None, "a row written in this transaction is there"
+    return found
 
 
 async def _flush_unless_batched(session: AsyncSession) -> None:

@@ -10,6 +10,13 @@ An absent key stays true within the transaction as long as the rows are only wri
 a row added is found by `get` while pending (not flushed yet) and once flushed, before its key is taken for
 absent. A bulk statement that gives a row a new primary key (an erasure's `forget`) calls `forget` first; any
 rollback, a SAVEPOINT's included, forgets too (what it undid may have been remembered), and so does the commit.
+
+A batch admitted in one go may also `gather` rows to insert at its end as plain rows (`Plain`, one executemany
+per table: `write_gathered`) rather than as ORM objects, whose construction and unit of work cost more than the
+rest of writing them. `get` finds them as it finds a pending row, before and after they are written. They are
+written before any other statement of the session (as the ORM's autoflush writes its pending rows), before a
+SAVEPOINT begins (so that its rollback cannot take them away) and, at the latest, before the commit; a rollback
+of the whole transaction forgets them.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect, tuple_
+from sqlalchemy import event, insert, inspect, tuple_
 from sqlalchemy.orm import class_mapper
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +34,9 @@ _PENDING = "intake.known_pending"  # rows added and not flushed yet, by identity
 _ROWS = "intake.known_rows"  # the identity map holds rows weakly: these stay found for the transaction
 _CACHES = "intake.known_caches"
 _BATCH = "intake.batch"  # set while a batch of events is admitted without a SAVEPOINT each (see `batched`)
+_UNWRITTEN = "intake.unwritten_rows"  # model -> {primary key: Plain}: rows gathered, not written yet
+_PLAIN = "intake.plain_rows"  # (model, primary key) -> Plain: rows gathered and written in this transaction
+_HOOKED = "intake.rows_hooked"
 # Statements stay well under SQLite's and PostgreSQL's limits on bound parameters.
 CHUNK = 400
 
@@ -92,8 +102,111 @@ def forget(session: AsyncSession) -> None:
     _forget(session.info)
 
 
+class Plain:
+    """A row gathered for a batch's end (`gather`): its columns as attributes, which is all `get`'s callers read
+    of it, without the ORM's bookkeeping (no instance state, no identity map, no unit of work)."""
+
+    def __init__(self, **columns: Any) -> None:
+        self.__dict__.update(columns)
+
+
+def _pk(key: Any) -> tuple[Any, ...]:
+    return tuple(key) if isinstance(key, (tuple, list)) else (key,)
+
+
+def plain(session: AsyncSession, model: type, key: Any) -> Plain | None:
+    """The row of this primary key gathered in this transaction (written since or not), or None."""
+    key = _pk(key)
+    unwritten = session.info.get(_UNWRITTEN)
+    if unwritten:
+        row = unwritten.get(model, {}).get(key)
+        if row is not None:
+            return row
+    written = session.info.get(_CACHES, {}).get(_PLAIN)
+    return written.get((model, key)) if written else None
+
+
+def unwritten(session: AsyncSession, model: type, key: Any) -> bool:
+    """True if the row of this key was gathered and not written yet: changing the `Plain` changes what is written."""
+    return _pk(key) in session.info.get(_UNWRITTEN, {}).get(model, {})
+
+
+def plain_rows(session: AsyncSession, model: type) -> list[Plain]:
+    """Every row of `model` gathered in this transaction (written since or not)."""
+    written = session.info.get(_CACHES, {}).get(_PLAIN, {})
+    return [*session.info.get(_UNWRITTEN, {}).get(model, {}).values(),
+            *(row for (of, _key), row in written.items() if of is model)]
+
+
+def gather(session: AsyncSession, model: type, key: Any, row: Plain) -> None:
+    """Insert `row` (every row of a model with the same columns) at the batch's end; `get` answers it until then
+    and after. Only while `batched`: inside a SAVEPOINT a row is written within it, through the ORM."""
+    assert batched(session), "rows are gathered only for a batch admitted in one go"
+    _hook(session)
+    session.info.setdefault(_UNWRITTEN, {}).setdefault(model, {})[_pk(key)] = row
+
+
+def _write(info: dict[Any, Any], execute: Any) -> None:
+    """Insert the gathered rows, a statement per table over its rows; they stay found (`plain`) once written."""
+    rows_of = info.pop(_UNWRITTEN, None)
+    if not rows_of:
+        return
+    written = info[_CACHES].setdefault(_PLAIN, {})
+    for model, rows in rows_of.items():
+        execute(insert(model.__table__), [vars(row) for row in rows.values()])  # type: ignore[attr-defined]
+        written.update(((model, key), row) for key, row in rows.items())
+
+
+async def write_gathered(session: AsyncSession) -> None:
+    """What `gather` left to write, now (the batch's end: store.known.start_batch)."""
+    if session.info.get(_UNWRITTEN):
+        await session.run_sync(lambda sync: _write(sync.info, sync.execute))
+
+
+def _hook(session: AsyncSession) -> None:
+    """Gathered rows are written before any other statement, before a SAVEPOINT and before the commit, and are
+    forgotten when the whole transaction rolls back (see the module's docstring)."""
+    if session.info.get(_HOOKED):
+        return
+    session.info[_HOOKED] = True
+    cache(session, _PLAIN)  # and the listeners that forget what a rollback undid
+    sync_session = session.sync_session
+
+    def before_statement(state: Any) -> None:
+        if state.session.info.get(_UNWRITTEN):
+            _write(state.session.info, state.session.execute)
+
+    def before_savepoint(sync: Any, transaction: Any) -> None:
+        if transaction.nested and sync.info.get(_UNWRITTEN):
+            # The SAVEPOINT is not begun yet: written on the enclosing transaction's connection, outside it.
+            _write(sync.info, transaction.parent.connection(None).execute)
+
+    def before_commit(sync: Any) -> None:
+        if not sync.in_nested_transaction():
+            _write(sync.info, sync.execute)
+
+    def after_rollback(sync: Any, previous: Any) -> None:
+        if not previous.nested:
+            sync.info.pop(_UNWRITTEN, None)
+
+    event.listen(sync_session, "do_orm_execute", before_statement)
+    event.listen(sync_session, "after_transaction_create", before_savepoint)
+    event.listen(sync_session, "before_commit", before_commit)
+    event.listen(sync_session, "after_soft_rollback", after_rollback)
+
+
+def drop_plain(session: AsyncSession, model: type, key: Any) -> None:
+    """A written row is to change through the ORM: `get` reads it from the database from now on."""
+    session.info.get(_CACHES, {}).get(_PLAIN, {}).pop((model, _pk(key)), None)
+    _absent(session).pop(_key_of(model, key), None)
+
+
 async def get(session: AsyncSession, model: type, key: Any) -> Any:
     """`session.get(model, key)`, without a statement when a `load` of this transaction found no such row."""
+    if session.info.get(_HOOKED):
+        row = plain(session, model, key)
+        if row is not None:
+            return row
     sync = session.sync_session
     ident = _key_of(model, key)
     # A row added but not flushed yet is in no map: it is the answer (`session.get` would flush it first).
@@ -137,7 +250,8 @@ async def load(session: AsyncSession, model: type, keys: Iterable[tuple[Any, ...
     """Read the rows of these primary keys (tuples in the table's key order), a chunk per statement."""
     sync = session.sync_session
     columns = [column for column in model.__table__.primary_key.columns]  # type: ignore[attr-defined]
-    wanted = [key for key in dict.fromkeys(keys) if _key_of(model, key) not in sync.identity_map]
+    wanted = [key for key in dict.fromkeys(keys) if _key_of(model, key) not in sync.identity_map
+              and (not session.info.get(_HOOKED) or plain(session, model, key) is None)]
     absent = _absent(session)
     for i in range(0, len(wanted), CHUNK):
         chunk = wanted[i:i + CHUNK]
