@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -181,6 +182,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         health_loop = asyncio.create_task(ctx.store_health.run(health_stop))
         watch = LoopWatch(defn.name, metrics.loop_lag, metrics.gc_pause, trace_over_s=settings.loop_stall_trace_s)
         watch_loop = asyncio.create_task(watch.run(health_stop))
+        sys.setswitchinterval(settings.gil_switch_interval_s)
         freeze_startup_heap()  # after everything started: what start-up built is never walked again
         log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()))
         try:

@@ -52,6 +52,12 @@ class RuntimeSettings(BaseSettings):
     relay_batch_max: int = Field(default=500, ge=1)
     relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503 caused by an outage.")
+    gil_switch_interval_s: float = Field(
+        default=0.0005, gt=0,
+        description="How long a thread may keep the interpreter's lock while another waits for it (seconds). The "
+        "event loop shares the lock with the database driver's thread: each time the loop makes a system call "
+        "the driver's thread may take the lock and keep it this long. Python's own 5 ms let /health/live, "
+        "answered from memory, wait 140-360 ms at p99 under a paced load; 0.5 ms, 60-180 ms (bench/README.md).")
     loop_stall_trace_s: float = Field(
         default=0.0, ge=0,
         description="Diagnosis: log where the event loop was whenever it is held longer than this (seconds); "
