@@ -18,6 +18,8 @@ def is_sqlite(url: str) -> bool:
 # SQLite answers "database is locked" at once, without waiting out busy_timeout; the switch is tried again
 # (a file already in WAL answers at once, so this waits only at first start).
 _PRAGMA_ATTEMPTS, _PRAGMA_PAUSE_S = 100, 0.1
+# How long a writer waits for SQLite's write lock (busy_timeout), or in this process for the one write connection.
+_LOCK_WAIT_S = 30
 
 
 def _execute_pragma(cursor, pragma: str) -> None:  # noqa: ANN001 - the driver's cursor
@@ -31,8 +33,8 @@ def _execute_pragma(cursor, pragma: str) -> None:  # noqa: ANN001 - the driver's
             await_(asyncio.sleep(_PRAGMA_PAUSE_S))  # connect runs in SQLAlchemy's greenlet: yield to the loop
 
 
-def _sqlite_engine(url: str, pragmas: tuple[str, ...], begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, pragmas: tuple[str, ...], begin: str, **pool: int) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": _LOCK_WAIT_S}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
@@ -52,11 +54,19 @@ def _sqlite_engine(url: str, pragmas: tuple[str, ...], begin: str) -> AsyncEngin
 
 def make_engine(url: str) -> AsyncEngine:
     """The engine a service writes with. On SQLite its transactions begin IMMEDIATE: a writer takes the lock
-    up front rather than failing half-way when a read transaction has to become a write one."""
+    up front rather than failing half-way when a read transaction has to become a write one.
+
+    On SQLite it has one connection: a file has one writer at a time anyway, and the writers of one process (a
+    consumed batch, an admission group, the relay marking what it sent) then queue for that connection in the
+    order they came, each taking it the moment the one before gives it back. With a connection each, they
+    queued in SQLite's busy handler, which sleeps between tries (up to 100 ms at a time): under a paced load
+    the relay's marking waited p50 59 ms and p90 0.84 s for a lock that was free most of that time. Another
+    process on the same file (a second instance) is still waited for by the busy handler."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
-    return _sqlite_engine(url, ("PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=30000", "PRAGMA synchronous=NORMAL"),
-                          "BEGIN IMMEDIATE")
+    return _sqlite_engine(url, ("PRAGMA journal_mode=WAL", f"PRAGMA busy_timeout={_LOCK_WAIT_S * 1000}",
+                                "PRAGMA synchronous=NORMAL"),
+                          "BEGIN IMMEDIATE", pool_size=1, max_overflow=0, pool_timeout=_LOCK_WAIT_S)
 
 
 def make_read_engine(url: str) -> AsyncEngine:
@@ -66,7 +76,7 @@ def make_read_engine(url: str) -> AsyncEngine:
     queues for the single write lock behind a consumer's batch. On PostgreSQL it is a small pool of its own."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_size=2, max_overflow=3, pool_pre_ping=True)
-    return _sqlite_engine(url, ("PRAGMA busy_timeout=30000", "PRAGMA query_only=ON"), "BEGIN")
+    return _sqlite_engine(url, (f"PRAGMA busy_timeout={_LOCK_WAIT_S * 1000}", "PRAGMA query_only=ON"), "BEGIN")
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
 class TransientError(Exception):
@@ -31,8 +32,9 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def is_transient(exc: BaseException) -> bool:
+    # PoolTimeout: no connection free in time (on SQLite, the process's one write connection busy too long).
     if isinstance(exc, (TransientError, OperationalError, InterfaceError, ConnectionError, OSError,
-                        asyncio.TimeoutError)):
+                        asyncio.TimeoutError, PoolTimeout)):
         return True
     code = _sqlstate(exc)
     if code is not None and (code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES):
