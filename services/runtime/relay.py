@@ -49,6 +49,9 @@ WAIT_POLL_S = 2.0
 # The longest the relay keeps the event loop to itself while it queues a batch's records (seconds).
 YIELD_EVERY_S = 0.01
 STANDBY_POLL_S = 0.25
+# Rows sent but not yet marked, in batches of relay_batch_max, past which the relay waits for the marking.
+UNMARKED_MAX_BATCHES = 4
+_IDS_PER_MARKING = 500  # ids in one UPDATE's IN list (SQLite's and asyncpg's parameter limits)
 
 
 class _Waiter:
@@ -97,8 +100,11 @@ class OutboxRelay:
         # instance marks published, without reading the outbox again.
         self._waiting: dict[int, set[_Waiter]] = {}
         # Rows on Kafka whose marking in the store has not committed yet: a request that starts waiting for them
-        # in between is answered at once (the store would still say unpublished).
+        # in between is answered at once (the store would still say unpublished), and the next rounds do not send
+        # them again. They are marked by a task of their own (`_mark_sent`), so that the next round's sending
+        # never waits behind the store's write lock (on SQLite held by an admission group or a consumed batch).
         self._on_kafka_unmarked: set[int] = set()
+        self._marking: asyncio.Task[None] | None = None
         self._needs_reconcile = False
         # How many times the outbox may have changed (rows committed, rows published): tells a reading of its
         # pending count taken before (services/runtime/health.py) that it may be out of date.
@@ -166,6 +172,7 @@ class OutboxRelay:
             )
         if result.rowcount:
             log.info("relay_reconciled", already_on_kafka=result.rowcount, mark=mark)
+        self._on_kafka_unmarked = {outbox_id for outbox_id in self._on_kafka_unmarked if outbox_id >= mark}
         # Every row below the mark is on Kafka now, whoever sent it.
         self._rows_published([outbox_id for outbox_id in self._waiting if outbox_id < mark])
 
@@ -177,16 +184,27 @@ class OutboxRelay:
             await self.producer.send_offsets_to_transaction({self.marker: OffsetAndMetadata(mark, "")}, self.group)
 
     async def publish_pending(self) -> int:
-        """Send one batch of unpublished rows; returns how many were sent."""
+        """Send one batch of unpublished rows; returns how many were sent. Their marking in the store follows in
+        the background (`marked` waits for it)."""
         assert self.producer is not None, "start() the relay first"
+        self._raise_if_marking_broke()
+        if len(self._on_kafka_unmarked) >= UNMARKED_MAX_BATCHES * self.settings.relay_batch_max:
+            await self.marked()  # the store far behind Kafka: let it catch up before sending more
+        # Taken before the read: a marking that commits while the outbox is read takes its ids out of the set,
+        # and the read, from a snapshot older than that commit, may still see those rows as unpublished.
+        on_kafka = set(self._on_kafka_unmarked)
+        skipped = len(on_kafka)
         async with self.read_session_factory() as session:
             rows = (await session.exec(
                 select(self.outbox.c.id, self.outbox.c.topic, self.outbox.c.key, self.outbox.c.payload,
                        self.outbox.c.headers)
                 .where(self.outbox.c.published_at.is_(None))
                 .order_by(self.outbox.c.id)
-                .limit(self.settings.relay_batch_max)
+                .limit(self.settings.relay_batch_max + skipped)
             )).all()
+        # Rows sent by an earlier round whose marking has not committed yet are already on Kafka.
+        rows = [row for row in rows if row.id not in on_kafka and row.id not in self._on_kafka_unmarked
+                ][:self.settings.relay_batch_max]
         if not rows:
             return 0
         last_id = rows[-1].id
@@ -213,18 +231,47 @@ class OutboxRelay:
         sent = [row.id for row in rows]
         self._on_kafka_unmarked.update(sent)
         self._rows_published(sent)
-        async with self.session_factory() as session, session.begin():
-            # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
-            await session.exec(
-                update(self.outbox)
-                .where(self.outbox.c.id.in_(sent), self.outbox.c.published_at.is_(None))
-                .values(published_at=datetime.now(timezone.utc))
-            )
-        self._on_kafka_unmarked.difference_update(sent)
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
         self.changes += 1
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_sent(), name=f"{self.service}-relay-marking")
         return len(rows)
+
+    async def _mark_sent(self) -> None:
+        """Mark published the rows on Kafka and not marked yet, those of every round sent meanwhile in one
+        transaction. A failure leaves them in memory (not sent again) and in the store as unpublished; the next
+        round's marking tries again, and a restart's reconciliation marks them from the mark on Kafka."""
+        while self._on_kafka_unmarked:
+            sent = sorted(self._on_kafka_unmarked)
+            async with self.session_factory() as session, session.begin():
+                for i in range(0, len(sent), _IDS_PER_MARKING):
+                    # Exactly the rows sent: a row with a lower id that committed meanwhile has not been sent.
+                    await session.exec(
+                        update(self.outbox)
+                        .where(self.outbox.c.id.in_(sent[i:i + _IDS_PER_MARKING]),
+                               self.outbox.c.published_at.is_(None))
+                        .values(published_at=datetime.now(timezone.utc))
+                    )
+            self._on_kafka_unmarked.difference_update(sent)
+            self.changes += 1
+
+    def _raise_if_marking_broke(self) -> None:
+        """The last marking's failure: raised here, in the relay's own loop, which retries a store that is busy
+        or away and crashes on anything else, as it did when the marking was part of the round."""
+        marking, self._marking = self._marking, (None if self._marking is not None and self._marking.done()
+                                                 else self._marking)
+        if marking is not None and marking.done() and not marking.cancelled() and marking.exception() is not None:
+            raise marking.exception()  # type: ignore[misc]
+
+    async def marked(self) -> None:
+        """Wait until every row this relay sent is marked published in the store (raises what the marking met)."""
+        while self._on_kafka_unmarked:
+            if self._marking is None or self._marking.done():
+                self._raise_if_marking_broke()
+                self._marking = asyncio.create_task(self._mark_sent(), name=f"{self.service}-relay-marking")
+            await asyncio.shield(self._marking)
+        self._raise_if_marking_broke()
 
     def _sendable(self, row) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:  # noqa: ANN001
         """What to send for one outbox row: the row itself, or, when the broker could never take it, a small
@@ -402,3 +449,7 @@ class OutboxRelay:
                 pass
         except (KafkaError, OSError, asyncio.TimeoutError) as exc:
             log.warning("relay_drain_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        try:
+            await self.marked()
+        except Exception as exc:  # noqa: BLE001 - on Kafka all the same: the next start reconciles from the mark
+            log.warning("relay_marking_incomplete", error=f"{type(exc).__name__}: {exc}"[:300])

@@ -44,6 +44,7 @@ async def test_a_large_batch_of_the_outbox_is_sent_in_order_while_the_rest_of_th
             broker = BusyBroker(other)
             relay.producer = broker  # type: ignore[assignment]
             assert await relay.publish_pending() == 300
+            await relay.marked()
     assert broker.sent == [f"p{i:03d}".encode() for i in range(300)]
     # Before, the 300 records were queued in one stretch: every send saw the same count of the other's turns.
     assert len(set(broker.seen)) > 10, len(set(broker.seen))
