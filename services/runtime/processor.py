@@ -34,15 +34,13 @@ from services.runtime.metrics import Children, RuntimeMetrics
 from services.runtime.records import Record
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
+from services.runtime.turns import Turns
 from services.runtime.unit_of_work import UnitOfWork
 
 Handler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
 Parser = Callable[[bytes], Envelope]
 
 log = structlog.get_logger("ariane.processor")
-
-# The longest a batch's application keeps the event loop to itself between two records (seconds).
-YIELD_EVERY_S = 0.01
 
 
 def _is_wrapped_transient(exc: BaseException) -> bool:
@@ -219,8 +217,8 @@ class EventProcessor:
     async def _apply_and_commit(self, uow: UnitOfWork, records: Sequence[Record], forced_reason: str | None,
                                 outcome: _Outcome, *, isolated: bool) -> None:
         async with uow.session.begin():
-            clock = asyncio.get_running_loop().time
-            yielded = clock()
+            # Parsing 500 records is tens of ms of validation: not in one stretch either.
+            turns = Turns()
             parsed: list[tuple[Record, Envelope | Exception]] = []
             events: list[Envelope] = []
             claims: list[tuple[str, str, int, int]] = []
@@ -230,15 +228,15 @@ class EventProcessor:
                 if isinstance(event, Envelope):
                     events.append(event)
                     claims.append((event.id, record.topic, record.partition, record.offset))
-                if clock() - yielded > YIELD_EVERY_S:
-                    # Parsing 500 records is tens of ms of validation: not in one stretch either.
-                    await asyncio.sleep(0)
-                    yielded = clock()
+                await turns.maybe()
             uow.batch = tuple(events)
             # The batch's inbox rows in one statement rather than one per event; ids another transaction
             # recorded come back as duplicates.
             await uow.claim(claims)
-            yielded = clock()
+            # A handler that gathers its writes for the batch's end never waits on the database meanwhile, so
+            # nothing else of the process would run until the whole batch is folded (hundreds of ms for a batch
+            # of 500): /health, /metrics and the relay get a turn.
+            turns = Turns()
             for record, event in parsed:
                 # Every line logged while the record is applied names where it lies and, once parsed, its event
                 # and correlation id: bound in one call, and reset to what was bound before (the tokens) after.
@@ -252,12 +250,7 @@ class EventProcessor:
                     await self._apply_one(uow, record, event, outcome, forced_reason, isolated)
                 finally:
                     reset_contextvars(**bound)
-                if clock() - yielded > YIELD_EVERY_S:
-                    # A handler that gathers its writes for the batch's end never waits on the database
-                    # meanwhile, so nothing else of the process would run until the whole batch is folded
-                    # (hundreds of ms for a batch of 500): /health, /metrics and the relay get a turn.
-                    await asyncio.sleep(0)
-                    yielded = clock()
+                await turns.maybe()
             try:
                 await uow.flush_outbox()
             except Exception as exc:  # noqa: BLE001 - classified: the database's trouble, or apply it isolated

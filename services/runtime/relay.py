@@ -30,6 +30,7 @@ from services.runtime.leadership import Lease
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.settings import RuntimeSettings
 from services.runtime.tables import RuntimeTables
+from services.runtime.turns import Turns
 
 log = structlog.get_logger("ariane.relay")
 
@@ -46,8 +47,6 @@ def set_aside_letter(service: str, outbox_id: int, topic: str, size: int, limit:
 # How often a request waiting for its rows reads the outbox again. The leader learns of its own publications in
 # memory, so its reading is only a safety net; a standby learns of the leader's only by reading.
 WAIT_POLL_S = 2.0
-# The longest the relay keeps the event loop to itself while it queues a batch's records (seconds).
-YIELD_EVERY_S = 0.01
 STANDBY_POLL_S = 0.25
 # Rows sent but not yet marked, in batches of relay_batch_max, past which the relay waits for the marking.
 UNMARKED_MAX_BATCHES = 4
@@ -208,18 +207,15 @@ class OutboxRelay:
         if not rows:
             return 0
         last_id = rows[-1].id
-        loop = asyncio.get_running_loop()
         async with self.producer.transaction():
             futures = []
-            yielded = loop.time()
+            # send() only queues the record (it waits only when the producer's buffer is full): 500 of them would
+            # hold the event loop in one stretch. The order of the sends is kept.
+            turns = Turns()
             for row in rows:
                 topic, key, payload, headers = self._sendable(row)
                 futures.append(await self.producer.send(topic, payload, key=key, headers=headers))
-                if loop.time() - yielded > YIELD_EVERY_S:
-                    # send() only queues the record (it waits only when the producer's buffer is full): 500 of
-                    # them would hold the event loop in one stretch. The order of the sends is kept.
-                    await asyncio.sleep(0)
-                    yielded = loop.time()
+                await turns.maybe()
             await asyncio.gather(*futures)
             await self.producer.send_offsets_to_transaction(
                 {self.marker: OffsetAndMetadata(last_id + 1, "")}, self.group

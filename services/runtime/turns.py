@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-EVERY_S = 0.01  # as the processor between two records (processor.YIELD_EVERY_S)
+EVERY_S = 0.01  # the longest a fold keeps the loop to itself: the processor's batches, the relay's sends, ticks
 
 
 class Turns:
