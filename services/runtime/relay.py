@@ -202,8 +202,7 @@ class OutboxRelay:
                 .limit(self.settings.relay_batch_max + skipped)
             )).all()
         # Rows sent by an earlier round whose marking has not committed yet are already on Kafka.
-        rows = [row for row in rows if row.id not in on_kafka and row.id not in self._on_kafka_unmarked
-                ][:self.settings.relay_batch_max]
+        rows = [row for row in rows if row.id not in on_kafka][:self.settings.relay_batch_max]
         if not rows:
             return 0
         last_id = rows[-1].id
@@ -230,9 +229,13 @@ class OutboxRelay:
         for row in rows:
             self.metrics.outbox_published.labels(self.service, row.topic).inc()
         self.changes += 1
+        self._start_marking()
+        return len(rows)
+
+    def _start_marking(self) -> None:
+        """A marking task, unless one is under way (it takes the rows sent meanwhile in its next transaction)."""
         if self._marking is None or self._marking.done():
             self._marking = asyncio.create_task(self._mark_sent(), name=f"{self.service}-relay-marking")
-        return len(rows)
 
     async def _mark_sent(self) -> None:
         """Mark published the rows on Kafka and not marked yet, those of every round sent meanwhile in one
@@ -255,17 +258,19 @@ class OutboxRelay:
     def _raise_if_marking_broke(self) -> None:
         """The last marking's failure: raised here, in the relay's own loop, which retries a store that is busy
         or away and crashes on anything else, as it did when the marking was part of the round."""
-        marking, self._marking = self._marking, (None if self._marking is not None and self._marking.done()
-                                                 else self._marking)
-        if marking is not None and marking.done() and not marking.cancelled() and marking.exception() is not None:
+        marking = self._marking
+        if marking is None or not marking.done():
+            return
+        self._marking = None
+        if not marking.cancelled() and marking.exception() is not None:
             raise marking.exception()  # type: ignore[misc]
 
     async def marked(self) -> None:
         """Wait until every row this relay sent is marked published in the store (raises what the marking met)."""
         while self._on_kafka_unmarked:
-            if self._marking is None or self._marking.done():
-                self._raise_if_marking_broke()
-                self._marking = asyncio.create_task(self._mark_sent(), name=f"{self.service}-relay-marking")
+            self._raise_if_marking_broke()
+            self._start_marking()
+            assert self._marking is not None
             await asyncio.shield(self._marking)
         self._raise_if_marking_broke()
 
