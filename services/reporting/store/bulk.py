@@ -10,7 +10,7 @@ Drivers other than aiosqlite and asyncpg take SQLAlchemy's path, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,18 +29,11 @@ def _rows(state: State, seq: int, start: int, keys: list[str]) -> Iterator[tuple
         yield key, doc["kind"], encode(doc), owner(key, doc), seq
 
 
-async def write_state_bulk(engine: AsyncEngine, state: State, before_commit: Callable[[], object] | None = None) -> None:
+async def write_state_bulk(engine: AsyncEngine, state: State) -> None:
     """Write a whole projection: one statement, executed by the driver over every row, in chunks of
-    BULK_CHUNK rows, in one transaction; in key order, as `write_state` does.
-
-    `before_commit` is called once every row is sent and before the commit: the replay starts its report there.
-    The commit is one call into the database that holds no interpreter lock (on SQLite, the WAL's sync and
-    checkpoint: a third of the write's time), so work started then runs beside it; started earlier, it would
-    take the interpreter's lock from the driver's thread at every row (each row's parameters need it)."""
+    BULK_CHUNK rows, in one transaction; in key order, as `write_state` does."""
     dialect = engine.dialect
     if dialect.driver not in DRIVERS:
-        if before_commit is not None:
-            before_commit()
         await write_state(engine, state)
         return
     compiled = _upsert_many(dialect.name).compile(dialect=dialect)
@@ -53,5 +46,3 @@ async def write_state_bulk(engine: AsyncEngine, state: State, before_commit: Cal
         driver = (await conn.get_raw_connection()).driver_connection
         for start in range(0, len(keys), BULK_CHUNK):
             await driver.executemany(sql, list(_rows(state, seq, start, keys)))
-        if before_commit is not None:
-            before_commit()

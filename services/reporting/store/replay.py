@@ -26,6 +26,7 @@ from services.reporting.domain.projection import RULES
 from services.reporting.domain.report import Report, compute
 from services.reporting.store.bulk import write_state_bulk
 from services.reporting.store.documents import count_documents, load_state
+from services.reporting.store.forked import start_forked
 from services.reporting.store.parse import parse_record, parse_record_dated
 from services.reporting.store.schema import SERVICE, VERSIONS_DIR, metadata
 from services.runtime.db import make_engine
@@ -275,19 +276,13 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
     engine = await store
     try:
         if await count_documents(engine) == 0:
-            # The store holds exactly `state` once written: the report is computed from it in a thread while
-            # the write commits (the commit runs outside the interpreter's lock, so the two overlap; beside
-            # the rows' executemany it only fought the driver's thread for the lock at every row).
-            reporting: list[asyncio.Future[Report]] = []
-
-            def start_report() -> None:
-                reporting.append(asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory)))
-
+            # The store holds exactly `state` once written: the report is computed from it on another core
+            # while the state is encoded and written (forked.py).
+            reporting = start_forked(compute, state, period, territory)
             try:
-                await write_state_bulk(engine, state, before_commit=start_report)
-            finally:
-                for running in reporting:  # started once the rows are sent: awaited even if the commit fails
-                    report = await running
+                await write_state_bulk(engine, state)
+            finally:  # awaited even if the write fails: the child is reaped
+                report = await reporting
         else:
             await write_state_bulk(engine, state)
             report = compute(await load_state(engine), period, territory)
