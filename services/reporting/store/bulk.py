@@ -6,6 +6,11 @@ built and processed a parameter dict per row, which cost more than the database'
 (a 2,000-person year, 7,485 documents, at a load of 3: 159 ms of CPU through SQLAlchemy, 99 ms through the
 driver, 44 ms of which encode the documents; SQLite alone, called directly, 34 ms).
 Drivers other than aiosqlite and asyncpg take SQLAlchemy's path, as before.
+
+Into a store that holds no document (the replay's fresh store), PostgreSQL takes the rows by COPY: no row can
+conflict, and COPY skips the per-row statement, its plan and its conflict check (a 5,000-person year, about
+20,000 documents: the store's write and the report beside it, median 0.50 s by the upsert, 0.39 s by COPY,
+two alternated pairs).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.reporting.domain.documents import State
 from services.reporting.store.documents import BULK_CHUNK, _next_seq, _upsert_many, encode, owner, write_state
+from services.reporting.store.schema import document_table
 
 # The drivers whose connection has an awaitable executemany(sql, sequence of tuples) taking the compiled SQL
 # of SQLAlchemy's dialect for them (qmark for aiosqlite, $n for asyncpg).
@@ -29,9 +35,10 @@ def _rows(state: State, seq: int, start: int, keys: list[str]) -> Iterator[tuple
         yield key, doc["kind"], encode(doc), owner(key, doc), seq
 
 
-async def write_state_bulk(engine: AsyncEngine, state: State) -> None:
+async def write_state_bulk(engine: AsyncEngine, state: State, *, empty: bool = False) -> None:
     """Write a whole projection: one statement, executed by the driver over every row, in chunks of
-    BULK_CHUNK rows, in one transaction; in key order, as `write_state` does."""
+    BULK_CHUNK rows, in one transaction; in key order, as `write_state` does. `empty`: the caller knows the
+    store holds no document (PostgreSQL then copies the rows in)."""
     dialect = engine.dialect
     if dialect.driver not in DRIVERS:
         await write_state(engine, state)
@@ -44,5 +51,10 @@ async def write_state_bulk(engine: AsyncEngine, state: State) -> None:
     async with engine.begin() as conn:
         seq = (await conn.execute(_next_seq(dialect.name))).scalar_one()
         driver = (await conn.get_raw_connection()).driver_connection
+        copy = empty and dialect.name == "postgresql"
         for start in range(0, len(keys), BULK_CHUNK):
-            await driver.executemany(sql, list(_rows(state, seq, start, keys)))
+            rows = list(_rows(state, seq, start, keys))
+            if copy:
+                await driver.copy_records_to_table(document_table.name, records=rows, columns=COLUMNS)
+            else:
+                await driver.executemany(sql, rows)

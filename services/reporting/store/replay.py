@@ -280,7 +280,7 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
             # while the state is encoded and written (forked.py).
             reporting = start_forked(compute, state, period, territory)
             try:
-                await write_state_bulk(engine, state)
+                await write_state_bulk(engine, state, empty=True)
             finally:  # awaited even if the write fails: the child is reaped
                 report = await reporting
         else:

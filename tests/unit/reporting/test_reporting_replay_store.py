@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,7 +16,7 @@ from contracts import topics
 from local.sample import sample_events
 from services.reporting.domain.projection import fold
 from services.reporting.store.documents import load_state, write_state
-from services.reporting.store.replay import KEEP_ALL, default_replay_url, fold_records, fresh_store, replay
+from services.reporting.store.replay import KEEP_ALL, fold_records, fresh_store, replay
 from services.reporting.store.schema import document_table
 from services.runtime.records import Record
 
@@ -64,13 +63,12 @@ async def _rows(url: str) -> list[tuple]:
         await engine.dispose()
 
 
-async def test_the_replayed_store_holds_what_the_live_path_stores(tmp_path: Path) -> None:
-    (tmp_path / "replay").mkdir()
-    (tmp_path / "live").mkdir()
-    replayed = default_replay_url(tmp_path / "replay")
+async def test_the_replayed_store_holds_what_the_live_path_stores(database_url_factory) -> None:  # noqa: ANN001
+    # On the suite's store: on PostgreSQL the replay's fresh store is filled by COPY, the live path by upserts.
+    replayed = await database_url_factory("replay")
     await replay(_log(), database_url=replayed)
 
-    live = default_replay_url(tmp_path / "live")
+    live = await database_url_factory("live")
     engine = await fresh_store(live)
     try:
         await write_state(engine, LIVE)  # the documents as the live path (SQLAlchemy's executemany) stores them
