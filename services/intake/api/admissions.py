@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named f
 # Events admitted in one transaction at most: the write lock is held for the group's whole admission, and the
 # consumer and the relay of this process wait behind it.
 GROUP_EVENTS = 400
+# Fewer events than this waiting: the group waits `admission_linger_s` for more requests before it starts (as a
+# Kafka producer lingers before sending a small batch). A group's fixed cost (its transaction, its look-ups'
+# statements, its relay round and Kafka transaction) was paid by each request of a paced load alone.
+LINGER_BELOW_EVENTS = GROUP_EVENTS // 2
 
 
 @dataclass
@@ -72,7 +76,10 @@ class Admissions:
         return await asyncio.shield(job.done)
 
     async def _run(self) -> None:
+        linger = self.deps.settings.admission_linger_s
         while self._waiting:
+            if linger and sum(len(job.items) for job in self._waiting) < LINGER_BELOW_EVENTS:
+                await asyncio.sleep(linger)
             group, size = [], 0
             while self._waiting and (not group or size + len(self._waiting[0].items) <= GROUP_EVENTS):
                 job = self._waiting.pop(0)

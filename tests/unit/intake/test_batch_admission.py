@@ -216,3 +216,44 @@ async def test_a_group_of_new_people_lets_the_rest_of_the_process_run_while_it_i
     # Between two turns of the rest, the events of about 10 ms of work, never most of the group.
     admitted_between_turns = [b - a for a, b in zip(other.noted, other.noted[1:])]
     assert max(admitted_between_turns) < len(bodies) // 3, max(admitted_between_turns)
+
+
+async def _groups_of_requests_spaced(intake: Intake, monkeypatch: pytest.MonkeyPatch, linger_s: float,
+                                     spacing_s: float, tag: str) -> list[int]:
+    """Three one-event requests `spacing_s` apart: the sizes of the groups they were admitted in."""
+    from dataclasses import replace
+
+    from services.intake.api import admissions as admissions_module
+
+    deps = intake.wiring.deps
+    deps = replace(deps, settings=deps.settings.model_copy(update={"admission_linger_s": linger_s}))
+    admissions = admissions_module.Admissions(intake.ctx, deps)
+    sizes: list[int] = []
+    admit_group = admissions_module.Admissions._admit_group
+
+    async def counted(self, group):  # noqa: ANN001, ANN202
+        sizes.append(len(group))
+        await admit_group(self, group)
+
+    monkeypatch.setattr(admissions_module.Admissions, "_admit_group", counted)
+    u = uuid.uuid4().hex[:8]
+    requests = []
+    for n in range(3):
+        requests.append(asyncio.ensure_future(admissions.admit([registration(f"{tag}{n}-{u}", f"{tag}{n}-{u}",
+                                                                              str(n + 1))])))
+        await asyncio.sleep(spacing_s)
+    answers = await asyncio.gather(*requests)
+    assert [a.verdicts[0].status for a in answers] == ["accepted"] * 3
+    return sizes
+
+
+async def test_requests_a_few_milliseconds_apart_are_admitted_in_one_group_when_admission_lingers(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A paced partner: requests 5 ms apart. Lingering 200 ms, the first waits for the two others: one transaction.
+    assert await _groups_of_requests_spaced(intake, monkeypatch, 0.2, 0.005, "linger") == [3]
+
+
+async def test_without_lingering_requests_apart_in_time_are_admitted_apart(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same requests 50 ms apart and no lingering: the first is admitted before the next arrives.
+    assert await _groups_of_requests_spaced(intake, monkeypatch, 0.0, 0.05, "alone") == [1, 1, 1]
