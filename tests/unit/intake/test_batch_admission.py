@@ -237,19 +237,25 @@ async def _groups_of_requests_spaced(intake: Intake, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(admissions_module.Admissions, "_admit_group", counted)
     u = uuid.uuid4().hex[:8]
+
+    async def one_request(n: int):  # noqa: ANN202 - as ingress holds it: in the door from its reading to its answer
+        with deps.door.entered(1):
+            return await admissions.admit([registration(f"{tag}{n}-{u}", f"{tag}{n}-{u}", str(n + 1))])
+
     requests = []
-    for n in range(3):
-        requests.append(asyncio.ensure_future(admissions.admit([registration(f"{tag}{n}-{u}", f"{tag}{n}-{u}",
-                                                                              str(n + 1))])))
-        await asyncio.sleep(spacing_s)
-    answers = await asyncio.gather(*requests)
+    with deps.door.entered(5):  # an earlier request in intake's hands meanwhile (waiting for Kafka): a load
+        for n in range(3):
+            requests.append(asyncio.ensure_future(one_request(n)))
+            await asyncio.sleep(spacing_s)
+        answers = await asyncio.gather(*requests)
     assert [a.verdicts[0].status for a in answers] == ["accepted"] * 3
     return sizes
 
 
 async def test_requests_a_few_milliseconds_apart_are_admitted_in_one_group_when_admission_lingers(
         intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A paced partner: requests 5 ms apart. Lingering 200 ms, the first waits for the two others: one transaction.
+    # Paced partners: requests 5 ms apart while others are in hand. Lingering 200 ms, the first waits for the two
+    # others: one transaction.
     assert await _groups_of_requests_spaced(intake, monkeypatch, 0.2, 0.005, "linger") == [3]
 
 
@@ -257,3 +263,34 @@ async def test_without_lingering_requests_apart_in_time_are_admitted_apart(
         intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
     # The same requests 50 ms apart and no lingering: the first is admitted before the next arrives.
     assert await _groups_of_requests_spaced(intake, monkeypatch, 0.0, 0.05, "alone") == [1, 1, 1]
+
+
+async def test_a_partner_sending_one_request_at_a_time_is_never_kept_waiting(
+        intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lingering 30 s, yet nothing else is in intake's hands: each request is admitted at once, each alone.
+    sizes = await asyncio.wait_for(_sequential_groups(intake, monkeypatch, 30.0), timeout=10)
+    assert sizes == [1, 1, 1]
+
+
+async def _sequential_groups(intake: Intake, monkeypatch: pytest.MonkeyPatch, linger_s: float) -> list[int]:
+    from dataclasses import replace
+
+    from services.intake.api import admissions as admissions_module
+
+    deps = intake.wiring.deps
+    deps = replace(deps, settings=deps.settings.model_copy(update={"admission_linger_s": linger_s}))
+    admissions = admissions_module.Admissions(intake.ctx, deps)
+    sizes: list[int] = []
+    admit_group = admissions_module.Admissions._admit_group
+
+    async def counted(self, group):  # noqa: ANN001, ANN202
+        sizes.append(len(group))
+        await admit_group(self, group)
+
+    monkeypatch.setattr(admissions_module.Admissions, "_admit_group", counted)
+    u = uuid.uuid4().hex[:8]
+    for n in range(3):  # the next request once the previous one is answered
+        with deps.door.entered(1):
+            answer = await admissions.admit([registration(f"seq{n}-{u}", f"seq{n}-{u}", str(n + 1))])
+        assert answer.verdicts[0].status == "accepted"
+    return sizes
