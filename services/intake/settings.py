@@ -36,12 +36,6 @@ class IntakeSettings(BaseSettings):
         description="Admission limit: partner events being handled over HTTP at once (from the request read to its "
         "answer). A request that would go past it is answered 503 with Retry-After at once, nothing written; a "
         "request is always taken when nothing else is in flight.")
-    admission_linger_s: float = Field(
-        default=0.01, ge=0, le=1,
-        description="How long the admission of a few waiting requests waits for others to join their group (one "
-        "transaction, one relay round for all), when other requests are in intake's hands. A group costs about 8 ms "
-        "of CPU whatever its size, an event about 0.7 ms more: under a paced load the requests came one per group "
-        "(bench/README.md). 0: no wait.")
     busy_retry_after_s: int = Field(default=1, ge=1, description="Retry-After of a 503 past the admission limit, "
                                     "or when the store was too busy to take the request.")
     signature_window_s: int = Field(default=300, ge=1, description="Accepted clock skew of a signed request.")

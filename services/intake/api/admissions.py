@@ -36,11 +36,6 @@ if TYPE_CHECKING:  # app.py builds IntakeDeps from this module's pieces: named f
 # Events admitted in one transaction at most: the write lock is held for the group's whole admission, and the
 # consumer and the relay of this process wait behind it.
 GROUP_EVENTS = 400
-# Fewer events than this waiting, and other requests in intake's hands: the group waits `admission_linger_s` for
-# more before it starts (as a Kafka producer lingers before sending a small batch). A group's fixed cost (its
-# transaction, its look-ups' statements, its relay round and Kafka transaction) was paid by each request of a
-# paced load alone. A partner sending one request at a time is never kept waiting: nothing else is in flight.
-LINGER_BELOW_EVENTS = GROUP_EVENTS // 2
 
 
 @dataclass
@@ -77,10 +72,7 @@ class Admissions:
         return await asyncio.shield(job.done)
 
     async def _run(self) -> None:
-        linger = self.deps.settings.admission_linger_s
         while self._waiting:
-            if linger and self._others_in_flight():
-                await asyncio.sleep(linger)
             group, size = [], 0
             while self._waiting and (not group or size + len(self._waiting[0].items) <= GROUP_EVENTS):
                 job = self._waiting.pop(0)
@@ -94,12 +86,6 @@ class Admissions:
                         job.done.set_exception(exc)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-
-    def _others_in_flight(self) -> bool:
-        """Fewer than LINGER_BELOW_EVENTS events wait, and the door holds requests besides them (being read, or
-        waiting for Kafka): under such a load more requests are on their way; alone, none is."""
-        waiting = sum(len(job.items) for job in self._waiting)
-        return waiting < LINGER_BELOW_EVENTS and self.deps.door.in_flight > waiting
 
     async def _admit_group(self, group: list[_Job]) -> None:
         try:
