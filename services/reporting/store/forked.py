@@ -17,6 +17,7 @@ import asyncio
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -61,7 +62,12 @@ def start_forked(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that a fork of a process with threads may deadlock in the child: on a lock another
+        # thread held at the fork. The child here runs a pure function of plain data (no logging, no I/O, no
+        # driver) and leaves by os._exit, so it takes no such lock.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         os.close(read_fd)
         _child(fn, args, write_fd)
