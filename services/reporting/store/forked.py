@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_FAILED = 1  # the child's exit code when the function raised: the pipe holds the pickled exception
+_RESULT, _RAISED = b"R", b"E"  # the first byte the child writes: what the pickle after it is
 
 
 def can_fork() -> bool:
@@ -38,20 +38,23 @@ def _read_all(fd: int) -> bytes:
 
 
 def _child(fn: Callable[..., Any], args: tuple, write_fd: int) -> None:
-    """In the child: run, write the pickled outcome, and leave at once (no atexit, no flushing of the parent's
-    buffers, no finalizers: the event loop, sockets and database connections are the parent's)."""
-    code = 0
+    """In the child: run, write the outcome (a tag, then the pickled result or exception), and leave at once (no
+    atexit, no flushing of the parent's buffers, no finalizers: the event loop, sockets and database connections
+    are the parent's). The outcome says itself what it is, so the parent does not depend on reading the exit
+    status (another part of the process may reap children)."""
     try:
         try:
-            payload = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = _RESULT + pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-            code = _FAILED
-            payload = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                payload = _RAISED + pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text
+                payload = _RAISED + pickle.dumps(RuntimeError(repr(exc)), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(payload)
         while view:
             view = view[os.write(write_fd, view):]
     finally:
-        os._exit(code)
+        os._exit(0)
 
 
 def start_forked(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -78,12 +81,16 @@ def start_forked(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
             payload = await asyncio.to_thread(_read_all, read_fd)
         finally:
             os.close(read_fd)
-        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        if code == _FAILED:
-            raise pickle.loads(payload)
-        if code != 0 or not payload:
-            raise RuntimeError(f"the child computing {getattr(fn, '__name__', fn)} ended with {code}")
-        return pickle.loads(payload)
+        try:
+            _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+            ended = f"ended with {os.waitstatus_to_exitcode(status)}"
+        except ChildProcessError:  # reaped by another part of the process: the outcome alone tells
+            ended = "ended"
+        tag, body = payload[:1], payload[1:]
+        if tag == _RAISED:
+            raise pickle.loads(body)
+        if tag != _RESULT:
+            raise RuntimeError(f"the child computing {getattr(fn, '__name__', fn)} {ended} without an answer")
+        return pickle.loads(body)
 
     return asyncio.ensure_future(outcome())

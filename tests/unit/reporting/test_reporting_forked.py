@@ -48,7 +48,7 @@ async def test_what_the_function_raises_is_raised_in_the_parent():
 
 @pytest.mark.skipif(not forked.can_fork(), reason="no fork here, or one core")
 async def test_a_child_that_dies_without_an_answer_is_an_error_not_a_result():
-    with pytest.raises(RuntimeError, match="ended with 3"):
+    with pytest.raises(RuntimeError, match="ended with 3 without an answer"):
         await start_forked(_dies)
 
 
@@ -56,3 +56,22 @@ async def test_without_fork_the_function_runs_in_a_thread_of_this_process(monkey
     monkeypatch.setattr(forked, "can_fork", lambda: False)
     pid, total = await start_forked(_whose, {"a": [4]})
     assert (pid, total) == (os.getpid(), 4)
+
+
+class _Unpicklable(Exception):
+    def __init__(self, handle: object) -> None:
+        super().__init__("holds a handle")
+        self.handle = handle
+
+    def __reduce__(self):  # noqa: ANN204 - as an exception holding a lock or a socket
+        raise TypeError("cannot pickle")
+
+
+def _raises_unpicklable() -> None:
+    raise _Unpicklable(object())
+
+
+@pytest.mark.skipif(not forked.can_fork(), reason="no fork here, or one core")
+async def test_an_exception_that_cannot_be_pickled_still_reaches_the_parent_as_its_text():
+    with pytest.raises(RuntimeError, match="_Unpicklable"):
+        await start_forked(_raises_unpicklable)
