@@ -126,7 +126,8 @@ def replay(
             else:
                 batches = read_log(settings.bootstrap(), [settings.topic(t) for t in CONSUMES], progress, raw=True)
             return await run_replay(batches, database_url=url, period=_period(start, end), as_of=cutoff,
-                                    territory=territory.id, zone=zone_of(territory))
+                                    territory=territory.id, zone=zone_of(territory),
+                                    report_in_child=ReportingSettings().replay_report_in_child)
 
     try:
         if database_url:

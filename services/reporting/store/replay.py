@@ -219,9 +219,11 @@ async def fresh_store(database_url: str):  # noqa: ANN201
 
 
 async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, period: Period = Period(),
-                 as_of: datetime | None = None, territory: str = "", zone: ZoneInfo = DEFAULT_ZONE) -> ReplayResult:
+                 as_of: datetime | None = None, territory: str = "", zone: ZoneInfo = DEFAULT_ZONE,
+                 report_in_child: bool = True) -> ReplayResult:
     """Fold every batch in memory, write the projection to a fresh store in bulk, and report; business days
-    are those of `zone`, the territory's time zone.
+    are those of `zone`, the territory's time zone. `report_in_child`: the report is computed in a forked child
+    meanwhile (forked.py; settings.replay_report_in_child), else in a thread.
 
     The store holds exactly the folded state (it was empty), so the report is computed from the state just
     written rather than read back; a store that already held documents is read back whole, as before.
@@ -238,7 +240,7 @@ async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, per
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return await _replay(batches, database_url, period, as_of, territory, zone, started)
+        return await _replay(batches, database_url, period, as_of, territory, zone, started, report_in_child)
     finally:
         gc.unfreeze()
         if collecting:
@@ -246,7 +248,7 @@ async def replay(batches: AsyncIterator[list[Record]], *, database_url: str, per
 
 
 async def _replay(batches: AsyncIterator[list[Record]], database_url: str, period: Period, as_of: datetime | None,
-                  territory: str, zone: ZoneInfo, started: float) -> ReplayResult:
+                  territory: str, zone: ZoneInfo, started: float, report_in_child: bool) -> ReplayResult:
     keep = as_of_filter(as_of) if as_of is not None else KEEP_ALL
     counts = {"unparseable": 0, "after_cut": 0, "folded": 0}
     state: State = {}
@@ -277,8 +279,9 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
     try:
         if await count_documents(engine) == 0:
             # The store holds exactly `state` once written: the report is computed from it on another core
-            # while the state is encoded and written (forked.py).
-            reporting = start_forked(compute, state, period, territory)
+            # while the state is encoded and written (forked.py), or in a thread where memory is short.
+            reporting = (start_forked(compute, state, period, territory) if report_in_child
+                         else asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory)))
             try:
                 await write_state_bulk(engine, state, empty=True)
             finally:  # awaited even if the write fails: the child is reaped

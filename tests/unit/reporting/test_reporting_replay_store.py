@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from contracts import topics
 from local.sample import sample_events
+from services.reporting.domain.digest import digest
 from services.reporting.domain.projection import fold
+from services.reporting.domain.report import compute
 from services.reporting.store.documents import load_state, write_state
 from services.reporting.store.replay import KEEP_ALL, fold_records, fresh_store, replay
 from services.reporting.store.schema import document_table
@@ -83,3 +85,21 @@ async def test_the_replayed_store_holds_what_the_live_path_stores(database_url_f
         assert await load_state(engine) == LIVE
     finally:
         await engine.dispose()
+
+
+async def test_the_report_is_the_same_from_the_forked_child_and_from_a_thread(
+        database_url_factory, monkeypatch) -> None:  # noqa: ANN001
+    # The live figures: the pure fold's report. The replay gives them whether its report was computed in a
+    # forked child (the default) or in a thread (replay_report_in_child off, where memory is short).
+    from services.reporting.store import replay as replay_module
+
+    expected = digest(compute(LIVE))
+    forked = await replay(_log(), database_url=await database_url_factory("forked"))
+
+    def no_fork(*_args: object) -> None:
+        raise AssertionError("the report was forked although the setting said not to")
+
+    monkeypatch.setattr(replay_module, "start_forked", no_fork)
+    threaded = await replay(_log(), database_url=await database_url_factory("threaded"), report_in_child=False)
+    assert forked.digest == threaded.digest == expected
+    assert forked.report == threaded.report
