@@ -57,10 +57,11 @@ def _child(fn: Callable[..., Any], args: tuple, write_fd: int) -> None:
         os._exit(0)
 
 
-def start_forked(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """Start `fn(*args)` in a forked child (or a thread, where forking does not help) and return a future of
-    its result, which raises what `fn` raised. Called from a coroutine (the future is the running loop's)."""
-    if not can_fork():
+def start_forked(fn: Callable[..., T], *args: Any, in_child: bool = True) -> asyncio.Future[T]:
+    """Start `fn(*args)` in a forked child (or a thread, where forking does not help or `in_child` is False) and
+    return a future of its result, which raises what `fn` raised. Called from a coroutine (the future is the
+    running loop's)."""
+    if not (in_child and can_fork()):
         return asyncio.ensure_future(asyncio.to_thread(fn, *args))
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()

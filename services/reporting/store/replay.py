@@ -280,8 +280,7 @@ async def _replay(batches: AsyncIterator[list[Record]], database_url: str, perio
         if await count_documents(engine) == 0:
             # The store holds exactly `state` once written: the report is computed from it on another core
             # while the state is encoded and written (forked.py), or in a thread where memory is short.
-            reporting = (start_forked(compute, state, period, territory) if report_in_child
-                         else asyncio.ensure_future(asyncio.to_thread(compute, state, period, territory)))
+            reporting = start_forked(compute, state, period, territory, in_child=report_in_child)
             try:
                 await write_state_bulk(engine, state, empty=True)
             finally:  # awaited even if the write fails: the child is reaped

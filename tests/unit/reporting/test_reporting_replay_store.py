@@ -91,15 +91,15 @@ async def test_the_report_is_the_same_from_the_forked_child_and_from_a_thread(
         database_url_factory, monkeypatch) -> None:  # noqa: ANN001
     # The live figures: the pure fold's report. The replay gives them whether its report was computed in a
     # forked child (the default) or in a thread (replay_report_in_child off, where memory is short).
-    from services.reporting.store import replay as replay_module
+    from services.reporting.store import forked as forked_module
 
     expected = digest(compute(LIVE))
     forked = await replay(_log(), database_url=await database_url_factory("forked"))
 
-    def no_fork(*_args: object) -> None:
+    def no_fork() -> None:
         raise AssertionError("the report was forked although the setting said not to")
 
-    monkeypatch.setattr(replay_module, "start_forked", no_fork)
+    monkeypatch.setattr(forked_module.os, "fork", no_fork)
     threaded = await replay(_log(), database_url=await database_url_factory("threaded"), report_in_child=False)
     assert forked.digest == threaded.digest == expected
     assert forked.report == threaded.report
