@@ -30,6 +30,8 @@ from multiprocessing.connection import Connection
 
 import httpx
 
+from bench.keepalive_http import KeepAliveClient, TransportError
+
 INTERVAL_S = 0.1
 TIMEOUT_S = 30.0
 
@@ -114,7 +116,10 @@ class _Prober:
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
         self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}  # /health/live, the floor
-        self._client = httpx.AsyncClient(timeout=TIMEOUT_S, limits=httpx.Limits(max_connections=200))
+        # The lean client, not httpx: a probe's time includes the prober's own work, and httpx's pool walks all
+        # its connections on every request (bench/keepalive_http.py).
+        self._clients = {name: KeepAliveClient(url, max_connections=200, timeout_s=TIMEOUT_S)
+                         for name, url in self.urls.items()}
         self._task: asyncio.Task[None] | None = None
         self._probes: set[asyncio.Task[None]] = set()
 
@@ -124,9 +129,9 @@ class _Prober:
     async def _probe(self, name: str, path: str = "/health") -> None:
         began = time.perf_counter()
         try:
-            response = await self._client.get(f"{self.urls[name]}{path}")
+            response = await self._clients[name].get(path)
             ok = response.status_code == 200
-        except httpx.HTTPError:
+        except TransportError:
             ok = False
         if path != "/health":
             self.live_seconds[name].append(time.perf_counter() - began)
@@ -155,4 +160,5 @@ class _Prober:
                 await self._task
         if self._probes:
             await asyncio.gather(*self._probes, return_exceptions=True)
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()

@@ -10,8 +10,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-import httpx
-
+from bench.keepalive_http import Answer, KeepAliveClient, TransportError
 from contracts.envelope import Envelope
 from simulator.script import person_of_event_id
 
@@ -21,7 +20,7 @@ RETRIES = 20
 RETRY_AFTER_MAX_S = 5.0
 
 
-def _error_of(response: httpx.Response) -> str:
+def _error_of(response: Answer) -> str:
     try:
         return str(response.json().get("error", "unknown"))
     except ValueError:
@@ -30,9 +29,8 @@ def _error_of(response: httpx.Response) -> str:
 
 class PartnerPoster:
     def __init__(self, base_url: str, api_keys: Mapping[str, str], *, concurrency: int = 8):
-        # Idle connections dropped by the client before the server closes them (see tests/e2e/territory_run.py).
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=120.0,
-                                        limits=httpx.Limits(max_connections=64, keepalive_expiry=2.0))
+        # Not httpx: its pool's own CPU per request was a sixth of the pipeline's (bench/keepalive_http.py).
+        self.client = KeepAliveClient(base_url, max_connections=max(64, concurrency), timeout_s=120.0)
         self.api_keys = dict(api_keys)
         self.slots = asyncio.Semaphore(concurrency)
         self.http_statuses: Counter[str] = Counter()  # every answer, retried 503s included
@@ -53,7 +51,7 @@ class PartnerPoster:
             for attempt in range(RETRIES):
                 try:
                     response = await self.client.post("/v1/events", content=body, headers=headers)
-                except httpx.TransportError:
+                except TransportError:
                     self.http_statuses["transport_error"] += 1
                     await asyncio.sleep(0.2)
                     continue
