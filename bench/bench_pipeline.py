@@ -29,7 +29,8 @@ the run with people of its own.
    record intake published for it (bench/visibility.py): reporting commits its offsets after the transaction
    that folded the batch into its documents, so from then on every report and figure counts the event. The
    same is given from the POST's sending: a batch's 202 comes once all its events are confirmed, and under
-   load reporting may have folded an event before the answer reached the partner (a negative figure).
+   load reporting may have folded an event before the answer reached the partner (a negative figure). /health
+   and /health/live are probed throughout each paced load too, as during the backlog.
 3. **Onto the inbound topic**: another fresh pipeline, warmed alike; the same number of other people's events
    produced onto each structure's `ariane.inbound.v1.<structure id>` as a partner speaking Kafka does, until at rest.
 
@@ -378,8 +379,7 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
                              "published_by_intake": published,
                              "group_lag": sampler.summary(pipeline.prefix),
                              "cpu": cpu_summary(cpu, len(main.events), elapsed)}
-        out["health"] = {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED}
-        out["health_live"] = {name: spread(probe.live_seconds[name]) for name in PROBED}
+        out.update(probe_summary(probe))
         out["latency"] = {}
         reporting = pipeline.prefix + catalogue.by_name("reporting").group_id
         for rate, part in paced.items():
@@ -397,14 +397,18 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
                        seconds: float, timeout: float) -> dict[str, Any]:
     commits = CommitWatcher(pipeline.bootstrap, pipeline.kafka_security(), reporting_group)
     poster = PartnerPoster(pipeline.url("intake"), pipeline.api_keys, concurrency=64)
+    # /health asked as during the throughput parts, for the whole paced load: the steady state an operator sees.
+    probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
     await commits.start()
     try:
         paced = PacedPoster(poster, rate, TICK_S)
-        cpu = cpu_meter(pipeline)
+        await probe.start()
+        cpu = cpu_meter(pipeline, probe)
         cpu.start()
         with one_bar(f"HTTP: {rate}/s for {seconds:.0f} s", len(part.events)) as (progress, task):
             scheduled = await paced.run(part.events, on_tick=lambda n: progress.advance(task, n))
         cpu.stop()
+        await probe.stop()
         deadline = time.monotonic() + timeout
 
         def known() -> int:
@@ -433,7 +437,13 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
             "unavailable": dict(poster.unavailable),
             "visible": len(latencies), **spread(latencies), "from_post": spread(from_post),
             "from_due": spread(from_due), "answered_after_seconds": round(paced.answered_after_s, 2),
-            "cpu_while_sending": cpu_summary(cpu, len(part.events), paced.answered_after_s)}
+            "cpu_while_sending": cpu_summary(cpu, len(part.events), paced.answered_after_s),
+            **probe_summary(probe)}
+
+
+def probe_summary(probe: HealthProbe) -> dict[str, Any]:
+    return {"health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
+            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -477,8 +487,7 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
                            "producing_seconds": round(produced, 3), "published_by_intake": published,
                            "group_lag": sampler.summary(pipeline.prefix),
                            "cpu": cpu_summary(cpu, len(main.events), elapsed)},
-            "health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
-            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
+            **probe_summary(probe)}
 
 
 # -- the run -------------------------------------------------------------------------------------------------
@@ -554,13 +563,7 @@ def report(result: dict[str, Any]) -> None:
         for group, lag in run["throughput"].get("group_lag", {}).items():
             print(f"lag {group:<22} ({way:<5})  peak {lag['peak']:,}  mean {lag['mean']:,}  "
                   f"furthest behind in {lag['furthest_behind_share']:.0%} of the looks")
-        for name, h in run["health"].items():
-            live = run.get("health_live", {}).get(name)
-            if live:
-                print(f"/health/live {name:<4} ({way:<5})  p50 {live['p50_ms']} ms  p99 {live['p99_ms']} ms  "
-                      f"max {live['max_ms']} ms  (the floor: answered from memory, asked at the same moments)")
-            print(f"/health {name:<9} ({way:<5})  p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  max {h['max_ms']} ms  "
-                  f"({h['n']} probes, {h['failed']} failed)")
+        print_health(way, run)
     for rate, lat in http["latency"].items():
         raw = hop["latency"][rate]
         print(f"{rate:>4}/s 202 → reporting     p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms  "
@@ -572,10 +575,21 @@ def report(result: dict[str, Any]) -> None:
             print(f"{rate:>4}/s due → reporting     p50 {due['p50_ms']} ms  p99 {due['p99_ms']} ms  max {due['max_ms']} ms  "
                   f"(sent on a {lat['schedule_seconds']} s schedule, last answer after {lat['answered_after_seconds']} s)")
         print_cpu(f"{rate}/s", lat.get("cpu_while_sending"))
+        print_health(f"{rate}/s", lat)
         print(f"{rate:>4}/s raw hop             p50 {raw['p50_ms']} ms  p99 {raw['p99_ms']} ms  max {raw['max_ms']} ms  "
               f"({raw['n']} of {raw['sent']})")
     print(f"load average               start {result['machine']['load_average_start']}  end {load_average()}  "
           f"({machine()['nproc']} CPUs)")
+
+
+def print_health(part: str, run: dict[str, Any]) -> None:
+    for name, h in run.get("health", {}).items():
+        live = run.get("health_live", {}).get(name)
+        if live:
+            print(f"/health/live {name:<4} ({part:<5})  p50 {live['p50_ms']} ms  p99 {live['p99_ms']} ms  "
+                  f"max {live['max_ms']} ms  (the floor: answered from memory, asked at the same moments)")
+        print(f"/health {name:<9} ({part:<5})  p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  max {h['max_ms']} ms  "
+              f"({h['n']} probes, {h['failed']} failed)")
 
 
 async def measure(bootstrap: str, args: argparse.Namespace, scratch: Path) -> tuple[dict[str, Any], Path]:

@@ -1,7 +1,7 @@
 """The pipeline benchmark still runs end to end (`make bench`'s bench/bench_pipeline.py, tiny sizes): the raw hop
 moves every record it is given, every event sent over HTTP and onto the inbound topic is accepted and published
-by intake, every paced event reaches reporting, each process's CPU time is accounted, and the JSON result is
-written. No figure is judged here."""
+by intake, every paced event reaches reporting, /health is probed throughout, each process's CPU time is
+accounted, and the JSON result is written. No figure is judged here."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     assert result["http"]["latency"][str(RATE)]["from_post"]["n"] == paced
     assert result["http"]["latency"][str(RATE)]["from_due"]["n"] == paced
     assert result["raw_hop"]["latency"][str(RATE)]["n"] == paced
+    # /health was probed during the paced load as well (every 100 ms, for the load's second)
+    assert result["http"]["latency"][str(RATE)]["health"]["intake"]["n"] > 0
+    assert result["http"]["latency"][str(RATE)]["health_live"]["followup"]["n"] > 0
     for way in ("http", "kafka"):
         assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
         assert result[way]["health_live"]["intake"]["n"] > 0 and result[way]["health_live"]["followup"]["n"] > 0
