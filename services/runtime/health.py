@@ -3,8 +3,9 @@
 Under a full consumer load the event loop is busy with the batch's statements, and a health request that
 queries the store itself (is it reachable, how many outbox rows wait) queues behind them: its answer took
 seconds. So a background loop reads the store's state every `refresh_s`, and a request starts (or joins) a
-fresh reading but waits for it only `answer_within_s`: at rest the answer is as fresh as before, under load
-it is the last reading, with its age. A reading older than `stale_after_s` (ten readings missed: the loop
+fresh reading but waits for it only `answer_within_s`, and only if the latest reading took no longer than
+that: at rest the answer is as fresh as before, under load it is the last reading, with its age, at once (a
+reading that took longer says the next will too; waiting for it only delayed the answer). A reading older than `stale_after_s` (ten readings missed: the loop
 or the store is stuck) is not trusted: the database check then says "stale", and /health and /health/ready
 answer 503. A reading that takes longer than `query_timeout_s` says the database is failing, as before.
 
@@ -23,8 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _LOOK_S = 0.05  # how often the background loop looks whether the outbox changed (an in-memory count)
-# answer_within_s: at rest a reading takes a few milliseconds, so 20 ms still answers fresh; under load the wait was
-# most of /health's time above /health/live's (p50 20-25 ms more, intake and followup, paced 500 events/s).
+# answer_within_s: at rest a reading takes a few milliseconds, so 20 ms still answers fresh. Under load a reading
+# takes longer, and the wait for it was most of /health's time above /health/live's (p50 20-25 ms more, intake and
+# followup, paced 500 events/s): hence no wait once readings are slower than that.
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class StoreHealth:
         self.refresh_s, self.answer_within_s = refresh_s, answer_within_s
         self.stale_after_s, self.query_timeout_s, self.min_gap_s = stale_after_s, query_timeout_s, min_gap_s
         self.last: StoreReading | None = None
+        self.last_took_s = 0.0  # how long the latest finished reading took: a busy loop or store shows here
         self._reading: asyncio.Task[StoreReading] | None = None
+        self._reading_since = 0.0  # loop time the reading under way began
 
     async def _read(self) -> StoreReading:
         loop = asyncio.get_running_loop()
@@ -60,13 +64,20 @@ class StoreHealth:
             reading = StoreReading(started, f"failing: {type(exc).__name__}", None, changes)
         if self.last is None or reading.started_at >= self.last.started_at:
             self.last = reading
+            self.last_took_s = loop.time() - started
         return reading
 
     def _refresh(self) -> asyncio.Task[StoreReading]:
         """The reading under way, or a new one: one at a time, however many requests ask."""
         if self._reading is None or self._reading.done():
+            self._reading_since = asyncio.get_running_loop().time()
             self._reading = asyncio.get_running_loop().create_task(self._read())
         return self._reading
+
+    def _readings_are_quick(self) -> bool:
+        """The latest reading took no longer than `answer_within_s`, nor has the one under way so far."""
+        under_way = asyncio.get_running_loop().time() - self._reading_since
+        return self.last_took_s <= self.answer_within_s and under_way <= self.answer_within_s
 
     async def run(self, stop: asyncio.Event) -> None:
         """The background loop: a reading every `refresh_s`, or `min_gap_s` after the last one began once the
@@ -87,12 +98,14 @@ class StoreHealth:
             self._reading.cancel()
 
     async def reading(self) -> tuple[StoreReading, float]:
-        """A fresh reading if one comes within `answer_within_s`, else the last one; and its age in seconds."""
+        """A fresh reading if one comes within `answer_within_s` (waited for only when the latest one came that
+        fast), else the last one; and its age in seconds."""
         task = self._refresh()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=self.answer_within_s)
-        except asyncio.TimeoutError:
-            pass
+        if self._readings_are_quick():
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=self.answer_within_s)
+            except asyncio.TimeoutError:
+                pass
         if self.last is None:  # the very first reading: nothing to answer from but it
             await asyncio.shield(task)
         assert self.last is not None

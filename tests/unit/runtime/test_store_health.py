@@ -1,6 +1,6 @@
 """What /health says of the store: fresh when the store answers at once, the last reading with its age when it
-is busy (never a wait behind the store), "stale" when that reading is too old, and an outbox never called
-empty by a reading taken before rows were committed."""
+is busy (never a wait behind the store) and at once when readings are slow, "stale" when that reading is too
+old, and an outbox never called empty by a reading taken before rows were committed."""
 
 from __future__ import annotations
 
@@ -73,6 +73,60 @@ async def test_a_busy_store_is_answered_from_the_last_reading_not_waited_for(eng
     assert (status, reading.outbox_pending) == ("ok", 2)
     outbox.open.set()
     await settled(store)
+
+
+class SlowOutbox(Outbox):
+    """An outbox whose count takes `delay_s`, as on a loaded service (the loop's turns, the driver's thread)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    async def count(self) -> int:
+        await asyncio.sleep(self.delay_s)
+        return await super().count()
+
+
+# A request would wait up to WITHIN for a fresh reading; a slow reading takes SLOW (each well apart from the
+# other and from AT_ONCE, the bound on an answer given at once, so that a loaded test machine does not blur them).
+WITHIN, SLOW, AT_ONCE = 0.5, 1.5, 0.3
+
+
+async def test_once_a_reading_was_slow_the_last_one_is_answered_at_once_and_fresh_ones_come_back_at_rest(
+        engine: AsyncEngine) -> None:
+    outbox = SlowOutbox(delay_s=SLOW)  # a loaded service: a reading takes longer than a request would wait
+    store = health(engine, outbox, answer_within_s=WITHIN, stale_after_s=3600)
+    outbox.commit(2)
+    await store.database_check()  # the first reading is always waited for
+    outbox.commit(3)
+    # The latest reading was slow: the answer is the last reading, at once, not after waiting WITHIN in vain.
+    status, reading, _age = await asyncio.wait_for(store.database_check(), timeout=AT_ONCE)
+    assert (status, reading.outbox_pending, store.outbox_pending(reading)) == ("ok", 2, 2)
+    await settled(store)
+    outbox.delay_s = 0.0  # at rest again: readings are quick
+    outbox.pending = 0
+    outbox.changes += 1  # the relay published them
+    await store.database_check()  # the latest reading was slow, so it is answered; the one it starts is quick
+    await settled(store)
+    status, reading, _age = await store.database_check()
+    assert (status, store.outbox_pending(reading)) == ("ok", 0), "waited for again, and fresh"
+
+
+async def test_while_a_reading_is_slow_under_way_the_last_one_is_answered_at_once(engine: AsyncEngine) -> None:
+    outbox = SlowOutbox(delay_s=0.0)
+    store = health(engine, outbox, answer_within_s=WITHIN, stale_after_s=3600)
+    outbox.commit(1)
+    await store.database_check()  # quick
+    outbox.delay_s = SLOW  # the service gets loaded
+    outbox.commit(1)
+    began = asyncio.get_running_loop().time()
+    _status, reading, _age = await store.database_check()  # the latest was quick: waited for, WITHIN, in vain
+    assert reading.outbox_pending == 1 and asyncio.get_running_loop().time() - began >= WITHIN
+    # That reading has been under way longer than WITHIN: no more waiting for it.
+    _status, reading, _age = await asyncio.wait_for(store.database_check(), timeout=AT_ONCE)
+    assert reading.outbox_pending == 1
+    await settled(store)
+    assert store.last is not None and store.last.outbox_pending == 2
 
 
 async def test_rows_committed_after_a_reading_began_are_never_reported_as_an_empty_outbox(
