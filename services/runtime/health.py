@@ -5,9 +5,10 @@ queries the store itself (is it reachable, how many outbox rows wait) queues beh
 seconds. So a background loop reads the store's state every `refresh_s`, and a request starts (or joins) a
 fresh reading but waits for it only `answer_within_s`, and only if the latest reading took no longer than
 that: at rest the answer is as fresh as before, under load it is the last reading, with its age, at once (a
-reading that took longer says the next will too; waiting for it only delayed the answer). A reading older than `stale_after_s` (ten readings missed: the loop
-or the store is stuck) is not trusted: the database check then says "stale", and /health and /health/ready
-answer 503. A reading that takes longer than `query_timeout_s` says the database is failing, as before.
+reading that took longer says the next will too; waiting for it only delayed the answer). A reading older
+than `stale_after_s` (ten readings missed: the loop or the store is stuck) is not trusted: the database check
+then says "stale", and /health and /health/ready answer 503. A reading that takes longer than
+`query_timeout_s` says the database is failing, as before.
 
 The outbox count of an older reading must never say "empty" wrongly (the local tooling waits for every
 outbox to be empty to call the pipeline at rest): if outbox rows were committed after that reading began
