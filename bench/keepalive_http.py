@@ -69,7 +69,9 @@ class KeepAliveClient:
                 try:
                     return await self._exchange(connection, payload)
                 except _ClosedBeforeAnswering:
-                    pass  # the server closed it idle: nothing was read, so the request goes again, on a new one
+                    # Closed by the server while idle (its keep-alive ran out): the request goes again, on a new
+                    # connection. Should the server have taken it before a reset, intake answers `duplicate`.
+                    pass
             try:
                 return await self._exchange(await self._connect(), payload)
             except _ClosedBeforeAnswering as exc:
@@ -144,7 +146,13 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
 
 async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
     parts = []
-    while size := int((await reader.readline()).split(b";", 1)[0].strip() or b"x", 16):
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise asyncio.IncompleteReadError(b"", None)
+        size = int(line.split(b";", 1)[0].strip(), 16)  # ValueError if it is not a chunk's size
+        if size == 0:
+            break
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)  # the CRLF after each chunk
     while (await reader.readline()) not in (b"\r\n", b"\n", b""):

@@ -29,7 +29,8 @@ def _error_of(response: Answer) -> str:
 
 class PartnerPoster:
     def __init__(self, base_url: str, api_keys: Mapping[str, str], *, concurrency: int = 8):
-        # Not httpx: its pool's own CPU per request was a sixth of the pipeline's (bench/keepalive_http.py).
+        # Not httpx: its pool took most of the benchmark's 0.8 CPU ms per event, on the pipeline's cores
+        # (bench/keepalive_http.py).
         self.client = KeepAliveClient(base_url, max_connections=max(64, concurrency), timeout_s=120.0)
         self.api_keys = dict(api_keys)
         self.slots = asyncio.Semaphore(concurrency)
