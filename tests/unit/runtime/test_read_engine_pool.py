@@ -1,30 +1,21 @@
-"""The SQLite read engine keeps its connections: a service that reads on every request (intake: each POST reads
-its key and its outbox rows) does not open a new connection, with its own driver thread, per request.
+"""The read engine keeps its connections: a service that reads on every request (intake: each POST reads its key
+and its outbox rows) does not open a new connection per request (on SQLite a new driver thread, on PostgreSQL a
+new server process), and more reads at once than it keeps wait for one instead.
 
-On a real SQLite file: rounds of concurrent reads, as many at once as the pool keeps, and the connections the
-driver opened are counted."""
+On the suite's real database (a SQLite file, or PostgreSQL in CI's second half); the connections the driver
+opened are counted."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.runtime.db import READ_CONNECTIONS, READ_OVERFLOW, make_read_engine
+from services.runtime.db import PG_READ_CONNECTIONS, READ_CONNECTIONS, is_sqlite, make_read_engine
 
-
-async def _reads_at_once(engine: AsyncEngine, count: int) -> None:
-    """`count` reads, each holding its connection until all of them hold one."""
-    all_in = asyncio.Barrier(count)
-
-    async def one() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            await all_in.wait()
-
-    await asyncio.wait_for(asyncio.gather(*(one() for _ in range(count))), timeout=30)
+UrlFactory = Callable[[str], Awaitable[str]]  # tests/support/databases.py: a fresh database's URL by name
 
 
 def _counting_connects(engine: AsyncEngine) -> list[int]:
@@ -37,25 +28,41 @@ def _counting_connects(engine: AsyncEngine) -> list[int]:
     return opened
 
 
-async def test_rounds_of_concurrent_reads_reuse_the_connections_the_first_round_opened(tmp_path: Path) -> None:
-    engine = make_read_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+async def _reads_at_once(engine: AsyncEngine, count: int, hold_s: float) -> list[int]:
+    """`count` reads started together, each holding its connection `hold_s` after its answer."""
+    answered: list[int] = []
+
+    async def one(n: int) -> None:
+        async with engine.connect() as conn:
+            answered.append((await conn.execute(text(f"SELECT {n}"))).scalar_one())
+            await asyncio.sleep(hold_s)
+
+    await asyncio.wait_for(asyncio.gather(*(one(n) for n in range(count))), timeout=60)
+    return sorted(answered)
+
+
+async def test_rounds_of_reads_reuse_the_connections_the_first_round_opened(database_url_factory: UrlFactory) -> None:
+    url = await database_url_factory("reads")
+    kept = READ_CONNECTIONS if is_sqlite(url) else PG_READ_CONNECTIONS
+    engine = make_read_engine(url)
     opened = _counting_connects(engine)
     try:
         for _ in range(5):
-            await _reads_at_once(engine, READ_CONNECTIONS)
+            assert await _reads_at_once(engine, kept, 0.02) == list(range(kept))
     finally:
         await engine.dispose()
-    # SQLAlchemy's default pool (5 kept, 10 more for a while) opened 12, then 7 again each round: 40 here.
-    assert opened[0] == READ_CONNECTIONS
+    # SQLAlchemy's default on SQLite (5 kept, 10 more for a while) opened 12, then 7 again each round: 40.
+    assert opened[0] == kept
 
 
-async def test_a_burst_past_the_kept_connections_is_served_not_queued_behind_itself(tmp_path: Path) -> None:
-    engine = make_read_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+async def test_more_reads_at_once_than_kept_connections_wait_and_open_none(database_url_factory: UrlFactory) -> None:
+    url = await database_url_factory("reads")
+    kept = READ_CONNECTIONS if is_sqlite(url) else PG_READ_CONNECTIONS
+    engine = make_read_engine(url)
     opened = _counting_connects(engine)
     try:
-        # Every read holds its connection until all hold one: without the overflow this would wait forever.
-        await _reads_at_once(engine, READ_CONNECTIONS + READ_OVERFLOW)
-        await _reads_at_once(engine, READ_CONNECTIONS)
+        # Held a while, as under load: the reads past `kept` wait for one given back, and every read is answered.
+        assert await _reads_at_once(engine, 3 * kept, 0.02) == list(range(3 * kept))
     finally:
         await engine.dispose()
-    assert opened[0] == READ_CONNECTIONS + READ_OVERFLOW  # the second round took only kept connections
+    assert opened[0] == kept  # the default pool opened 15 at once on SQLite, and more as it closed them
