@@ -9,8 +9,8 @@ Why 3 ms and not 10: a request needs several turns of the loop to be answered (r
 wait, write), and under load each of those turns can wait behind every busy task's stretch (the consumer's batch,
 the relay, intake's admissions) one after the other. With 10-ms stretches, /health's 99th percentile at a paced
 500 events/s was 119-139 ms on intake and 115-208 ms on followup; with 3-ms stretches 81-112 and 92-166 ms, in
-five alternated pairs on the same machine (bench/README.md, seventh stop). A turn given costs one pass of the
-loop, tens of microseconds: no more CPU per event was measured.
+five alternated pairs on the same machine (bench/README.md, the sixth stop of 2026-12-02). A turn given costs
+one pass of the loop, tens of microseconds: no more CPU per event was measured.
 """
 
 from __future__ import annotations
