@@ -8,7 +8,8 @@ opened are counted."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,14 +19,21 @@ from services.runtime.db import PG_READ_CONNECTIONS, READ_CONNECTIONS, is_sqlite
 UrlFactory = Callable[[str], Awaitable[str]]  # tests/support/databases.py: a fresh database's URL by name
 
 
-def _counting_connects(engine: AsyncEngine) -> list[int]:
+@asynccontextmanager
+async def _read_engine(url_factory: UrlFactory) -> AsyncIterator[tuple[AsyncEngine, int, list[int]]]:
+    """The read engine on a fresh database, the connections it keeps there, and a count of those it opened."""
+    url = await url_factory("reads")
+    engine = make_read_engine(url)
     opened = [0]
 
     @event.listens_for(engine.sync_engine, "connect")
     def _opened(_dbapi_connection, _record) -> None:  # noqa: ANN001
         opened[0] += 1
 
-    return opened
+    try:
+        yield engine, READ_CONNECTIONS if is_sqlite(url) else PG_READ_CONNECTIONS, opened
+    finally:
+        await engine.dispose()
 
 
 async def _reads_at_once(engine: AsyncEngine, count: int, hold_s: float) -> list[int]:
@@ -42,27 +50,15 @@ async def _reads_at_once(engine: AsyncEngine, count: int, hold_s: float) -> list
 
 
 async def test_rounds_of_reads_reuse_the_connections_the_first_round_opened(database_url_factory: UrlFactory) -> None:
-    url = await database_url_factory("reads")
-    kept = READ_CONNECTIONS if is_sqlite(url) else PG_READ_CONNECTIONS
-    engine = make_read_engine(url)
-    opened = _counting_connects(engine)
-    try:
+    async with _read_engine(database_url_factory) as (engine, kept, opened):
         for _ in range(5):
             assert await _reads_at_once(engine, kept, 0.02) == list(range(kept))
-    finally:
-        await engine.dispose()
     # SQLAlchemy's default on SQLite (5 kept, 10 more for a while) opened 12, then 7 again each round: 40.
     assert opened[0] == kept
 
 
 async def test_more_reads_at_once_than_kept_connections_wait_and_open_none(database_url_factory: UrlFactory) -> None:
-    url = await database_url_factory("reads")
-    kept = READ_CONNECTIONS if is_sqlite(url) else PG_READ_CONNECTIONS
-    engine = make_read_engine(url)
-    opened = _counting_connects(engine)
-    try:
+    async with _read_engine(database_url_factory) as (engine, kept, opened):
         # Held a while, as under load: the reads past `kept` wait for one given back, and every read is answered.
         assert await _reads_at_once(engine, 3 * kept, 0.02) == list(range(3 * kept))
-    finally:
-        await engine.dispose()
     assert opened[0] == kept  # the default pool opened 15 at once on SQLite, and more as it closed them
