@@ -65,6 +65,7 @@ class LocalPipeline:
     partitions: int = 6
     bootstrap: str = ""
     ports: dict[str, int] = field(default_factory=dict)
+    ops_ports: dict[str, int] = field(default_factory=dict)  # the operations port of each pipeline service
     api_keys: dict[str, str] = field(default_factory=dict)
     coordinator_token: str = ""
     broker: LocalKafka | None = None  # set when this pipeline started the broker itself
@@ -94,7 +95,12 @@ class LocalPipeline:
             env.update({f"ARIANE_WEB_{name.upper()}_URL": self.url(name) for name in ("followup", "intake",
                                                                                      "reporting")})
             env["ARIANE_WEB_TERRITORY_FILE"] = str(self.territory_file)
-        self.supervisor = Supervisor(list(self.ports), self.run_dir / "logs", env, ports=dict(self.ports))
+        # Each service also answers its probes and /metrics on a port of its own, beside its event loop.
+        self.ops_ports = {}
+        for service in services:
+            self.ops_ports[service.name] = free_port(exclude=[*self.ports.values(), *self.ops_ports.values()])
+        self.supervisor = Supervisor(list(self.ports), self.run_dir / "logs", env, ports=dict(self.ports),
+                                     ops_ports=dict(self.ops_ports))
         self.supervisor.start()
         self.client = httpx.AsyncClient(timeout=30)
         await self._wait_healthy(timeout)
@@ -144,6 +150,7 @@ class LocalPipeline:
         else:
             env.pop("ARIANE_DATABASE_URL", None)
         env.pop("ARIANE_HTTP_PORT", None)
+        env.pop("ARIANE_OPS_PORT", None)
         env.pop("ARIANE_KAFKA_PRINCIPAL", None)  # each service is itself
         if not env["ARIANE_KAFKA_CREDENTIALS_DIR"]:
             del env["ARIANE_KAFKA_CREDENTIALS_DIR"]
@@ -168,6 +175,10 @@ class LocalPipeline:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def ops_url(self, service: str) -> str:
+        """Where the service answers its probes and /metrics from a thread of their own (not its event loop)."""
+        return f"http://127.0.0.1:{self.ops_ports[service]}"
 
     async def _health(self, service: str) -> dict | None:
         body, _why = await self._health_answer(service)

@@ -103,6 +103,7 @@ class Child:
     log_path: Path
     process: subprocess.Popen | None = None
     port: int | None = None
+    ops_port: int | None = None  # the operations port (services/runtime/ops_server.py); None: none
     life: Life = field(default_factory=Life)
 
     def start(self, env: dict[str, str]) -> None:
@@ -110,6 +111,8 @@ class Child:
         killed when that thread ends."""
         if self.port is not None:
             env = {**env, "ARIANE_HTTP_PORT": str(self.port)}
+        if self.ops_port is not None:
+            env = {**env, "ARIANE_OPS_PORT": str(self.ops_port)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:  # the child has its own copy; ours is closed at once
             self.process = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -140,6 +143,7 @@ class Supervisor:
     log_dir: Path
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     ports: dict[str, int] = field(default_factory=dict)  # by service; unset: the service's default port
+    ops_ports: dict[str, int] = field(default_factory=dict)  # by service; unset: no operations port
     children: list[Child] = field(default_factory=list)
     policy: RestartPolicy = POLICY
     state_file: Path | None = None  # where to say where each service is and how it does (None: nowhere)
@@ -168,7 +172,8 @@ class Supervisor:
         self._started_wall = time.time()
         for name in self.names:
             argv = self.commands.get(name) or service_argv(name)
-            child = Child(name, argv, self.log_dir / f"{name}.log", port=self.ports.get(name))
+            child = Child(name, argv, self.log_dir / f"{name}.log", port=self.ports.get(name),
+                          ops_port=self.ops_ports.get(name))
             self.children.append(child)
             self._start(child, time.monotonic())
         self.write_state(force=True)

@@ -18,6 +18,7 @@ outbox to be empty to call the pipeline at rest): if outbox rows were committed 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ _LOOK_S = 0.05  # how often the background loop looks whether the outbox changed
 
 @dataclass(frozen=True)
 class StoreReading:
-    started_at: float  # loop time the reading began
+    started_at: float  # time.monotonic() when the reading began: any thread can tell its age
     database: str  # "ok" or "failing: <error type>"
     outbox_pending: int | None  # None when the database could not be read
     changes_before: int  # the outbox's change count (OutboxRelay.changes) when the reading began
@@ -50,11 +51,10 @@ class StoreHealth:
         self.last: StoreReading | None = None
         self.last_took_s = 0.0  # how long the latest finished reading took: a busy loop or store shows here
         self._reading: asyncio.Task[StoreReading] | None = None
-        self._reading_since = 0.0  # loop time the reading under way began
+        self._reading_since = 0.0  # time.monotonic() when the reading under way began
 
     async def _read(self) -> StoreReading:
-        loop = asyncio.get_running_loop()
-        started, changes = loop.time(), self.changes()
+        started, changes = time.monotonic(), self.changes()
         try:
             async with asyncio.timeout(self.query_timeout_s):
                 async with self.read_engine.connect() as conn:
@@ -65,29 +65,28 @@ class StoreHealth:
             reading = StoreReading(started, f"failing: {type(exc).__name__}", None, changes)
         if self.last is None or reading.started_at >= self.last.started_at:
             self.last = reading
-            self.last_took_s = loop.time() - started
+            self.last_took_s = time.monotonic() - started
         return reading
 
     def _refresh(self) -> asyncio.Task[StoreReading]:
         """The reading under way, or a new one: one at a time, however many requests ask."""
         if self._reading is None or self._reading.done():
-            self._reading_since = asyncio.get_running_loop().time()
+            self._reading_since = time.monotonic()
             self._reading = asyncio.get_running_loop().create_task(self._read())
         return self._reading
 
     def _readings_are_quick(self) -> bool:
         """The latest reading took no longer than `answer_within_s`, nor has the one under way so far."""
-        under_way = asyncio.get_running_loop().time() - self._reading_since
+        under_way = time.monotonic() - self._reading_since
         return self.last_took_s <= self.answer_within_s and under_way <= self.answer_within_s
 
     async def run(self, stop: asyncio.Event) -> None:
         """The background loop: a reading every `refresh_s`, or `min_gap_s` after the last one began once the
         outbox has changed since (rows committed or published), until `stop`."""
-        loop = asyncio.get_running_loop()
         while not stop.is_set():
             reading = await asyncio.shield(self._refresh())
             while not stop.is_set():
-                elapsed = loop.time() - reading.started_at
+                elapsed = time.monotonic() - reading.started_at
                 changed = self.changes() != reading.changes_before
                 if elapsed >= self.refresh_s or (changed and elapsed >= self.min_gap_s):
                     break
@@ -110,12 +109,21 @@ class StoreHealth:
         if self.last is None:  # the very first reading: nothing to answer from but it
             await asyncio.shield(task)
         assert self.last is not None
-        return self.last, asyncio.get_running_loop().time() - self.last.started_at
+        return self.last, time.monotonic() - self.last.started_at
 
     async def database_check(self) -> tuple[str, StoreReading, float]:
         reading, age = await self.reading()
         status = reading.database if age <= self.stale_after_s else "stale"
         return status, reading, age
+
+    def latest_check(self) -> tuple[str, StoreReading | None, float]:
+        """The latest reading as it stands, without starting one (the operations port asks from its own thread):
+        its database status ("stale" when too old, "starting" before the first), the reading, its age."""
+        last = self.last
+        if last is None:
+            return "starting", None, 0.0
+        age = time.monotonic() - last.started_at
+        return (last.database if age <= self.stale_after_s else "stale"), last, age
 
     def outbox_pending(self, reading: StoreReading) -> int | None:
         if reading.outbox_pending is None:

@@ -80,6 +80,10 @@ class LoopWatch:
         finally:
             gc.callbacks.remove(self._on_gc)
 
+    def turned_s_ago(self) -> float:
+        """How long ago the loop last woke this watch (any thread may ask): about `tick_s` while it turns."""
+        return max(0.0, time.perf_counter() - self._last_wake)
+
     def _on_gc(self, phase: str, info: dict) -> None:
         if phase == "start":
             self._gc_started = time.perf_counter()

@@ -26,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.runtime.consumer import make_consumer, run_consumer
 from services.runtime.db import make_engine, make_read_engine, make_session_factory
-from services.runtime.health import StoreHealth, StoreReading
+from services.runtime import probes
+from services.runtime.health import StoreHealth
 from services.runtime.leadership import Lease
 from services.runtime.logs import configure_logging
 from services.runtime.loop_watch import LoopWatch, freeze_startup_heap
 from services.runtime.metrics import RuntimeMetrics
 from services.runtime.migrate import upgrade_to_head
+from services.runtime.ops_server import OperationsServer, Reply, Route, json_reply
 from services.runtime.processor import EventProcessor, Handler, Parser, default_parser
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import RuntimeSettings
@@ -63,6 +65,7 @@ class ServiceContext(Generic[D]):
     stop: asyncio.Event
     consumer_ready: asyncio.Event = field(default_factory=asyncio.Event)
     store_health: StoreHealth | None = None  # what /health says of the store, read in the background
+    loop_watch: LoopWatch | None = None  # when the event loop last turned: the operations port asks
     deps: D = None  # type: ignore[assignment]  # set by the service's start() before anything reads it
 
     @property
@@ -181,6 +184,7 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         health_stop = asyncio.Event()
         health_loop = asyncio.create_task(ctx.store_health.run(health_stop))
         watch = LoopWatch(defn.name, metrics.loop_lag, metrics.gc_pause, trace_over_s=settings.loop_stall_trace_s)
+        ctx.loop_watch = watch
         watch_loop = asyncio.create_task(watch.run(health_stop))
         sys.setswitchinterval(settings.gil_switch_interval_s)
         freeze_startup_heap()  # after everything started: what start-up built is never walked again
@@ -207,26 +211,15 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         """Everything at once, for people and for the local tooling: checks, background tasks, outbox. What it says
         of the store is the latest reading (services/runtime/health.py), `store_checked_s_ago` seconds old."""
         ctx: ServiceContext = request.app.state.ctx
-        checks, reading, age = await _checks(ctx)
-        checks.pop("broker")  # shown, but not a reason for this endpoint to fail: see /health/ready
-        healthy = all(v == "ok" for v in checks.values())
-        body = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": checks,
-                "broker": "ok" if ctx.relay.healthy else "unavailable", "relay": ctx.relay.role,
-                "tasks": ctx.tasks.states(), "store_checked_s_ago": round(age, 3)}
-        pending = ctx.store_health.outbox_pending(reading)
-        if checks["database"] == "ok" and pending is not None:
-            # What is committed but not yet on Kafka: lets a simulation wait until the pipeline is at rest.
-            body["outbox_pending"] = pending
-        return JSONResponse(body, status_code=200 if healthy else 503)
+        assert ctx.store_health is not None
+        database, reading, age = await ctx.store_health.database_check()
+        return _json(probes.health(ctx, database, reading, age))
 
     @app.get("/health/live", tags=["operations"],
              responses=_probe_503("Dead: a core loop crashed; restart the process."))
     async def live(request: Request) -> JSONResponse:
         """The process answers and none of its core loops has crashed: restart it only when this fails."""
-        ctx: ServiceContext = request.app.state.ctx
-        alive = not ctx.failures
-        return JSONResponse({"service": ctx.name, "status": "alive" if alive else "dead"},
-                            status_code=200 if alive else 503)
+        return _json(probes.live(request.app.state.ctx))
 
     @app.get("/health/ready", tags=["operations"],
              responses=_probe_503("Not ready: the database, the broker or the consumer's assignment is missing (the "
@@ -234,10 +227,9 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     async def ready(request: Request) -> JSONResponse:
         """Database reachable, broker reachable, consumer assigned: send it traffic only when this is 200."""
         ctx: ServiceContext = request.app.state.ctx
-        checks, _reading, _age = await _checks(ctx)
-        is_ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"service": ctx.name, "status": "ready" if is_ready else "not_ready", "checks": checks},
-                            status_code=200 if is_ready else 503)
+        assert ctx.store_health is not None
+        database, _reading, _age = await ctx.store_health.database_check()
+        return _json(probes.ready(ctx, database))
 
     app.add_middleware(TransientIs503, retry_after_s=settings.retry_after_s)
 
@@ -250,23 +242,71 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
     return app
 
 
-async def _checks(ctx: ServiceContext) -> tuple[dict[str, str], StoreReading, float]:
-    """The checks, the store's reading they used and its age: the database's from the latest reading ("stale"
-    when too old to trust), the rest from memory."""
-    assert ctx.store_health is not None
-    database, reading, age = await ctx.store_health.database_check()
-    checks: dict[str, str] = {"database": database}
-    checks["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
-    checks["broker"] = "ok" if ctx.relay.healthy else "unavailable"
-    for failure in ctx.failures:
-        checks[failure.split(":", 1)[0]] = "crashed"
-    return checks, reading, age
+def _json(answer: probes.Answer) -> JSONResponse:
+    status, body = answer
+    return JSONResponse(body, status_code=status)
+
+
+def operations_routes(app: FastAPI, name: str, settings: RuntimeSettings) -> dict[str, Route]:
+    """The probes and /metrics as the operations port answers them (services/runtime/ops_server.py), from what the
+    service's lifespan put in `app.state.ctx`: until it has, every probe says "starting" (live: 200, nothing
+    crashed; the others 503)."""
+
+    def context() -> ServiceContext | None:
+        ctx = getattr(app.state, "ctx", None)
+        return ctx if ctx is not None and ctx.store_health is not None and ctx.loop_watch is not None else None
+
+    def loop_of(ctx: ServiceContext) -> dict[str, Any]:
+        assert ctx.loop_watch is not None
+        turned = ctx.loop_watch.turned_s_ago()
+        held = turned > settings.ops_loop_dead_after_s
+        return {"status": "held" if held else "ok", "turned_s_ago": round(turned, 3)}
+
+    def answering(probe: Callable[[ServiceContext], probes.Answer], starting: int) -> Route:
+        def route() -> Reply:
+            ctx = context()
+            return json_reply(*probe(ctx)) if ctx else json_reply(starting, {"service": name, "status": "starting"})
+        return route
+
+    def health(ctx: ServiceContext) -> probes.Answer:
+        assert ctx.store_health is not None
+        return probes.health(ctx, *ctx.store_health.latest_check(), loop=loop_of(ctx))
+
+    def ready(ctx: ServiceContext) -> probes.Answer:
+        assert ctx.store_health is not None
+        return probes.ready(ctx, ctx.store_health.latest_check()[0], loop=loop_of(ctx))
+
+    def metrics() -> Reply:
+        ctx = context()
+        if ctx is None:
+            return json_reply(503, {"service": name, "status": "starting"})
+        # A collector may read figures the loop is updating (reporting's): a dict that changed size under the read
+        # raises, and the next read succeeds.
+        for attempt in range(3):
+            try:
+                return 200, generate_latest(ctx.registry), CONTENT_TYPE_LATEST
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return {"/health": answering(health, 503), "/health/live": answering(lambda c: probes.live(c, loop_of(c)), 200),
+            "/health/ready": answering(ready, 503), "/metrics": metrics}
 
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
-    run_until_stopped(create_app(defn, settings), port or settings.http_port or defn.default_port, settings,
-                      lambda ctx: bool(ctx.failures))
+    app = create_app(defn, settings)
+    operations = None
+    if settings.ops_port is not None:  # bound before the API port: a taken port fails the start, as the API's does
+        operations = OperationsServer(settings.http_host, settings.ops_port,
+                                      operations_routes(app, defn.name, settings)).start()
+    try:
+        run_until_stopped(app, port or settings.http_port or defn.default_port, settings,
+                          lambda ctx: bool(ctx.failures))
+    finally:
+        if operations is not None:
+            operations.stop()
 
 
 def run_until_stopped(app: FastAPI, port: int, settings: RuntimeSettings,

@@ -38,6 +38,15 @@ class RuntimeSettings(BaseSettings):
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65535, description="Unset: the service's own default port.")
+    ops_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="Also answer /health, /health/live, /health/ready and /metrics on this port, from a thread of "
+        "their own rather than the event loop (services/runtime/ops_server.py): point the orchestrator's probes "
+        "and the metrics scraper here. Unset: they are answered on the API port only.")
+    ops_loop_dead_after_s: float = Field(
+        default=30.0, gt=0,
+        description="On the operations port, an event loop that has not turned for this long makes every probe "
+        "fail (the process is stuck, restart it). Far above any hold measured under load (under 0.5 s).")
     topic_prefix: str = Field(default="", description="Prepended to every topic name; lets tests share one broker.")
 
     consumer_batch_max: int = Field(default=500, ge=1, description="Records handled in one database transaction.")
