@@ -344,7 +344,7 @@ async def ariane_http(run_dir: Path, bootstrap: str, database_url: str | None, w
         for events in warm.rounds:
             await poster.post_round(events)
         await until_at_rest("HTTP: warm-up at rest", display, lambda: pipeline.drained(drain_timeout))
-        probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
+        probe = health_probe(pipeline)
         warm_verdicts = dict(poster.verdicts)
         poster.verdicts.clear()
         await probe.start()
@@ -398,7 +398,7 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
     commits = CommitWatcher(pipeline.bootstrap, pipeline.kafka_security(), reporting_group)
     poster = PartnerPoster(pipeline.url("intake"), pipeline.api_keys, concurrency=64)
     # /health asked as during the throughput parts, for the whole paced load: the steady state an operator sees.
-    probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
+    probe = health_probe(pipeline)
     await commits.start()
     try:
         paced = PacedPoster(poster, rate, TICK_S)
@@ -441,9 +441,18 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
             **probe_summary(probe)}
 
 
+def health_probe(pipeline: LocalPipeline) -> HealthProbe:
+    """/health of the probed services on their API port (and /health/live beside it) and on their operations port."""
+    return HealthProbe({name: pipeline.url(name) for name in PROBED},
+                       ops_urls={name: pipeline.ops_url(name) for name in PROBED}, control=True)
+
+
 def probe_summary(probe: HealthProbe) -> dict[str, Any]:
     return {"health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
-            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED}}
+            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED},
+            "health_ops": {name: {**spread(probe.ops_seconds[name]), "failed": probe.ops_failed[name]}
+                           for name in probe.ops_seconds if name != "control"},
+            "health_control": spread(probe.ops_seconds.get("control", []))}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -461,7 +470,7 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
     try:
         await produce_all(producer, inbound, warm.events, "Kafka: warm-up")
         await until_at_rest("Kafka: warm-up at rest", display, lambda: pipeline.drained(drain_timeout))
-        probe = HealthProbe({name: pipeline.url(name) for name in PROBED})
+        probe = health_probe(pipeline)
         await probe.start()
         sampler = GroupLagSampler(display)
         cpu = cpu_meter(pipeline, probe)
@@ -583,6 +592,10 @@ def report(result: dict[str, Any]) -> None:
 
 
 def print_health(part: str, run: dict[str, Any]) -> None:
+    control = run.get("health_control")
+    if control and control.get("n"):
+        print(f"control {'':<9} ({part:<5})  p50 {control['p50_ms']} ms  p99 {control['p99_ms']} ms  "
+              f"max {control['max_ms']} ms  (the operations server alone in an idle process: the machine's share)")
     for name, h in run.get("health", {}).items():
         live = run.get("health_live", {}).get(name)
         if live:
@@ -590,6 +603,10 @@ def print_health(part: str, run: dict[str, Any]) -> None:
                   f"max {live['max_ms']} ms  (the floor: answered from memory, asked at the same moments)")
         print(f"/health {name:<9} ({part:<5})  p50 {h['p50_ms']} ms  p99 {h['p99_ms']} ms  max {h['max_ms']} ms  "
               f"({h['n']} probes, {h['failed']} failed)")
+        ops = run.get("health_ops", {}).get(name)
+        if ops:
+            print(f"/health ops {name:<5} ({part:<5})  p50 {ops['p50_ms']} ms  p99 {ops['p99_ms']} ms  "
+                  f"max {ops['max_ms']} ms  ({ops['n']} probes, {ops['failed']} failed; the operations port)")
 
 
 async def measure(bootstrap: str, args: argparse.Namespace, scratch: Path) -> tuple[dict[str, Any], Path]:

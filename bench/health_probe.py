@@ -1,5 +1,11 @@
 """How long /health takes to answer while the pipeline is loaded: one GET every 100 ms per service.
 
+Asked twice at each moment when the service has an operations port (services/runtime/ops_server.py): on the API
+port, answered by the event loop, and on the operations port, answered by a thread beside it (`ops_seconds`).
+With `control`, the same operations server also runs alone in an idle process of its own, answering a constant,
+and is asked at the same moments (`ops_seconds["control"]`): what is left of a probe's time there is the
+machine's and the prober's (their scheduling on loaded cores), not any service's.
+
 Beside each /health, the same service's /health/live is asked at the same moment: it answers from memory
 (no store, no broker), so its time is the floor any answer of that process has on this machine at that
 moment (its event loop's turn, the scheduler), and /health above it is what reading the service's state
@@ -39,31 +45,52 @@ TIMEOUT_S = 30.0
 class HealthProbe:
     """The probing, in a child process: `start` launches it, `stop` ends it and brings its timings back."""
 
-    def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S):
+    def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S,
+                 ops_urls: Mapping[str, str] | None = None, control: bool = False):
         self.urls, self.interval_s = dict(urls), interval_s
+        self.ops_urls = dict(ops_urls or {})
+        self.control = control
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
         self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}
+        self.ops_seconds: dict[str, list[float]] = {name: [] for name in self.ops_urls}
+        self.ops_failed: dict[str, int] = {name: 0 for name in self.ops_urls}
         self.loop_lag: dict[str, dict[float, float]] = {name: {} for name in urls}  # bound -> observations <= it
-        context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
-        self._ours, theirs = context.Pipe()
-        self._process = context.Process(target=_probe_in_child, args=(self.urls, interval_s, theirs), daemon=True,
-                                        name="health-probe")
+        self._context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
+        self._ours, self._theirs = self._context.Pipe()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._control: tuple[multiprocessing.process.BaseProcess, Connection] | None = None
 
     async def start(self) -> None:
+        if self.control:
+            ours, theirs = self._context.Pipe()
+            server = self._context.Process(target=_serve_control, args=(theirs,), daemon=True, name="probe-control")
+            server.start()
+            port = await asyncio.to_thread(ours.recv)
+            self._control = (server, ours)
+            self.ops_urls["control"] = f"http://127.0.0.1:{port}"
+            self.ops_seconds["control"], self.ops_failed["control"] = [], 0
+        self._process = self._context.Process(target=_probe_in_child, daemon=True, name="health-probe",
+                                              args=(self.urls, self.ops_urls, self.interval_s, self._theirs))
         self._process.start()
         await asyncio.to_thread(self._ours.recv)  # "started": probing from now on
 
     @property
     def pid(self) -> int | None:
         """The probing process (its CPU time is the benchmark's, not the pipeline's)."""
-        return self._process.pid
+        return self._process.pid if self._process is not None else None
 
     async def stop(self) -> None:
         self._ours.send("stop")
-        seconds, failed, live, lag = await asyncio.to_thread(self._ours.recv)
+        seconds, failed, live, ops, ops_failed, lag = await asyncio.to_thread(self._ours.recv)
+        assert self._process is not None
         await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
         self.seconds, self.failed, self.live_seconds, self.loop_lag = seconds, failed, live, lag
+        self.ops_seconds, self.ops_failed = ops, ops_failed
+        if self._control is not None:
+            server, pipe = self._control
+            pipe.send("stop")
+            await asyncio.to_thread(server.join, 10)
 
     def lag_share_over(self, name: str, bound: float) -> float | None:
         """The share of the service's loop-lag observations during the probing above `bound` seconds (one of the
@@ -75,9 +102,19 @@ class HealthProbe:
         return (total - buckets[bound]) / total
 
 
-def _probe_in_child(urls: dict[str, str], interval_s: float, pipe: Connection) -> None:
+def _serve_control(pipe: Connection) -> None:
+    """The control: the services' operations server, alone in this idle process, answering a constant."""
+    from services.runtime.ops_server import OperationsServer, json_reply
+
+    server = OperationsServer("127.0.0.1", 0, {"/health": lambda: json_reply(200, {"status": "ok"})}).start()
+    pipe.send(server.port)
+    pipe.recv()  # "stop"
+    server.stop()
+
+
+def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], interval_s: float, pipe: Connection) -> None:
     async def probe() -> None:
-        prober = _Prober(urls, interval_s)
+        prober = _Prober(urls, interval_s, ops_urls)
         before = await _loop_lag_buckets(urls)
         await prober.start()
         pipe.send("started")
@@ -86,7 +123,7 @@ def _probe_in_child(urls: dict[str, str], interval_s: float, pipe: Connection) -
         after = await _loop_lag_buckets(urls)
         lag = {name: {bound: n - before.get(name, {}).get(bound, 0.0) for bound, n in after.get(name, {}).items()}
                for name in urls}
-        pipe.send((prober.seconds, prober.failed, prober.live_seconds, lag))
+        pipe.send((prober.seconds, prober.failed, prober.live_seconds, prober.ops_seconds, prober.ops_failed, lag))
 
     asyncio.run(probe())
 
@@ -111,28 +148,39 @@ async def _loop_lag_buckets(urls: Mapping[str, str]) -> dict[str, dict[float, fl
 
 
 class _Prober:
-    def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S):
+    def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S,
+                 ops_urls: Mapping[str, str] | None = None):
         self.urls, self.interval_s = dict(urls), interval_s
+        self.ops_urls = dict(ops_urls or {})
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
         self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}  # /health/live, the floor
+        self.ops_seconds: dict[str, list[float]] = {name: [] for name in self.ops_urls}  # /health, operations port
+        self.ops_failed: dict[str, int] = {name: 0 for name in self.ops_urls}
         # The lean client, not httpx: a probe's time includes the prober's own work, and httpx's pool walks all
         # its connections on every request (bench/keepalive_http.py).
         self._clients = {name: KeepAliveClient(url, max_connections=200, timeout_s=TIMEOUT_S)
                          for name, url in self.urls.items()}
+        # The operations port bounds its connections (16): a few suffice, as its answers do not queue on a loop.
+        self._ops_clients = {name: KeepAliveClient(url, max_connections=8, timeout_s=TIMEOUT_S)
+                             for name, url in self.ops_urls.items()}
         self._task: asyncio.Task[None] | None = None
         self._probes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
-    async def _probe(self, name: str, path: str = "/health") -> None:
+    async def _probe(self, name: str, path: str = "/health", ops: bool = False) -> None:
         began = time.perf_counter()
         try:
-            response = await self._clients[name].get(path)
+            response = await (self._ops_clients if ops else self._clients)[name].get(path)
             ok = response.status_code == 200
         except TransportError:
             ok = False
+        if ops:
+            self.ops_seconds[name].append(time.perf_counter() - began)
+            self.ops_failed[name] += 0 if ok else 1
+            return
         if path != "/health":
             self.live_seconds[name].append(time.perf_counter() - began)
             return
@@ -144,11 +192,12 @@ class _Prober:
         began = time.perf_counter()
         tick = 0
         while True:
-            for name in self.urls:
-                for path in ("/health", "/health/live"):
-                    task = asyncio.create_task(self._probe(name, path))
-                    self._probes.add(task)
-                    task.add_done_callback(self._probes.discard)
+            asked = [(name, path, False) for name in self.urls for path in ("/health", "/health/live")]
+            asked += [(name, "/health", True) for name in self.ops_urls]  # the services' and the control's
+            for name, path, ops in asked:
+                task = asyncio.create_task(self._probe(name, path, ops))
+                self._probes.add(task)
+                task.add_done_callback(self._probes.discard)
             tick += 1
             await asyncio.sleep(max(0.0, began + tick * self.interval_s - time.perf_counter()))
 
@@ -160,5 +209,5 @@ class _Prober:
                 await self._task
         if self._probes:
             await asyncio.gather(*self._probes, return_exceptions=True)
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._ops_clients.values()]:
             await client.aclose()

@@ -38,6 +38,10 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
     for way in ("http", "kafka"):
         assert result[way]["health"]["intake"]["n"] > 0 and result[way]["health"]["followup"]["n"] > 0
         assert result[way]["health_live"]["intake"]["n"] > 0 and result[way]["health_live"]["followup"]["n"] > 0
+        # …and on each one's operations port, where every probe found the service healthy
+        assert result[way]["health_ops"]["intake"]["n"] > 0 and result[way]["health_ops"]["followup"]["n"] > 0
+        assert result[way]["health_ops"]["intake"]["failed"] == result[way]["health_ops"]["followup"]["failed"] == 0
+        assert result[way]["health_control"]["n"] > 0  # the idle control, asked at the same moments
         # Each service's CPU time in the timed window was read (the broker is the fixture's: not this run's).
         cpu = result[way]["throughput"]["cpu"]["seconds"]
         assert {"intake", "referral", "followup", "reporting", "benchmark"} <= set(cpu), cpu
