@@ -249,8 +249,9 @@ def _json(answer: probes.Answer) -> JSONResponse:
 
 def operations_routes(app: FastAPI, name: str, settings: RuntimeSettings) -> dict[str, Route]:
     """The probes and /metrics as the operations port answers them (services/runtime/ops_server.py), from what the
-    service's lifespan put in `app.state.ctx`: until it has, every probe says "starting" (live: 200, nothing
-    crashed; the others 503)."""
+    service's lifespan put in `app.state.ctx`: until it has, every probe answers 503 "starting", as the API port,
+    not yet listening, answers none (an orchestrator's startup probe gives a start that hangs its time, then
+    restarts it)."""
 
     def context() -> ServiceContext | None:
         ctx = getattr(app.state, "ctx", None)
@@ -262,10 +263,10 @@ def operations_routes(app: FastAPI, name: str, settings: RuntimeSettings) -> dic
         held = turned > settings.ops_loop_dead_after_s
         return {"status": "held" if held else "ok", "turned_s_ago": round(turned, 3)}
 
-    def answering(probe: Callable[[ServiceContext], probes.Answer], starting: int) -> Route:
+    def answering(probe: Callable[[ServiceContext], probes.Answer]) -> Route:
         def route() -> Reply:
             ctx = context()
-            return json_reply(*probe(ctx)) if ctx else json_reply(starting, {"service": name, "status": "starting"})
+            return json_reply(*probe(ctx)) if ctx else json_reply(503, {"service": name, "status": "starting"})
         return route
 
     def health(ctx: ServiceContext) -> probes.Answer:
@@ -290,8 +291,8 @@ def operations_routes(app: FastAPI, name: str, settings: RuntimeSettings) -> dic
                     raise
         raise AssertionError("unreachable")
 
-    return {"/health": answering(health, 503), "/health/live": answering(lambda c: probes.live(c, loop_of(c)), 200),
-            "/health/ready": answering(ready, 503), "/metrics": metrics}
+    return {"/health": answering(health), "/health/live": answering(lambda c: probes.live(c, loop_of(c))),
+            "/health/ready": answering(ready), "/metrics": metrics}
 
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:

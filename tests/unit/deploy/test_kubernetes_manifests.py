@@ -374,11 +374,20 @@ def check_deployments(docs: list[Doc]) -> Problems:
         ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
         if ports.get("http") != port:
             problems.append(f"{where}: port http {ports.get('http')}, but {service}'s definition() says {port}")
+        # A service hosted by the runtime answers its probes on its operations port, beside its event loop (a probe
+        # on the API port waits behind the consumer's batch); the stateless web page has none.
+        probed = port
+        if service not in STATELESS:
+            ops = env_of(container).get("ARIANE_OPS_PORT", {}).get("value")
+            probed = ports.get("ops")
+            if probed is None or ops != str(probed) or probed == port:
+                problems.append(f"{where}: needs an `ops` container port, ARIANE_OPS_PORT equal to it ({ops}), "
+                                f"apart from http")
         for probe, path in PROBES.items():
             get = (container.get(probe) or {}).get("httpGet") or {}
             target = ports.get(get.get("port"), get.get("port"))
-            if get.get("path") != path or target != port:
-                problems.append(f"{where}: {probe} on {get.get('path')}:{target}, expected {path}:{port}")
+            if get.get("path") != path or target != probed:
+                problems.append(f"{where}: {probe} on {get.get('path')}:{target}, expected {path}:{probed}")
         security = container.get("securityContext") or {}
         if not (spec.get("securityContext", {}).get("runAsNonRoot") and security.get("readOnlyRootFilesystem")
                 and security.get("allowPrivilegeEscalation") is False
