@@ -106,7 +106,6 @@ class OperationsServer:
 
     def start(self) -> OperationsServer:
         self._thread.start()
-        log.info("operations_port_serving", port=self.port, paths=sorted(self._server.routes))
         return self
 
     def stop(self) -> None:

@@ -302,6 +302,7 @@ def serve(defn: ServiceDefinition, *, port: int | None = None, settings: Runtime
     if settings.ops_port is not None:  # bound before the API port: a taken port fails the start, as the API's does
         operations = OperationsServer(settings.http_host, settings.ops_port,
                                       operations_routes(app, defn.name, settings)).start()
+        log.info("operations_port_serving", port=operations.port)
     try:
         run_until_stopped(app, port or settings.http_port or defn.default_port, settings,
                           lambda ctx: bool(ctx.failures))
