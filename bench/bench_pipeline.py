@@ -88,6 +88,9 @@ PARTITIONS = 6  # the services' topics (local/kafka/topics.py)
 BROKER_START_S = 240  # a loaded machine starts the JVM slowly
 BROKER_PID: int | None = None  # the broker this run started (None: KAFKA_BOOTSTRAP's, not on this machine)
 PROBED = ("intake", "followup")
+# /metrics scraped once a second on both ports: intake, the busiest, and reporting, whose collector writes out the
+# territory's live figures (the largest answer).
+SCRAPED = ("intake", "reporting")
 TICK_S = 0.05  # the paced senders' schedule step
 
 
@@ -443,8 +446,10 @@ async def ariane_paced(pipeline: LocalPipeline, tap: OffsetTap, reporting_group:
 
 def health_probe(pipeline: LocalPipeline) -> HealthProbe:
     """/health of the probed services on their API port (and /health/live beside it) and on their operations port."""
+    scraped = {f"{name} {port}": url(name) for name in SCRAPED
+               for port, url in (("api", pipeline.url), ("ops", pipeline.ops_url))}
     return HealthProbe({name: pipeline.url(name) for name in PROBED},
-                       ops_urls={name: pipeline.ops_url(name) for name in PROBED}, control=True)
+                       ops_urls={name: pipeline.ops_url(name) for name in PROBED}, control=True, scrape_urls=scraped)
 
 
 def probe_summary(probe: HealthProbe) -> dict[str, Any]:
@@ -452,7 +457,8 @@ def probe_summary(probe: HealthProbe) -> dict[str, Any]:
             "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED},
             "health_ops": {name: {**spread(probe.ops_seconds[name]), "failed": probe.ops_failed[name]}
                            for name in probe.ops_seconds if name != "control"},
-            "health_control": spread(probe.ops_seconds.get("control", []))}
+            "health_control": spread(probe.ops_seconds.get("control", [])),
+            "metrics_scrape": {label: spread(seconds) for label, seconds in probe.scrape_seconds.items()}}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -592,6 +598,10 @@ def report(result: dict[str, Any]) -> None:
 
 
 def print_health(part: str, run: dict[str, Any]) -> None:
+    for label, m in run.get("metrics_scrape", {}).items():
+        if m.get("n"):
+            print(f"/metrics {label:<13} ({part:<5})  p50 {m['p50_ms']} ms  p99 {m['p99_ms']} ms  max {m['max_ms']} ms  "
+                  f"({m['n']} scrapes, one a second)")
     control = run.get("health_control")
     if control and control.get("n"):
         print(f"control {'':<9} ({part:<5})  p50 {control['p50_ms']} ms  p99 {control['p99_ms']} ms  "

@@ -6,6 +6,9 @@ With `control`, the same operations server also runs alone in an idle process of
 and is asked at the same moments (`ops_seconds["control"]`): what is left of a probe's time there is the
 machine's and the prober's (their scheduling on loaded cores), not any service's.
 
+With `scrape_urls` (label -> a service's base URL), /metrics is asked there once a second, as a scraper would
+(Prometheus every 15 s; a second gives enough answers in a minute), and timed whole (`scrape_seconds`).
+
 Beside each /health, the same service's /health/live is asked at the same moment: it answers from memory
 (no store, no broker), so its time is the floor any answer of that process has on this machine at that
 moment (its event loop's turn, the scheduler), and /health above it is what reading the service's state
@@ -46,9 +49,12 @@ class HealthProbe:
     """The probing, in a child process: `start` launches it, `stop` ends it and brings its timings back."""
 
     def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S,
-                 ops_urls: Mapping[str, str] | None = None, control: bool = False):
+                 ops_urls: Mapping[str, str] | None = None, control: bool = False,
+                 scrape_urls: Mapping[str, str] | None = None):
         self.urls, self.interval_s = dict(urls), interval_s
         self.ops_urls = dict(ops_urls or {})
+        self.scrape_urls = dict(scrape_urls or {})
+        self.scrape_seconds: dict[str, list[float]] = {label: [] for label in self.scrape_urls}
         self.control = control
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
@@ -71,7 +77,8 @@ class HealthProbe:
             self.ops_urls["control"] = f"http://127.0.0.1:{port}"
             self.ops_seconds["control"], self.ops_failed["control"] = [], 0
         self._process = self._context.Process(target=_probe_in_child, daemon=True, name="health-probe",
-                                              args=(self.urls, self.ops_urls, self.interval_s, self._theirs))
+                                              args=(self.urls, self.ops_urls, self.scrape_urls, self.interval_s,
+                                                    self._theirs))
         self._process.start()
         await asyncio.to_thread(self._ours.recv)  # "started": probing from now on
 
@@ -82,11 +89,11 @@ class HealthProbe:
 
     async def stop(self) -> None:
         self._ours.send("stop")
-        seconds, failed, live, ops, ops_failed, lag = await asyncio.to_thread(self._ours.recv)
+        seconds, failed, live, ops, ops_failed, scrapes, lag = await asyncio.to_thread(self._ours.recv)
         assert self._process is not None
         await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
         self.seconds, self.failed, self.live_seconds, self.loop_lag = seconds, failed, live, lag
-        self.ops_seconds, self.ops_failed = ops, ops_failed
+        self.ops_seconds, self.ops_failed, self.scrape_seconds = ops, ops_failed, scrapes
         if self._control is not None:
             server, pipe = self._control
             pipe.send("stop")
@@ -112,9 +119,10 @@ def _serve_control(pipe: Connection) -> None:
     server.stop()
 
 
-def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], interval_s: float, pipe: Connection) -> None:
+def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], scrape_urls: dict[str, str], interval_s: float,
+                    pipe: Connection) -> None:
     async def probe() -> None:
-        prober = _Prober(urls, interval_s, ops_urls)
+        prober = _Prober(urls, interval_s, ops_urls, scrape_urls)
         before = await _loop_lag_buckets(urls)
         await prober.start()
         pipe.send("started")
@@ -123,7 +131,8 @@ def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], interval_s: 
         after = await _loop_lag_buckets(urls)
         lag = {name: {bound: n - before.get(name, {}).get(bound, 0.0) for bound, n in after.get(name, {}).items()}
                for name in urls}
-        pipe.send((prober.seconds, prober.failed, prober.live_seconds, prober.ops_seconds, prober.ops_failed, lag))
+        pipe.send((prober.seconds, prober.failed, prober.live_seconds, prober.ops_seconds, prober.ops_failed,
+                   prober.scrape_seconds, lag))
 
     asyncio.run(probe())
 
@@ -149,9 +158,11 @@ async def _loop_lag_buckets(urls: Mapping[str, str]) -> dict[str, dict[float, fl
 
 class _Prober:
     def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S,
-                 ops_urls: Mapping[str, str] | None = None):
+                 ops_urls: Mapping[str, str] | None = None, scrape_urls: Mapping[str, str] | None = None):
         self.urls, self.interval_s = dict(urls), interval_s
         self.ops_urls = dict(ops_urls or {})
+        self.scrape_urls = dict(scrape_urls or {})
+        self.scrape_seconds: dict[str, list[float]] = {label: [] for label in self.scrape_urls}
         self.seconds: dict[str, list[float]] = {name: [] for name in urls}
         self.failed: dict[str, int] = {name: 0 for name in urls}
         self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}  # /health/live, the floor
@@ -164,6 +175,8 @@ class _Prober:
         # The operations port bounds its connections (16): a few suffice, as its answers do not queue on a loop.
         self._ops_clients = {name: KeepAliveClient(url, max_connections=8, timeout_s=TIMEOUT_S)
                              for name, url in self.ops_urls.items()}
+        self._scrapers = {label: KeepAliveClient(url, max_connections=4, timeout_s=TIMEOUT_S)
+                          for label, url in self.scrape_urls.items()}
         self._task: asyncio.Task[None] | None = None
         self._probes: set[asyncio.Task[None]] = set()
 
@@ -188,14 +201,27 @@ class _Prober:
         if not ok:
             self.failed[name] += 1
 
+    async def _scrape(self, label: str) -> None:
+        began = time.perf_counter()
+        try:
+            response = await self._scrapers[label].get("/metrics")
+            ok = response.status_code == 200 and bool(response.content)
+        except TransportError:
+            ok = False
+        # A failed scrape counts as its timeout: the scraper got nothing in that time.
+        self.scrape_seconds[label].append(time.perf_counter() - began if ok else TIMEOUT_S)
+
     async def _run(self) -> None:
         began = time.perf_counter()
         tick = 0
         while True:
             asked = [(name, path, False) for name in self.urls for path in ("/health", "/health/live")]
             asked += [(name, "/health", True) for name in self.ops_urls]  # the services' and the control's
-            for name, path, ops in asked:
-                task = asyncio.create_task(self._probe(name, path, ops))
+            probes = [self._probe(name, path, ops) for name, path, ops in asked]
+            if tick % round(1.0 / self.interval_s) == 0:
+                probes += [self._scrape(label) for label in self.scrape_urls]
+            for probe in probes:
+                task = asyncio.create_task(probe)
                 self._probes.add(task)
                 task.add_done_callback(self._probes.discard)
             tick += 1
@@ -209,5 +235,5 @@ class _Prober:
                 await self._task
         if self._probes:
             await asyncio.gather(*self._probes, return_exceptions=True)
-        for client in [*self._clients.values(), *self._ops_clients.values()]:
+        for client in [*self._clients.values(), *self._ops_clients.values(), *self._scrapers.values()]:
             await client.aclose()

@@ -42,6 +42,10 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
         assert result[way]["health_ops"]["intake"]["n"] > 0 and result[way]["health_ops"]["followup"]["n"] > 0
         assert result[way]["health_ops"]["intake"]["failed"] == result[way]["health_ops"]["followup"]["failed"] == 0
         assert result[way]["health_control"]["n"] > 0  # the idle control, asked at the same moments
+        # /metrics scraped on both ports; a failed scrape would count as the 30-s timeout
+        scrapes = result[way]["metrics_scrape"]
+        assert set(scrapes) == {"intake api", "intake ops", "reporting api", "reporting ops"}, scrapes
+        assert all(m["n"] > 0 and m["max_ms"] < 30_000 for m in scrapes.values()), scrapes
         # Each service's CPU time in the timed window was read (the broker is the fixture's: not this run's).
         cpu = result[way]["throughput"]["cpu"]["seconds"]
         assert {"intake", "referral", "followup", "reporting", "benchmark"} <= set(cpu), cpu
