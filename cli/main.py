@@ -80,7 +80,7 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     import threading
 
     from local import run_state
-    from local.supervisor import Supervisor
+    from local.supervisor import OPS_PORT_OFFSET, Supervisor, free_port
     from local.supervisor import free_ports as choose_free_ports
     from services.runtime.settings import RuntimeSettings
 
@@ -101,14 +101,24 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     called = ("followup", "intake", "reporting") if free_ports else ()
     url_env = {name: f"ARIANE_WEB_{name.upper()}_URL" for name in called}
     env.update({var: urls[name] for name, var in url_env.items()})
-    supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, state_file=state_file, urls=urls,
-                            movable_ports=free_ports, url_env=url_env, url_readers=("web",))
+    # The runtime's services also answer their probes and /metrics on an operations port, beside their event loop
+    # (the web page has none): a free one too, or their own port + 1000 as on Kubernetes.
+    hosted = [name for name in names if name != catalogue.web().name]
+    ops_ports: dict[str, int] = {}
+    for name in hosted:
+        ops_ports[name] = (free_port(exclude=[*ports.values(), *ops_ports.values()]) if free_ports
+                           else ports[name] + OPS_PORT_OFFSET)
+    supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, ops_ports=ops_ports,
+                            state_file=state_file, urls=urls, movable_ports=free_ports, url_env=url_env,
+                            url_readers=("web",))
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor.start()
     for child in supervisor.children:
-        typer.echo(f"{child.name:<10} pid {child.pid:<8} {urls[child.name]}/health /metrics  log {child.log_path}")
+        probes = f"  probes on :{child.ops_port}" if child.ops_port else ""
+        typer.echo(f"{child.name:<10} pid {child.pid:<8} {urls[child.name]}/health /metrics{probes}  "
+                   f"log {child.log_path}")
     typer.echo(f"where each service is, and how it does: {state_file} (`ariane run status`)")
     typer.echo("Ctrl-C stops everything.")
     supervisor.run(stop, echo=typer.echo)

@@ -87,6 +87,11 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
     return preexec
 
 
+# A service's operations port (services/runtime/ops_server.py) when not chosen free: its own port + 1000, as the
+# Kubernetes Deployments have it (8101 -> 9101).
+OPS_PORT_OFFSET = 1000
+
+
 def free_ports(names: list[str]) -> dict[str, int]:
     """A distinct free loopback port for each name (free when chosen: one taken in between is noticed when the
     service exits, and the supervisor moves it to another, see Supervisor.movable_ports)."""
@@ -262,7 +267,8 @@ class Supervisor:
             life = child.life
             services.append({
                 "name": child.name, "state": life.state, "pid": life.pid if life.state == "running" else None,
-                "port": child.port, "url": self.urls.get(child.name), "restarts": life.restarts,
+                "port": child.port, "url": self.urls.get(child.name), "ops_port": child.ops_port,
+                "restarts": life.restarts,
                 "quick_exits": life.quick_exits, "last_exit_code": life.last_exit_code,
                 "last_exit_at": at(life.last_exit_at), "started_at": at(life.started_at if life.starts else None),
                 "next_start_at": at(life.next_start_at), "log": str(child.log_path)})

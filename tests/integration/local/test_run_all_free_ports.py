@@ -64,6 +64,15 @@ def test_free_ports_put_each_service_on_its_own_port_and_tell_where(tmp_path, ka
             assert s["url"] == f"http://127.0.0.1:{s['port']}"
             answer = wait_for(f"{name}'s /health on {s['url']}", lambda url=s["url"]: health(url), 90, log)
             assert answer["service"] == name
+        # the runtime's services answer their probes on an operations port of their own too; the page has none
+        assert where["web"]["ops_port"] is None
+        ops_ports = [s["ops_port"] for name, s in where.items() if name != "web"]
+        assert len(set(ops_ports + ports)) == len(ops_ports) + len(ports)
+        for name, s in where.items():
+            if name != "web":
+                answer = wait_for(f"{name}'s /health on its operations port",
+                                  lambda port=s["ops_port"]: health(f"http://127.0.0.1:{port}"), 30, log)
+                assert answer["service"] == name and answer["checks"]["event_loop"] == "ok", answer
         # the page reaches the three services it calls where they are now, not at their usual ports
         upstreams = wait_for("the page's upstreams", lambda: (h := health(where["web"]["url"])) and
                              all(v == "ok" for v in h["upstreams"].values()) and h["upstreams"] or None, 30, log)
