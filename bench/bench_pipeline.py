@@ -458,7 +458,21 @@ def probe_summary(probe: HealthProbe) -> dict[str, Any]:
             "health_ops": {name: {**spread(probe.ops_seconds[name]), "failed": probe.ops_failed[name]}
                            for name in probe.ops_seconds if name != "control"},
             "health_control": spread(probe.ops_seconds.get("control", [])),
-            "metrics_scrape": {label: spread(seconds) for label, seconds in probe.scrape_seconds.items()}}
+            "metrics_scrape": {label: spread(seconds) for label, seconds in probe.scrape_seconds.items()},
+            "loop_and_gc": {name: loop_and_gc(probe, name) for name in PROBED}}
+
+
+def loop_and_gc(probe: HealthProbe, name: str) -> dict[str, Any]:
+    """While probed: the share of the service's loop-lag readings over 50 and 100 ms, and its garbage collector's
+    passes by generation (how many, how many over 10 and 50 ms): a pass holds the interpreter's lock, so the
+    operations port waits for it as the loop does."""
+    gc = {}
+    for generation, buckets in sorted(probe.gc_pauses.get(name, {}).items()):
+        passes = buckets.get(float("inf"), 0.0)
+        gc[generation] = {"passes": int(passes), "over_10ms": int(passes - buckets.get(0.01, passes)),
+                          "over_50ms": int(passes - buckets.get(0.05, passes))}
+    return {"lag_over_50ms": probe.lag_share_over(name, 0.05), "lag_over_100ms": probe.lag_share_over(name, 0.1),
+            "gc": gc}
 
 
 async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, warm: Part, main: Part,
@@ -598,6 +612,12 @@ def report(result: dict[str, Any]) -> None:
 
 
 def print_health(part: str, run: dict[str, Any]) -> None:
+    for name, seen in run.get("loop_and_gc", {}).items():
+        over = [f"{share:.1%}" if share is not None else "–"
+                for share in (seen["lag_over_50ms"], seen["lag_over_100ms"])]
+        passes = "  ".join(f"gen {g}: {c['passes']} ({c['over_10ms']} > 10 ms, {c['over_50ms']} > 50 ms)"
+                           for g, c in seen["gc"].items())
+        print(f"loop/gc {name:<8} ({part:<5})  loop lag > 50 ms {over[0]}, > 100 ms {over[1]}  collector {passes}")
     for label, m in run.get("metrics_scrape", {}).items():
         if m.get("n"):
             print(f"/metrics {label:<13} ({part:<5})  p50 {m['p50_ms']} ms  p99 {m['p99_ms']} ms  max {m['max_ms']} ms  "

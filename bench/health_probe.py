@@ -62,6 +62,8 @@ class HealthProbe:
         self.ops_seconds: dict[str, list[float]] = {name: [] for name in self.ops_urls}
         self.ops_failed: dict[str, int] = {name: 0 for name in self.ops_urls}
         self.loop_lag: dict[str, dict[float, float]] = {name: {} for name in urls}  # bound -> observations <= it
+        # the collector's pauses meanwhile, by service and generation: bound -> pauses <= it
+        self.gc_pauses: dict[str, dict[str, dict[float, float]]] = {name: {} for name in urls}
         self._context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
         self._ours, self._theirs = self._context.Pipe()
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -89,11 +91,12 @@ class HealthProbe:
 
     async def stop(self) -> None:
         self._ours.send("stop")
-        seconds, failed, live, ops, ops_failed, scrapes, lag = await asyncio.to_thread(self._ours.recv)
+        seconds, failed, live, ops, ops_failed, scrapes, lag, gc = await asyncio.to_thread(self._ours.recv)
         assert self._process is not None
         await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
         self.seconds, self.failed, self.live_seconds, self.loop_lag = seconds, failed, live, lag
         self.ops_seconds, self.ops_failed, self.scrape_seconds = ops, ops_failed, scrapes
+        self.gc_pauses = gc
         if self._control is not None:
             server, pipe = self._control
             pipe.send("stop")
@@ -123,24 +126,29 @@ def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], scrape_urls:
                     pipe: Connection) -> None:
     async def probe() -> None:
         prober = _Prober(urls, interval_s, ops_urls, scrape_urls)
-        before = await _loop_lag_buckets(urls)
+        before = await _histogram_buckets(urls)
         await prober.start()
         pipe.send("started")
         await asyncio.to_thread(pipe.recv)  # "stop"
         await prober.stop()
-        after = await _loop_lag_buckets(urls)
-        lag = {name: {bound: n - before.get(name, {}).get(bound, 0.0) for bound, n in after.get(name, {}).items()}
-               for name in urls}
+        after = await _histogram_buckets(urls)
+        lag = {name: _difference(before, after, name, "loop_lag") for name in urls}
+        gc = {name: {series.split(" ", 1)[1]: _difference(before, after, name, series)
+                     for series in after.get(name, {}) if series.startswith("gc_pause ")} for name in urls}
         pipe.send((prober.seconds, prober.failed, prober.live_seconds, prober.ops_seconds, prober.ops_failed,
-                   prober.scrape_seconds, lag))
+                   prober.scrape_seconds, lag, gc))
 
     asyncio.run(probe())
 
 
-async def _loop_lag_buckets(urls: Mapping[str, str]) -> dict[str, dict[float, float]]:
-    """Each service's ariane_event_loop_lag_seconds buckets now (cumulative counts by upper bound); a service
-    whose /metrics does not answer, or has no such series, is left out."""
-    out: dict[str, dict[float, float]] = {}
+_SERIES = {"ariane_event_loop_lag_seconds_bucket{": "loop_lag", "ariane_gc_pause_seconds_bucket{": "gc_pause"}
+
+
+async def _histogram_buckets(urls: Mapping[str, str]) -> dict[str, dict[str, dict[float, float]]]:
+    """Each service's ariane_event_loop_lag_seconds buckets now (series "loop_lag") and its garbage collector's
+    pauses (series "gc_pause <generation>"): cumulative counts by upper bound. A service whose /metrics does not
+    answer, or has no such series, is left out."""
+    out: dict[str, dict[str, dict[float, float]]] = {}
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
         for name, url in urls.items():
             try:
@@ -148,12 +156,22 @@ async def _loop_lag_buckets(urls: Mapping[str, str]) -> dict[str, dict[float, fl
             except httpx.HTTPError:
                 continue
             for line in text.splitlines():
-                if not line.startswith("ariane_event_loop_lag_seconds_bucket{"):
+                prefix = next((p for p in _SERIES if line.startswith(p)), None)
+                if prefix is None:
                     continue
                 labels, value = line.rsplit(" ", 1)
                 bound = labels.split('le="', 1)[1].split('"', 1)[0]
-                out.setdefault(name, {})[float(bound)] = float(value)
+                series = _SERIES[prefix]
+                if series == "gc_pause":
+                    series += " " + labels.split('generation="', 1)[1].split('"', 1)[0]
+                out.setdefault(name, {}).setdefault(series, {})[float(bound)] = float(value)
     return out
+
+
+def _difference(before: dict[str, dict[str, dict[float, float]]], after: dict[str, dict[str, dict[float, float]]],
+                name: str, series: str) -> dict[float, float]:
+    old = before.get(name, {}).get(series, {})
+    return {bound: n - old.get(bound, 0.0) for bound, n in after.get(name, {}).get(series, {}).items()}
 
 
 class _Prober:

@@ -46,6 +46,9 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
         scrapes = result[way]["metrics_scrape"]
         assert set(scrapes) == {"intake api", "intake ops", "reporting api", "reporting ops"}, scrapes
         assert all(m["n"] > 0 and m["max_ms"] < 30_000 for m in scrapes.values()), scrapes
+        # the loop's lag and the collector's passes were read from each probed service's /metrics
+        seen = result[way]["loop_and_gc"]["intake"]
+        assert seen["lag_over_50ms"] is not None and seen["gc"]["0"]["passes"] > 0, seen
         # Each service's CPU time in the timed window was read (the broker is the fixture's: not this run's).
         cpu = result[way]["throughput"]["cpu"]["seconds"]
         assert {"intake", "referral", "followup", "reporting", "benchmark"} <= set(cpu), cpu
