@@ -80,7 +80,7 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     import threading
 
     from local import run_state
-    from local.supervisor import OPS_PORT_OFFSET, Supervisor, free_port
+    from local.supervisor import OPS_PORT_OFFSET, Supervisor
     from local.supervisor import free_ports as choose_free_ports
     from services.runtime.settings import RuntimeSettings
 
@@ -104,10 +104,8 @@ def run_all(with_clock: bool = typer.Option(True, help="Also run the day clock (
     # The runtime's services also answer their probes and /metrics on an operations port, beside their event loop
     # (the web page has none): a free one too, or their own port + 1000 as on Kubernetes.
     hosted = [name for name in names if name != catalogue.web().name]
-    ops_ports: dict[str, int] = {}
-    for name in hosted:
-        ops_ports[name] = (free_port(exclude=[*ports.values(), *ops_ports.values()]) if free_ports
-                           else ports[name] + OPS_PORT_OFFSET)
+    ops_ports = (choose_free_ports(hosted, exclude=ports.values()) if free_ports
+                 else {name: ports[name] + OPS_PORT_OFFSET for name in hosted})
     supervisor = Supervisor(names, settings.var_dir / "logs", env, ports=ports, ops_ports=ops_ports,
                             state_file=state_file, urls=urls, movable_ports=free_ports, url_env=url_env,
                             url_readers=("web",))

@@ -30,7 +30,7 @@ from local import catalogue
 from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
 from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
 from local.kafka.security import partner_principal
-from local.supervisor import Supervisor
+from local.supervisor import Supervisor, free_ports
 from services.runtime.credentials import CredentialsBook, Role
 from services.runtime.kafka_security import ADMIN, client_security, credentials_dir_for
 
@@ -96,9 +96,7 @@ class LocalPipeline:
                                                                                      "reporting")})
             env["ARIANE_WEB_TERRITORY_FILE"] = str(self.territory_file)
         # Each service also answers its probes and /metrics on a port of its own, beside its event loop.
-        self.ops_ports = {}
-        for service in services:
-            self.ops_ports[service.name] = free_port(exclude=[*self.ports.values(), *self.ops_ports.values()])
+        self.ops_ports = free_ports([service.name for service in services], exclude=self.ports.values())
         self.supervisor = Supervisor(list(self.ports), self.run_dir / "logs", env, ports=dict(self.ports),
                                      ops_ports=dict(self.ops_ports))
         self.supervisor.start()

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,12 +92,13 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
 OPS_PORT_OFFSET = 1000
 
 
-def free_ports(names: list[str]) -> dict[str, int]:
-    """A distinct free loopback port for each name (free when chosen: one taken in between is noticed when the
-    service exits, and the supervisor moves it to another, see Supervisor.movable_ports)."""
+def free_ports(names: list[str], exclude: Iterable[int] = ()) -> dict[str, int]:
+    """A distinct free loopback port for each name, none of `exclude` (free when chosen: one taken in between is
+    noticed when the service exits, and the supervisor moves it to another, see Supervisor.movable_ports)."""
     ports: dict[str, int] = {}
+    excluded = list(exclude)
     for name in names:
-        ports[name] = free_port(exclude=ports.values())
+        ports[name] = free_port(exclude=[*excluded, *ports.values()])
     return ports
 
 

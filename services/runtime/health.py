@@ -113,8 +113,7 @@ class StoreHealth:
 
     async def database_check(self) -> tuple[str, StoreReading, float]:
         reading, age = await self.reading()
-        status = reading.database if age <= self.stale_after_s else "stale"
-        return status, reading, age
+        return self._status(reading, age), reading, age
 
     def latest_check(self) -> tuple[str, StoreReading | None, float]:
         """The latest reading as it stands, without starting one (the operations port asks from its own thread):
@@ -123,7 +122,10 @@ class StoreHealth:
         if last is None:
             return "starting", None, 0.0
         age = time.monotonic() - last.started_at
-        return (last.database if age <= self.stale_after_s else "stale"), last, age
+        return self._status(last, age), last, age
+
+    def _status(self, reading: StoreReading, age: float) -> str:
+        return reading.database if age <= self.stale_after_s else "stale"
 
     def outbox_pending(self, reading: StoreReading) -> int | None:
         if reading.outbox_pending is None:

@@ -29,14 +29,16 @@ class ProbedService(Protocol):
 Answer = tuple[int, dict[str, Any]]
 
 
-def checks(ctx: ProbedService, database: str) -> dict[str, str]:
+def checks(ctx: ProbedService, database: str, loop: dict[str, Any] | None = None) -> dict[str, str]:
     """The checks: the database's as given (from the latest reading, "stale" when too old to trust), the rest from
-    memory; a crashed task names itself."""
+    memory; a crashed task names itself; the event loop's when the operations port gives it."""
     out: dict[str, str] = {"database": database}
     out["consumer"] = "ok" if ctx.consumer_ready.is_set() else "starting"
     out["broker"] = "ok" if ctx.relay.healthy else "unavailable"
     for failure in ctx.failures:
         out[failure.split(":", 1)[0]] = "crashed"
+    if loop is not None:
+        out["event_loop"] = loop["status"]
     return out
 
 
@@ -44,10 +46,8 @@ def health(ctx: ProbedService, database: str, reading: StoreReading | None, age_
            loop: dict[str, Any] | None = None) -> Answer:
     """Everything at once, for people and for the local tooling. `loop`: what the operations port adds of the
     event loop (its last turn), which fails the answer when the loop is held."""
-    found = checks(ctx, database)
+    found = checks(ctx, database, loop)
     found.pop("broker")  # shown, but not a reason for this endpoint to fail: see /health/ready
-    if loop is not None:
-        found["event_loop"] = loop["status"]
     healthy = all(v == "ok" for v in found.values())
     body: dict[str, Any] = {"service": ctx.name, "status": "ok" if healthy else "unhealthy", "checks": found,
                             "broker": "ok" if ctx.relay.healthy else "unavailable", "relay": ctx.relay.role,
@@ -78,9 +78,7 @@ def live(ctx: ProbedService, loop: dict[str, Any] | None = None) -> Answer:
 def ready(ctx: ProbedService, database: str, loop: dict[str, Any] | None = None) -> Answer:
     """Database reachable, broker reachable, consumer assigned (and, operations port, the event loop turning):
     send it traffic only when this is 200."""
-    found = checks(ctx, database)
-    if loop is not None:
-        found["event_loop"] = loop["status"]
+    found = checks(ctx, database, loop)
     is_ready = all(v == "ok" for v in found.values())
     return (200 if is_ready else 503), {"service": ctx.name, "status": "ready" if is_ready else "not_ready",
                                         "checks": found}
