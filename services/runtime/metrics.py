@@ -25,6 +25,7 @@ class RuntimeMetrics:
     errors: Counter
     loop_lag: Histogram
     gc_pause: Histogram
+    runtime_info: Gauge
 
     @classmethod
     def create(cls, service: str, registry: CollectorRegistry | None = None) -> "RuntimeMetrics":
@@ -67,6 +68,9 @@ class RuntimeMetrics:
                 "ariane_gc_pause_seconds", "One pass of the garbage collector, which holds the event loop",
                 ["service", "generation"], registry=registry,
                 buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)),
+            runtime_info=Gauge(
+                "ariane_runtime_info", "1, labelled with the event loop and the HTTP parser the service runs on",
+                ["service", "event_loop", "http_parser"], registry=registry),
         )._with_service(labels)
 
     def _with_service(self, labels: dict[str, str]) -> "RuntimeMetrics":

@@ -8,6 +8,7 @@ the consumer finishes its batch and commits, the relay drains what is committed,
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -188,7 +189,10 @@ def create_app(defn: ServiceDefinition, settings: RuntimeSettings | None = None)
         watch_loop = asyncio.create_task(watch.run(health_stop))
         sys.setswitchinterval(settings.gil_switch_interval_s)
         freeze_startup_heap()  # after everything started: what start-up built is never walked again
-        log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()))
+        event_loop, http_parser = loop_in_use(), http_parser_in_use(settings.http_parser)
+        metrics.runtime_info.labels(defn.name, event_loop, http_parser).set(1)
+        log.info("service_started", consumes=list(defn.consumes), tasks=sorted(supervisor.states()),
+                 event_loop=event_loop, http_parser=http_parser)
         try:
             yield
         finally:
@@ -310,12 +314,26 @@ def serve(defn: ServiceDefinition, *, port: int | None = None, settings: Runtime
             operations.stop()
 
 
+def loop_in_use() -> str:
+    """The running event loop's implementation: "uvloop" or "asyncio"."""
+    return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+
+def http_parser_in_use(setting: str) -> str:
+    """The parser uvicorn serves the API port with for this setting (its rule for auto: httptools when it can
+    be imported, else h11). A service driven in-process by a test parses nothing itself; this is what it would."""
+    if setting != "auto":
+        return setting
+    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+
+
 def run_until_stopped(app: FastAPI, port: int, settings: RuntimeSettings,
                       failed: Callable[[Any], bool]) -> None:
     """Serve `app` until SIGTERM or SIGINT, then exit 0, or 70 when it never started or `failed(ctx)` says a
     core task crashed (every host of this runtime stops the same way)."""
     config = uvicorn.Config(app, host=settings.http_host, port=port, log_config=None, access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=30)
+                            lifespan="on", timeout_graceful_shutdown=30, loop=settings.event_loop,
+                            http=settings.http_parser)
     # uvicorn re-raises SIGTERM/SIGINT once its graceful shutdown is done; with a handler of ours in place
     # that re-raise is absorbed, so a clean stop exits 0 and a crashed core task exits 70.
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -61,6 +61,14 @@ class RuntimeSettings(BaseSettings):
     relay_batch_max: int = Field(default=500, ge=1)
     relay_idle_s: float = Field(default=0.05, gt=0, description="Pause of the outbox relay when nothing is pending.")
     retry_after_s: int = Field(default=5, ge=1, description="Retry-After of a 503 caused by an outage.")
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto",
+        description="The event loop the service runs on. auto: uvloop when it is installed (it is a dependency), "
+        "else asyncio's own. asyncio is the way back should uvloop misbehave on a platform.")
+    http_parser: Literal["auto", "h11", "httptools"] = Field(
+        default="auto",
+        description="How the API port parses HTTP. auto: httptools (C) when installed (a dependency), else h11 "
+        "(pure Python).")
     gil_switch_interval_s: float = Field(
         default=0.0005, gt=0,
         description="How long a thread may keep the interpreter's lock while another waits for it (seconds). The "

@@ -73,6 +73,10 @@ def test_free_ports_put_each_service_on_its_own_port_and_tell_where(tmp_path, ka
                 answer = wait_for(f"{name}'s /health on its operations port",
                                   lambda port=s["ops_port"]: health(f"http://127.0.0.1:{port}"), 30, log)
                 assert answer["service"] == name and answer["checks"]["event_loop"] == "ok", answer
+                # served on the C event loop and HTTP parser the project depends on, not asyncio's and h11
+                metrics = httpx.get(f"http://127.0.0.1:{s['ops_port']}/metrics", timeout=5).text
+                assert (f'ariane_runtime_info{{event_loop="uvloop",http_parser="httptools",service="{name}"}} 1.0'
+                        in metrics), [line for line in metrics.splitlines() if "runtime_info" in line]
         # the page reaches the three services it calls where they are now, not at their usual ports
         upstreams = wait_for("the page's upstreams", lambda: (h := health(where["web"]["url"])) and
                              all(v == "ok" for v in h["upstreams"].values()) and h["upstreams"] or None, 30, log)
