@@ -300,6 +300,8 @@ def operations_routes(app: FastAPI, name: str, settings: RuntimeSettings) -> dic
 
 def serve(defn: ServiceDefinition, *, port: int | None = None, settings: RuntimeSettings | None = None) -> None:
     settings = settings or RuntimeSettings()
+    # Before anything logs: the operations port's first line is JSON with the service's name, as every other.
+    configure_logging(defn.name, json=settings.log_json, level=settings.log_level)
     app = create_app(defn, settings)
     operations = None
     if settings.ops_port is not None:  # bound before the API port: a taken port fails the start, as the API's does

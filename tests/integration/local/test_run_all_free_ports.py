@@ -5,6 +5,7 @@ service), a second supervisor on the same var dir refused, and SIGTERM ending it
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -108,3 +109,9 @@ def test_free_ports_put_each_service_on_its_own_port_and_tell_where(tmp_path, ka
     assert final is not None and final["supervisor"]["stopped_at"]
     assert {s["state"] for s in final["services"]} == {"stopped"}
     assert {s["restarts"] for s in final["services"]} == {0}
+    # every line a runtime service wrote is JSON with its name, its operations port's first line included
+    for name in NAMES - {"web"}:
+        lines = (tmp_path / "logs" / f"{name}.log").read_text().splitlines()
+        assert any('"operations_port_serving"' in line for line in lines), lines[:3]
+        for line in lines:
+            assert json.loads(line)["service"] == name, line
