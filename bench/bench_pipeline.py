@@ -453,12 +453,13 @@ def health_probe(pipeline: LocalPipeline) -> HealthProbe:
 
 
 def probe_summary(probe: HealthProbe) -> dict[str, Any]:
-    return {"health": {name: {**spread(probe.seconds[name]), "failed": probe.failed[name]} for name in PROBED},
-            "health_live": {name: spread(probe.live_seconds[name]) for name in PROBED},
-            "health_ops": {name: {**spread(probe.ops_seconds[name]), "failed": probe.ops_failed[name]}
-                           for name in probe.ops_seconds if name != "control"},
-            "health_control": spread(probe.ops_seconds.get("control", [])),
-            "metrics_scrape": {label: spread(seconds) for label, seconds in probe.scrape_seconds.items()},
+    t = probe.timings
+    return {"health": {name: {**spread(t.seconds[name]), "failed": t.failed[name]} for name in PROBED},
+            "health_live": {name: spread(t.live_seconds[name]) for name in PROBED},
+            "health_ops": {name: {**spread(t.ops_seconds[name]), "failed": t.ops_failed[name]}
+                           for name in t.ops_seconds},
+            "health_control": {**spread(t.control_seconds), "failed": t.control_failed},
+            "metrics_scrape": {label: spread(seconds) for label, seconds in t.scrape_seconds.items()},
             "loop_and_gc": {name: loop_and_gc(probe, name) for name in PROBED}}
 
 
@@ -467,7 +468,7 @@ def loop_and_gc(probe: HealthProbe, name: str) -> dict[str, Any]:
     passes by generation (how many, how many over 10 and 50 ms): a pass holds the interpreter's lock, so the
     operations port waits for it as the loop does."""
     gc = {}
-    for generation, buckets in sorted(probe.gc_pauses.get(name, {}).items()):
+    for generation, buckets in sorted(probe.timings.gc_pauses.get(name, {}).items()):
         passes = buckets.get(float("inf"), 0.0)
         gc[generation] = {"passes": int(passes), "over_10ms": int(passes - buckets.get(0.01, passes)),
                           "over_50ms": int(passes - buckets.get(0.05, passes))}

@@ -3,7 +3,7 @@
 Asked twice at each moment when the service has an operations port (services/runtime/ops_server.py): on the API
 port, answered by the event loop, and on the operations port, answered by a thread beside it (`ops_seconds`).
 With `control`, the same operations server also runs alone in an idle process of its own, answering a constant,
-and is asked at the same moments (`ops_seconds["control"]`): what is left of a probe's time there is the
+and is asked at the same moments (`control_seconds`): what is left of a probe's time there is the
 machine's and the prober's (their scheduling on loaded cores), not any service's.
 
 With `scrape_urls` (label -> a service's base URL), /metrics is asked there once a second, as a scraper would
@@ -35,6 +35,7 @@ import contextlib
 import multiprocessing
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 import httpx
@@ -43,6 +44,30 @@ from bench.keepalive_http import KeepAliveClient, TransportError
 
 INTERVAL_S = 0.1
 TIMEOUT_S = 30.0
+
+
+@dataclass
+class ProbeTimings:
+    """What one probing measured, by service (or scraped label); made in the probing process and sent back whole."""
+
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # /health on the API port
+    failed: dict[str, int] = field(default_factory=dict)
+    live_seconds: dict[str, list[float]] = field(default_factory=dict)  # /health/live on the API port: the floor
+    ops_seconds: dict[str, list[float]] = field(default_factory=dict)  # /health on the operations port
+    ops_failed: dict[str, int] = field(default_factory=dict)
+    control_seconds: list[float] = field(default_factory=list)  # the idle control's /health: the machine's share
+    control_failed: int = 0
+    scrape_seconds: dict[str, list[float]] = field(default_factory=dict)  # /metrics, whole, once a second
+    loop_lag: dict[str, dict[float, float]] = field(default_factory=dict)  # bound -> observations <= it
+    gc_pauses: dict[str, dict[str, dict[float, float]]] = field(default_factory=dict)  # by generation, likewise
+
+    @classmethod
+    def empty(cls, urls: Mapping[str, str], ops_urls: Mapping[str, str],
+              scrape_urls: Mapping[str, str]) -> "ProbeTimings":
+        return cls(seconds={name: [] for name in urls}, failed={name: 0 for name in urls},
+                   live_seconds={name: [] for name in urls}, ops_seconds={name: [] for name in ops_urls},
+                   ops_failed={name: 0 for name in ops_urls}, scrape_seconds={label: [] for label in scrape_urls},
+                   loop_lag={name: {} for name in urls}, gc_pauses={name: {} for name in urls})
 
 
 class HealthProbe:
@@ -54,16 +79,9 @@ class HealthProbe:
         self.urls, self.interval_s = dict(urls), interval_s
         self.ops_urls = dict(ops_urls or {})
         self.scrape_urls = dict(scrape_urls or {})
-        self.scrape_seconds: dict[str, list[float]] = {label: [] for label in self.scrape_urls}
         self.control = control
-        self.seconds: dict[str, list[float]] = {name: [] for name in urls}
-        self.failed: dict[str, int] = {name: 0 for name in urls}
-        self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}
-        self.ops_seconds: dict[str, list[float]] = {name: [] for name in self.ops_urls}
-        self.ops_failed: dict[str, int] = {name: 0 for name in self.ops_urls}
-        self.loop_lag: dict[str, dict[float, float]] = {name: {} for name in urls}  # bound -> observations <= it
-        # the collector's pauses meanwhile, by service and generation: bound -> pauses <= it
-        self.gc_pauses: dict[str, dict[str, dict[float, float]]] = {name: {} for name in urls}
+        self.control_url: str | None = None
+        self.timings = ProbeTimings.empty(self.urls, self.ops_urls, self.scrape_urls)
         self._context = multiprocessing.get_context("spawn")  # nothing of the benchmark's loop or clients inherited
         self._ours, self._theirs = self._context.Pipe()
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -76,11 +94,10 @@ class HealthProbe:
             server.start()
             port = await asyncio.to_thread(ours.recv)
             self._control = (server, ours)
-            self.ops_urls["control"] = f"http://127.0.0.1:{port}"
-            self.ops_seconds["control"], self.ops_failed["control"] = [], 0
+            self.control_url = f"http://127.0.0.1:{port}"
         self._process = self._context.Process(target=_probe_in_child, daemon=True, name="health-probe",
-                                              args=(self.urls, self.ops_urls, self.scrape_urls, self.interval_s,
-                                                    self._theirs))
+                                              args=(self.urls, self.ops_urls, self.scrape_urls, self.control_url,
+                                                    self.interval_s, self._theirs))
         self._process.start()
         await asyncio.to_thread(self._ours.recv)  # "started": probing from now on
 
@@ -91,12 +108,9 @@ class HealthProbe:
 
     async def stop(self) -> None:
         self._ours.send("stop")
-        seconds, failed, live, ops, ops_failed, scrapes, lag, gc = await asyncio.to_thread(self._ours.recv)
+        self.timings = await asyncio.to_thread(self._ours.recv)
         assert self._process is not None
         await asyncio.to_thread(self._process.join, TIMEOUT_S + 10)
-        self.seconds, self.failed, self.live_seconds, self.loop_lag = seconds, failed, live, lag
-        self.ops_seconds, self.ops_failed, self.scrape_seconds = ops, ops_failed, scrapes
-        self.gc_pauses = gc
         if self._control is not None:
             server, pipe = self._control
             pipe.send("stop")
@@ -105,7 +119,7 @@ class HealthProbe:
     def lag_share_over(self, name: str, bound: float) -> float | None:
         """The share of the service's loop-lag observations during the probing above `bound` seconds (one of the
         histogram's bucket bounds), or None when the service gave none."""
-        buckets = self.loop_lag.get(name) or {}
+        buckets = self.timings.loop_lag.get(name) or {}
         total = buckets.get(float("inf"), 0.0)
         if not total or bound not in buckets:
             return None
@@ -122,21 +136,22 @@ def _serve_control(pipe: Connection) -> None:
     server.stop()
 
 
-def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], scrape_urls: dict[str, str], interval_s: float,
-                    pipe: Connection) -> None:
+def _probe_in_child(urls: dict[str, str], ops_urls: dict[str, str], scrape_urls: dict[str, str],
+                    control_url: str | None, interval_s: float, pipe: Connection) -> None:
     async def probe() -> None:
-        prober = _Prober(urls, interval_s, ops_urls, scrape_urls)
+        prober = _Prober(urls, interval_s, ops_urls, scrape_urls, control_url)
         before = await _histogram_buckets(urls)
         await prober.start()
         pipe.send("started")
         await asyncio.to_thread(pipe.recv)  # "stop"
         await prober.stop()
         after = await _histogram_buckets(urls)
-        lag = {name: _difference(before, after, name, "loop_lag") for name in urls}
-        gc = {name: {series.split(" ", 1)[1]: _difference(before, after, name, series)
-                     for series in after.get(name, {}) if series.startswith("gc_pause ")} for name in urls}
-        pipe.send((prober.seconds, prober.failed, prober.live_seconds, prober.ops_seconds, prober.ops_failed,
-                   prober.scrape_seconds, lag, gc))
+        timings = prober.timings
+        timings.loop_lag = {name: _difference(before, after, name, "loop_lag") for name in urls}
+        timings.gc_pauses = {name: {series.split(" ", 1)[1]: _difference(before, after, name, series)
+                                    for series in after.get(name, {}) if series.startswith("gc_pause ")}
+                             for name in urls}
+        pipe.send(timings)
 
     asyncio.run(probe())
 
@@ -174,18 +189,19 @@ def _difference(before: dict[str, dict[str, dict[float, float]]], after: dict[st
     return {bound: n - old.get(bound, 0.0) for bound, n in after.get(name, {}).get(series, {}).items()}
 
 
+_CONTROL = "\x00control"  # the control's key among the operations ports: no service's name
+
+
 class _Prober:
     def __init__(self, urls: Mapping[str, str], interval_s: float = INTERVAL_S,
-                 ops_urls: Mapping[str, str] | None = None, scrape_urls: Mapping[str, str] | None = None):
+                 ops_urls: Mapping[str, str] | None = None, scrape_urls: Mapping[str, str] | None = None,
+                 control_url: str | None = None):
         self.urls, self.interval_s = dict(urls), interval_s
         self.ops_urls = dict(ops_urls or {})
+        if control_url is not None:  # asked as an operations port is, its timings kept apart
+            self.ops_urls[_CONTROL] = control_url
         self.scrape_urls = dict(scrape_urls or {})
-        self.scrape_seconds: dict[str, list[float]] = {label: [] for label in self.scrape_urls}
-        self.seconds: dict[str, list[float]] = {name: [] for name in urls}
-        self.failed: dict[str, int] = {name: 0 for name in urls}
-        self.live_seconds: dict[str, list[float]] = {name: [] for name in urls}  # /health/live, the floor
-        self.ops_seconds: dict[str, list[float]] = {name: [] for name in self.ops_urls}  # /health, operations port
-        self.ops_failed: dict[str, int] = {name: 0 for name in self.ops_urls}
+        self.timings = ProbeTimings.empty(self.urls, dict(ops_urls or {}), self.scrape_urls)
         # The lean client, not httpx: a probe's time includes the prober's own work, and httpx's pool walks all
         # its connections on every request (bench/keepalive_http.py).
         self._clients = {name: KeepAliveClient(url, max_connections=200, timeout_s=TIMEOUT_S)
@@ -208,16 +224,18 @@ class _Prober:
             ok = response.status_code == 200
         except TransportError:
             ok = False
-        if ops:
-            self.ops_seconds[name].append(time.perf_counter() - began)
-            self.ops_failed[name] += 0 if ok else 1
-            return
-        if path != "/health":
-            self.live_seconds[name].append(time.perf_counter() - began)
-            return
-        self.seconds[name].append(time.perf_counter() - began)
-        if not ok:
-            self.failed[name] += 1
+        took, t = time.perf_counter() - began, self.timings
+        if ops and name == _CONTROL:
+            t.control_seconds.append(took)
+            t.control_failed += 0 if ok else 1
+        elif ops:
+            t.ops_seconds[name].append(took)
+            t.ops_failed[name] += 0 if ok else 1
+        elif path != "/health":
+            t.live_seconds[name].append(took)
+        else:
+            t.seconds[name].append(took)
+            t.failed[name] += 0 if ok else 1
 
     async def _scrape(self, label: str) -> None:
         began = time.perf_counter()
@@ -227,7 +245,7 @@ class _Prober:
         except TransportError:
             ok = False
         # A failed scrape counts as its timeout: the scraper got nothing in that time.
-        self.scrape_seconds[label].append(time.perf_counter() - began if ok else TIMEOUT_S)
+        self.timings.scrape_seconds[label].append(time.perf_counter() - began if ok else TIMEOUT_S)
 
     async def _run(self) -> None:
         began = time.perf_counter()

@@ -28,7 +28,7 @@ import httpx
 from contracts.territory import DEFAULT_TERRITORY_FILE, load_territory
 from local import catalogue
 from local.drain import NotDrained, PipelineWatcher, service_groups, wait_drained
-from local.kafka import LocalKafka, default_data_dir, ensure_topics, free_port
+from local.kafka import LocalKafka, default_data_dir, ensure_topics
 from local.kafka.security import partner_principal
 from local.supervisor import Supervisor, free_ports
 from services.runtime.credentials import CredentialsBook, Role
@@ -86,12 +86,9 @@ class LocalPipeline:
         env = self._service_env()
         self.api_keys = await asyncio.to_thread(self._issue_keys, env)
         services = catalogue.pipeline()
-        self.ports = {}
-        for service in services:
-            self.ports[service.name] = free_port(exclude=self.ports.values())
+        # The web page is not in `services`: it has no consumer group, so the drain watchers never wait for it.
+        self.ports = free_ports([service.name for service in services] + (["web"] if self.with_web else []))
         if self.with_web:
-            # Not in `services`: it has no consumer group, so the drain watchers below never wait for it.
-            self.ports["web"] = free_port(exclude=self.ports.values())
             env.update({f"ARIANE_WEB_{name.upper()}_URL": self.url(name) for name in ("followup", "intake",
                                                                                      "reporting")})
             env["ARIANE_WEB_TERRITORY_FILE"] = str(self.territory_file)

@@ -41,7 +41,9 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
         # …and on each one's operations port, where every probe found the service healthy
         assert result[way]["health_ops"]["intake"]["n"] > 0 and result[way]["health_ops"]["followup"]["n"] > 0
         assert result[way]["health_ops"]["intake"]["failed"] == result[way]["health_ops"]["followup"]["failed"] == 0
-        assert result[way]["health_control"]["n"] > 0  # the idle control, asked at the same moments
+        # the idle control, asked at the same moments, apart from the services' operations ports
+        assert result[way]["health_control"]["n"] > 0 and result[way]["health_control"]["failed"] == 0
+        assert set(result[way]["health_ops"]) == {"intake", "followup"}
         # /metrics scraped on both ports; a failed scrape would count as the 30-s timeout
         scrapes = result[way]["metrics_scrape"]
         assert set(scrapes) == {"intake api", "intake ops", "reporting api", "reporting ops"}, scrapes
