@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import sys
 import tempfile
@@ -83,6 +84,7 @@ from local.drain import PipelineWatcher, wait_drained  # noqa: E402
 from local.kafka import LocalKafka  # noqa: E402
 from local.pipeline import LocalPipeline  # noqa: E402
 from services.runtime.kafka_security import ADMIN, client_security  # noqa: E402
+from services.runtime.service import http_parser_in_use  # noqa: E402
 
 PARTITIONS = 6  # the services' topics (local/kafka/topics.py)
 BROKER_START_S = 240  # a loaded machine starts the JVM slowly
@@ -521,6 +523,15 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
 
 
 # -- the run -------------------------------------------------------------------------------------------------
+def services_runtime() -> dict[str, str]:
+    """The event loop and HTTP parser the services ran on: what ARIANE_EVENT_LOOP and ARIANE_HTTP_PARSER ask for,
+    "auto" resolved as the services resolve it (they run on this interpreter, services/runtime/service.py)."""
+    loop = os.environ.get("ARIANE_EVENT_LOOP", "auto")
+    if loop == "auto":
+        loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    return {"event_loop": loop, "http_parser": http_parser_in_use(os.environ.get("ARIANE_HTTP_PARSER", "auto"))}
+
+
 def ratio(a: float, b: float) -> float:
     return round(a / b, 4) if b else 0.0
 
@@ -552,7 +563,7 @@ async def main(bootstrap: str, args: argparse.Namespace, scratch: Path) -> dict[
     result: dict[str, Any] = {
         "events": args.events, "warm": args.warm, "people": parts["http"].people, "partitions": PARTITIONS,
         "mean_event_bytes": round(main_bytes), "database": (args.database_url or "sqlite").split(":", 1)[0],
-        "raw_hop": hop, "http": http, "kafka": kafka,
+        "raw_hop": hop, "http": http, "kafka": kafka, "services_runtime": services_runtime(),
         "ratio_http_to_raw_hop": ratio(http["throughput"]["events_per_s"], hop_rate),
         "ratio_kafka_to_raw_hop": ratio(kafka["throughput"]["events_per_s"], hop_rate),
         "ratio_http_to_raw_hop_alone": ratio(http["throughput"]["events_per_s"], hop_alone),
@@ -579,6 +590,8 @@ def report(result: dict[str, Any]) -> None:
     hop, http, kafka = result["raw_hop"], result["http"], result["kafka"]
     print(f"events (each way)          {result['events']:,} partner events, {result['people']:,} people, "
           f"{result['mean_event_bytes']} bytes on average; warmed with {result['warm']}; {result['database']}")
+    runtime = result["services_runtime"]
+    print(f"services ran on            {runtime['event_loop']} event loop, {runtime['http_parser']} HTTP parser")
     print(f"raw hop, fed as Ariane is  {hop['throughput']['events_per_s']:>10,.1f} events/s")
     print(f"raw hop alone (filled A)   {hop['throughput_alone']['events_per_s']:>10,.1f} events/s")
     sending = http["throughput"]["sending"]

@@ -55,6 +55,7 @@ async def test_pipeline_bench_small(kafka_bootstrap: str, tmp_path: Path) -> Non
         cpu = result[way]["throughput"]["cpu"]["seconds"]
         assert {"intake", "referral", "followup", "reporting", "benchmark"} <= set(cpu), cpu
         assert cpu["intake"] > 0, cpu
+    assert result["services_runtime"] == {"event_loop": "uvloop", "http_parser": "httptools"}
     written = json.loads(path.read_text(encoding="utf-8"))
     assert path.parent == tmp_path / "results" and written["benchmark"] == "pipeline"
     assert written["events"] == EVENTS and written["machine"]["nproc"] >= 1
