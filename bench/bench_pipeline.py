@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import sys
 import tempfile
@@ -84,7 +83,7 @@ from local.drain import PipelineWatcher, wait_drained  # noqa: E402
 from local.kafka import LocalKafka  # noqa: E402
 from local.pipeline import LocalPipeline  # noqa: E402
 from services.runtime.kafka_security import ADMIN, client_security  # noqa: E402
-from services.runtime.service import http_parser_in_use  # noqa: E402
+from services.runtime.service import event_loop_for, http_parser_in_use  # noqa: E402
 
 PARTITIONS = 6  # the services' topics (local/kafka/topics.py)
 BROKER_START_S = 240  # a loaded machine starts the JVM slowly
@@ -526,10 +525,8 @@ async def ariane_kafka(run_dir: Path, bootstrap: str, database_url: str | None, 
 def services_runtime() -> dict[str, str]:
     """The event loop and HTTP parser the services ran on: what ARIANE_EVENT_LOOP and ARIANE_HTTP_PARSER ask for,
     "auto" resolved as the services resolve it (they run on this interpreter, services/runtime/service.py)."""
-    loop = os.environ.get("ARIANE_EVENT_LOOP", "auto")
-    if loop == "auto":
-        loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    return {"event_loop": loop, "http_parser": http_parser_in_use(os.environ.get("ARIANE_HTTP_PARSER", "auto"))}
+    return {"event_loop": event_loop_for(os.environ.get("ARIANE_EVENT_LOOP", "auto")),
+            "http_parser": http_parser_in_use(os.environ.get("ARIANE_HTTP_PARSER", "auto"))}
 
 
 def ratio(a: float, b: float) -> float:

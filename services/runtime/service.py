@@ -321,6 +321,14 @@ def loop_in_use() -> str:
     return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
+def event_loop_for(setting: str) -> str:
+    """The event loop uvicorn runs a service on for this setting (its rule for auto: uvloop when it can be
+    imported, else asyncio's). `loop_in_use` tells it from inside the running service."""
+    if setting != "auto":
+        return setting
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
 def http_parser_in_use(setting: str) -> str:
     """The parser uvicorn serves the API port with for this setting (its rule for auto: httptools when it can
     be imported, else h11). A service driven in-process by a test parses nothing itself; this is what it would."""
